@@ -1,0 +1,391 @@
+//! Typed configuration: `config.toml`, then `SN_*` environment variables, then secret files.
+//!
+//! Every key has a default (see the repository's `config.toml`); validation happens once, at start-up,
+//! and names the key that is wrong.
+
+use std::{
+    net::IpAddr,
+    path::{Path, PathBuf},
+};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Toml},
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize, Serializer};
+
+/// Prefix of every environment override: `SN_SERVER__PORT=9000` sets `server.port`.
+pub const ENV_PREFIX: &str = "SN_";
+
+/// The whole configuration of one node.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub storage: StorageConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on; `0.0.0.0` or `::` to accept connections from other machines.
+    pub host: IpAddr,
+    /// TCP port; 0 picks a free one (tests).
+    pub port: u16,
+    /// Largest request body accepted, in bytes; larger bodies get 413.
+    pub body_limit_bytes: usize,
+    /// How long in-flight requests may take to finish after a shutdown signal.
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::from([127, 0, 0, 1]),
+            port: 8080,
+            body_limit_bytes: 1024 * 1024,
+            shutdown_timeout_secs: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// External PostgreSQL (`postgres://user:pass@host/db`). Unset: the binary runs its own cluster.
+    #[serde(serialize_with = "redact", skip_serializing_if = "Option::is_none")]
+    pub url: Option<SecretString>,
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub acquire_timeout_secs: u64,
+    /// Apply pending migrations when `serve` starts (several nodes: harmless, they take a lock).
+    pub migrate_on_start: bool,
+    /// Load the reference data in `seeds/` when `serve` starts (skipped when unchanged).
+    pub seed_on_start: bool,
+    pub managed: ManagedDatabaseConfig,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_connections: 16,
+            min_connections: 1,
+            acquire_timeout_secs: 5,
+            migrate_on_start: true,
+            seed_on_start: true,
+            managed: ManagedDatabaseConfig::default(),
+        }
+    }
+}
+
+/// The PostgreSQL cluster the binary supervises when `database.url` is unset.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ManagedDatabaseConfig {
+    /// Directory holding `initdb` and `postgres`; unset: `PATH`, then `/usr/lib/postgresql/*/bin`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bin_dir: Option<PathBuf>,
+    /// OS user that owns and runs the cluster when the binary runs as root (PostgreSQL refuses root).
+    pub run_as: String,
+    /// How long to wait for the cluster to accept connections.
+    pub start_timeout_secs: u64,
+}
+
+impl Default for ManagedDatabaseConfig {
+    fn default() -> Self {
+        Self {
+            bin_dir: None,
+            run_as: "postgres".into(),
+            start_timeout_secs: 60,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Everything the node keeps on disk: the managed cluster, later backups and certificates.
+    pub data_dir: PathBuf,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// JSON when standard output is not a terminal, human-readable otherwise.
+    Auto,
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `tracing` filter, e.g. `info` or `info,sqlx=warn`; `RUST_LOG` wins when set.
+    pub level: String,
+    pub format: LogFormat,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            format: LogFormat::Auto,
+        }
+    }
+}
+
+/// A configuration that cannot be used, with every key that is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Parse(#[from] Box<figment::Error>),
+    #[error("configuration: cannot read secret file {path} for `{key}`: {source}")]
+    SecretFile {
+        key: String,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration: {}", .0.join("; "))]
+    Invalid(Vec<String>),
+}
+
+impl Config {
+    /// Reads `path` (when given), then `SN_*` environment variables, then secret files, and validates the result.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(path) = path {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__").filter(|key| {
+            let key = key.as_str().to_ascii_lowercase();
+            key != "config" && !key.ends_with("_file")
+        }));
+        for (key, value) in secret_overrides(std::env::vars())? {
+            figment = figment.merge((key, value));
+        }
+        let config: Config = figment.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let mut errors = Vec::new();
+        let db = &self.database;
+        if db.max_connections == 0 {
+            errors.push("database.max_connections: must be at least 1".to_string());
+        }
+        if db.min_connections > db.max_connections {
+            errors
+                .push("database.min_connections: must not exceed database.max_connections".into());
+        }
+        if db.acquire_timeout_secs == 0 {
+            errors.push("database.acquire_timeout_secs: must be at least 1".into());
+        }
+        if let Some(url) = &db.url {
+            let url = url.expose_secret();
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                errors.push("database.url: must start with postgres:// or postgresql://".into());
+            }
+        }
+        if db.managed.run_as.trim().is_empty() {
+            errors.push("database.managed.run_as: must name an OS user".into());
+        }
+        if self.server.body_limit_bytes < 1024 {
+            errors.push("server.body_limit_bytes: must be at least 1024".into());
+        }
+        if self.storage.data_dir.as_os_str().is_empty() {
+            errors.push("storage.data_dir: must not be empty".into());
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            errors.push(format!("log.level: {e}"));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(errors))
+        }
+    }
+
+    /// The effective configuration as TOML, secrets replaced by `[redacted]`.
+    pub fn to_redacted_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("the configuration always serializes")
+    }
+
+    /// The managed cluster's directory (used only when `database.url` is unset).
+    pub fn managed_cluster_dir(&self) -> PathBuf {
+        self.storage.data_dir.join("postgres")
+    }
+}
+
+/// `SN_DATABASE__URL_FILE=/run/secrets/db` and systemd credentials (`LoadCredential=database.url:…`)
+/// provide secrets without putting them in the environment or the config file.
+fn secret_overrides(
+    env: impl Iterator<Item = (String, String)>,
+) -> Result<Vec<(String, String)>, ConfigError> {
+    let env: Vec<(String, String)> = env.collect();
+    let mut out = Vec::new();
+    if let Some((_, dir)) = env.iter().find(|(k, _)| k == "CREDENTIALS_DIRECTORY") {
+        let entries = std::fs::read_dir(dir).map_err(|source| ConfigError::SecretFile {
+            key: "CREDENTIALS_DIRECTORY".into(),
+            path: dir.into(),
+            source,
+        })?;
+        let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        files.sort();
+        for path in files {
+            let Some(key) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
+                continue;
+            };
+            out.push((key.clone(), read_secret(&key, &path)?));
+        }
+    }
+    for (name, path) in &env {
+        let Some(key) = name
+            .strip_prefix(ENV_PREFIX)
+            .and_then(|k| k.strip_suffix("_FILE"))
+        else {
+            continue;
+        };
+        let key = key.to_ascii_lowercase().replace("__", ".");
+        out.push((key.clone(), read_secret(&key, Path::new(path))?));
+    }
+    Ok(out)
+}
+
+fn read_secret(key: &str, path: &Path) -> Result<String, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::SecretFile {
+        key: key.to_string(),
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(text.trim_end_matches(['\n', '\r']).to_string())
+}
+
+fn redact<S: Serializer>(secret: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(_) => s.serialize_str("[redacted]"),
+        None => s.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment's own (large) error type
+mod tests {
+    use figment::Jail;
+
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_need_no_file() {
+        Jail::expect_with(|_jail| {
+            let config = Config::load(None).unwrap();
+            assert_eq!(config.server.port, 8080);
+            assert!(config.database.url.is_none());
+            assert_eq!(config.storage.data_dir, PathBuf::from("data"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn repository_config_toml_matches_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");
+        Jail::expect_with(|_| {
+            let from_file = Config::load(Some(&path)).unwrap();
+            assert_eq!(
+                from_file.to_redacted_toml(),
+                Config::default().to_redacted_toml()
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn environment_overrides_nested_keys() {
+        Jail::expect_with(|jail| {
+            jail.set_env("SN_SERVER__PORT", "9001");
+            jail.set_env("SN_LOG__FORMAT", "json");
+            jail.set_env("SN_CONFIG", "/etc/ignored.toml");
+            let config = Config::load(None).unwrap();
+            assert_eq!(config.server.port, 9001);
+            assert_eq!(config.log.format, LogFormat::Json);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_come_from_files_and_are_redacted() {
+        Jail::expect_with(|jail| {
+            jail.create_file("db", "postgres://app:s3cret@db.internal/app\n")?;
+            let path = jail.directory().join("db");
+            jail.set_env("SN_DATABASE__URL_FILE", path.display());
+            let config = Config::load(None).unwrap();
+            assert_eq!(
+                config.database.url.as_ref().unwrap().expose_secret(),
+                "postgres://app:s3cret@db.internal/app"
+            );
+            let shown = config.to_redacted_toml();
+            assert!(!shown.contains("s3cret"), "{shown}");
+            assert!(shown.contains("[redacted]"));
+            assert!(!format!("{config:?}").contains("s3cret"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn systemd_credentials_provide_secrets() {
+        Jail::expect_with(|jail| {
+            std::fs::create_dir(jail.directory().join("creds")).unwrap();
+            jail.create_file("creds/database.url", "postgres://u:pw@h/db")?;
+            jail.set_env(
+                "CREDENTIALS_DIRECTORY",
+                jail.directory().join("creds").display(),
+            );
+            let config = Config::load(None).unwrap();
+            assert_eq!(
+                config.database.url.unwrap().expose_secret(),
+                "postgres://u:pw@h/db"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn invalid_values_name_their_key() {
+        Jail::expect_with(|jail| {
+            jail.set_env("SN_DATABASE__MAX_CONNECTIONS", "0");
+            jail.set_env("SN_DATABASE__URL", "mysql://x");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("database.max_connections"), "{err}");
+            assert!(err.contains("database.url"), "{err}");
+            jail.clear_env();
+            jail.set_env("SN_SERVER__PORT", "http");
+            let err = Config::load(None).unwrap_err().to_string().to_lowercase();
+            assert!(err.contains("server.port"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        Jail::expect_with(|jail| {
+            jail.create_file("c.toml", "[server]\nprot = 1\n")?;
+            let err = Config::load(Some(&jail.directory().join("c.toml")))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("prot"), "{err}");
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,12 @@
+//! Sports nutrition appliance: one binary serving the API, running its own operations.
+//!
+//! Layers, data flowing one way: `api` (HTTP, poem-openapi) → `db` (SQL per aggregate) and, from
+//! later issues, `domain` (pure calculations); `ops` runs the node (logs, shutdown, later TLS,
+//! backups and scheduled jobs) and never calls `api`.
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod ops;
+pub mod startup;

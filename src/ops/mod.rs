@@ -1,0 +1,4 @@
+//! Running the appliance: logs and telemetry, later TLS, backups, scheduled jobs and self-checks.
+
+pub mod shutdown;
+pub mod telemetry;
