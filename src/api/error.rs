@@ -1,0 +1,270 @@
+//! One error model for the whole API: RFC 9457 problem+json, with the fields that were wrong.
+//!
+//! Handlers return [`ApiError`]; errors raised by the framework itself (malformed JSON, wrong types,
+//! unknown routes, oversized bodies) are turned into the same shape by [`framework_error`].
+
+use poem::{Response, http::StatusCode};
+use poem_openapi::{ApiResponse, Object, payload::Json};
+
+/// Media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// RFC 9457 problem details.
+#[derive(Object, Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// A URI reference naming the kind of problem, e.g. `/problems/validation`.
+    #[oai(rename = "type")]
+    pub kind: String,
+    /// Short summary of the kind of problem; the same for every occurrence.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong this time.
+    #[oai(skip_serializing_if_is_none)]
+    pub detail: Option<String>,
+    /// The fields that were wrong, each with its own message.
+    #[oai(skip_serializing_if_is_empty)]
+    pub errors: Vec<FieldError>,
+}
+
+/// One invalid input field.
+#[derive(Object, Debug, Clone, PartialEq)]
+pub struct FieldError {
+    /// The field's name as sent (a JSON property, query or path parameter).
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Every error an endpoint can answer with.
+#[derive(ApiResponse, Debug)]
+pub enum ApiError {
+    /// The request is malformed: unreadable JSON, a value of the wrong type, a bad parameter.
+    #[oai(status = 400, content_type = "application/problem+json")]
+    BadRequest(Json<Problem>),
+    /// Missing or invalid credentials.
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>),
+    /// Authenticated, but not allowed to do this.
+    #[oai(status = 403, content_type = "application/problem+json")]
+    Forbidden(Json<Problem>),
+    /// No such resource (or not yours).
+    #[oai(status = 404, content_type = "application/problem+json")]
+    NotFound(Json<Problem>),
+    /// The request conflicts with the current state (e.g. a duplicate).
+    #[oai(status = 409, content_type = "application/problem+json")]
+    Conflict(Json<Problem>),
+    /// The body is larger than `server.body_limit_bytes`.
+    #[oai(status = 413, content_type = "application/problem+json")]
+    PayloadTooLarge(Json<Problem>),
+    /// Well-formed, but some values are not acceptable; `errors` lists them.
+    #[oai(status = 422, content_type = "application/problem+json")]
+    Unprocessable(Json<Problem>),
+    /// Too many requests; retry later.
+    #[oai(status = 429, content_type = "application/problem+json")]
+    TooManyRequests(Json<Problem>),
+    /// Something failed on our side; details are in the server log, under the response's request id.
+    #[oai(status = 500, content_type = "application/problem+json")]
+    Internal(Json<Problem>),
+    /// A dependency (the database) is unavailable.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Problem>),
+}
+
+impl ApiError {
+    /// A problem of the kind named by `status`, with a detail.
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self::from_problem(problem(status, Some(detail.into()), Vec::new()))
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, format!("{what} not found"))
+    }
+
+    /// 422 with the fields that failed validation.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        Self::from_problem(problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("some fields are not valid".into()),
+            errors,
+        ))
+    }
+
+    /// 409 naming the field whose value is already taken.
+    pub fn conflict(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::from_problem(problem(
+            StatusCode::CONFLICT,
+            Some(message.clone()),
+            vec![FieldError::new(field, message)],
+        ))
+    }
+
+    fn from_problem(p: Problem) -> Self {
+        let status = p.status;
+        let body = Json(p);
+        match status {
+            400 => Self::BadRequest(body),
+            401 => Self::Unauthorized(body),
+            403 => Self::Forbidden(body),
+            404 => Self::NotFound(body),
+            409 => Self::Conflict(body),
+            413 => Self::PayloadTooLarge(body),
+            422 => Self::Unprocessable(body),
+            429 => Self::TooManyRequests(body),
+            503 => Self::Unavailable(body),
+            _ => Self::Internal(body),
+        }
+    }
+}
+
+/// Internals never reach the client: the cause is logged, the client gets a generic 500.
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        if matches!(e, sqlx::Error::PoolTimedOut) {
+            tracing::error!(error = %e, "database pool exhausted");
+            return Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database is busy or unavailable; retry shortly",
+            );
+        }
+        tracing::error!(error = %e, "database error");
+        Self::from_problem(problem(StatusCode::INTERNAL_SERVER_ERROR, None, Vec::new()))
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        tracing::error!(error = %format!("{e:#}"), "internal error");
+        Self::from_problem(problem(StatusCode::INTERNAL_SERVER_ERROR, None, Vec::new()))
+    }
+}
+
+fn problem(status: StatusCode, detail: Option<String>, errors: Vec<FieldError>) -> Problem {
+    let (slug, title) = match status {
+        StatusCode::BAD_REQUEST => ("bad-request", "Malformed request"),
+        StatusCode::UNAUTHORIZED => ("unauthorized", "Authentication required"),
+        StatusCode::FORBIDDEN => ("forbidden", "Not allowed"),
+        StatusCode::NOT_FOUND => ("not-found", "Not found"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", "Method not allowed"),
+        StatusCode::CONFLICT => ("conflict", "Conflict"),
+        StatusCode::LENGTH_REQUIRED => ("length-required", "Length required"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload-too-large", "Request body too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported-media-type", "Unsupported media type"),
+        StatusCode::UNPROCESSABLE_ENTITY => ("validation", "Invalid input"),
+        StatusCode::TOO_MANY_REQUESTS => ("rate-limited", "Too many requests"),
+        StatusCode::SERVICE_UNAVAILABLE => ("unavailable", "Service unavailable"),
+        s if s.is_server_error() => ("internal", "Internal server error"),
+        _ => ("http", "Request failed"),
+    };
+    Problem {
+        kind: format!("/problems/{slug}"),
+        title: title.into(),
+        status: status.as_u16(),
+        detail,
+        errors,
+    }
+}
+
+/// Turns an error the framework raised into problem+json. Errors that already carry a response
+/// (an [`ApiError`]) pass through unchanged.
+pub fn framework_error(err: poem::Error) -> Response {
+    if err.is_from_response() {
+        return err.into_response();
+    }
+    let status = err.status();
+    let (detail, errors) = if status.is_server_error() {
+        tracing::error!(error = %err, "unhandled error");
+        (None, Vec::new())
+    } else {
+        (Some(err.to_string()), field_of(&err).into_iter().collect())
+    };
+    problem_response(problem(status, detail, errors))
+}
+
+fn problem_response(p: Problem) -> Response {
+    let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(&problem_json(&p)).expect("problem serializes");
+    Response::builder()
+        .status(status)
+        .content_type(PROBLEM_JSON)
+        .body(body)
+}
+
+fn problem_json(p: &Problem) -> serde_json::Value {
+    use poem_openapi::types::ToJSON;
+    p.to_json().unwrap_or(serde_json::Value::Null)
+}
+
+/// The field a framework parse error is about, when it names one.
+fn field_of(err: &poem::Error) -> Option<FieldError> {
+    use poem_openapi::error::{ParseParamError, ParsePathError, ParseRequestPayloadError};
+    if let Some(e) = err.downcast_ref::<ParseParamError>() {
+        return Some(FieldError::new(e.name, e.reason.clone()));
+    }
+    if let Some(e) = err.downcast_ref::<ParsePathError>() {
+        return Some(FieldError::new(e.name, e.reason.clone()));
+    }
+    if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
+        // serde_json and poem-openapi name the property in backticks: "missing field `email`".
+        let reason = &e.reason;
+        let start = reason.find("field `")? + "field `".len();
+        let len = reason[start..].find('`')?;
+        return Some(FieldError::new(&reason[start..start + len], reason.clone()));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_gets_its_own_kind_and_title() {
+        let p = problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            vec![FieldError::new("weight_kg", "at most 300")],
+        );
+        assert_eq!(p.kind, "/problems/validation");
+        assert_eq!(p.status, 422);
+        let json = problem_json(&p);
+        assert_eq!(json["type"], "/problems/validation");
+        assert_eq!(json["errors"][0]["field"], "weight_kg");
+        assert!(json.get("detail").is_none());
+    }
+
+    #[test]
+    fn server_errors_hide_their_cause() {
+        let err = poem::Error::from_string(
+            "connection refused to 10.0.0.5",
+            StatusCode::INTERNAL_SERVER_ERROR,
+        );
+        let resp = framework_error(err);
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(resp.content_type(), Some(PROBLEM_JSON));
+    }
+
+    #[test]
+    fn parse_errors_name_the_field() {
+        let err: poem::Error = poem_openapi::error::ParseParamError {
+            name: "limit",
+            reason: "failed to parse \"integer(int32)\": invalid digit".into(),
+        }
+        .into();
+        assert_eq!(field_of(&err).unwrap().field, "limit");
+        let err: poem::Error = poem_openapi::error::ParseRequestPayloadError {
+            reason: "failed to parse \"Login\": missing field `email`".into(),
+        }
+        .into();
+        assert_eq!(field_of(&err).unwrap().field, "email");
+    }
+}

@@ -1,0 +1,196 @@
+//! Health for load balancers and operators: `/health` (liveness), `/ready` (readiness) and the
+//! detailed `/api/v1/health` the deployment runbook curls.
+
+use std::time::{Duration, Instant};
+
+use poem::{IntoResponse, handler, http::StatusCode, web::Data};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi, payload::Json};
+use serde_json::json;
+
+use super::{ApiTags, AppState};
+use crate::db;
+
+/// How long a health probe waits for the database before calling it disconnected.
+const DB_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "lowercase")]
+pub enum Status {
+    /// Everything answers.
+    Healthy,
+    /// Serving, but something needs attention (e.g. migrations pending).
+    Degraded,
+    /// Cannot serve: the database does not answer.
+    Unhealthy,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "lowercase")]
+pub enum Connection {
+    Connected,
+    Disconnected,
+    /// Not configured on this node (Redis with the in-process cache).
+    Disabled,
+}
+
+/// Connection-pool usage.
+#[derive(Object, Debug)]
+pub struct PoolUsage {
+    /// Open connections.
+    pub size: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// Most connections the pool opens.
+    pub max: u32,
+}
+
+/// The node's health, as the deployment runbook reads it.
+#[derive(Object, Debug)]
+pub struct Health {
+    pub status: Status,
+    pub database: Connection,
+    /// Shared Redis; `disabled` when this node has no Redis configured.
+    pub redis: Connection,
+    /// Cache tier in use on this node.
+    pub cache: String,
+    pub version: String,
+    pub uptime_s: u64,
+    /// `managed` (the binary's own cluster) or `external` (`database.url`).
+    pub database_mode: String,
+    /// Round trip of `SELECT 1`, when the database answered.
+    #[oai(skip_serializing_if_is_none)]
+    pub database_latency_ms: Option<f64>,
+    /// Migrations this binary has that the database lacks.
+    #[oai(skip_serializing_if_is_empty)]
+    pub pending_migrations: Vec<i64>,
+    pub pool: PoolUsage,
+}
+
+#[derive(ApiResponse)]
+pub enum HealthResponse {
+    /// Healthy or degraded: the node serves.
+    #[oai(status = 200)]
+    Ok(Json<Health>),
+    /// Unhealthy: the node cannot serve requests that need the database.
+    #[oai(status = 503)]
+    Unavailable(Json<Health>),
+}
+
+/// What a probe of the database found.
+struct DbProbe {
+    latency: Option<Duration>,
+    pending: Vec<i64>,
+    error: Option<String>,
+}
+
+async fn probe(state: &AppState) -> DbProbe {
+    let start = Instant::now();
+    let ping = tokio::time::timeout(
+        DB_PROBE_TIMEOUT,
+        sqlx::query("SELECT 1").execute(&state.pool),
+    )
+    .await;
+    let latency = start.elapsed();
+    match ping {
+        Ok(Ok(_)) => {
+            match tokio::time::timeout(DB_PROBE_TIMEOUT, db::pending_migrations(&state.pool)).await
+            {
+                Ok(Ok(pending)) => DbProbe {
+                    latency: Some(latency),
+                    pending,
+                    error: None,
+                },
+                Ok(Err(e)) => DbProbe {
+                    latency: Some(latency),
+                    pending: Vec::new(),
+                    error: Some(format!("cannot read migrations: {e}")),
+                },
+                Err(_) => DbProbe {
+                    latency: Some(latency),
+                    pending: Vec::new(),
+                    error: Some("reading migrations timed out".into()),
+                },
+            }
+        }
+        Ok(Err(e)) => DbProbe {
+            latency: None,
+            pending: Vec::new(),
+            error: Some(format!("database unavailable: {e}")),
+        },
+        Err(_) => DbProbe {
+            latency: None,
+            pending: Vec::new(),
+            error: Some("database did not answer in time".into()),
+        },
+    }
+}
+
+pub struct HealthApi;
+
+#[OpenApi(tag = "ApiTags::Health")]
+impl HealthApi {
+    /// Health of this node
+    ///
+    /// Database connectivity and latency, cache tier, version, uptime and pool usage. 503 when the
+    /// database does not answer.
+    #[oai(path = "/health", method = "get", operation_id = "getHealth")]
+    async fn health(&self, state: Data<&AppState>) -> HealthResponse {
+        let probe = probe(&state).await;
+        let status = match (&probe.latency, &probe.error, probe.pending.is_empty()) {
+            (None, _, _) => Status::Unhealthy,
+            (Some(_), None, true) => Status::Healthy,
+            _ => Status::Degraded,
+        };
+        let health = Health {
+            status,
+            database: if probe.latency.is_some() {
+                Connection::Connected
+            } else {
+                Connection::Disconnected
+            },
+            redis: Connection::Disabled,
+            cache: "none".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            uptime_s: state.started.elapsed().as_secs(),
+            database_mode: state.db_mode.as_str().into(),
+            database_latency_ms: probe
+                .latency
+                .map(|d| (d.as_secs_f64() * 1e5).round() / 100.0),
+            pending_migrations: probe.pending,
+            pool: PoolUsage {
+                size: state.pool.size(),
+                idle: state.pool.num_idle() as u32,
+                max: state.max_connections,
+            },
+        };
+        if status == Status::Unhealthy {
+            HealthResponse::Unavailable(Json(health))
+        } else {
+            HealthResponse::Ok(Json(health))
+        }
+    }
+}
+
+/// Liveness: 200 while the process serves requests. Deliberately checks nothing else, so a load
+/// balancer does not restart a node because its database blinked.
+#[handler]
+pub fn live() -> impl IntoResponse {
+    poem::web::Json(json!({ "status": "ok" }))
+}
+
+/// Readiness: 200 only when the database answers and every migration of this binary is applied.
+#[handler]
+pub async fn ready(state: Data<&AppState>) -> poem::Response {
+    let probe = probe(&state).await;
+    let reason = match (probe.error, probe.pending.is_empty()) {
+        (Some(e), _) => Some(e),
+        (None, false) => Some(format!("migrations pending: {:?}", probe.pending)),
+        (None, true) => None,
+    };
+    match reason {
+        None => poem::web::Json(json!({ "status": "ready" })).into_response(),
+        Some(reason) => poem::web::Json(json!({ "status": "not_ready", "reason": reason }))
+            .with_status(StatusCode::SERVICE_UNAVAILABLE)
+            .into_response(),
+    }
+}

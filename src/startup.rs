@@ -1,0 +1,96 @@
+//! Builds the running application from a configuration; used by `main` and by the integration tests.
+
+use std::{
+    net::SocketAddr,
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use poem::{EndpointExt, Server, endpoint::BoxEndpoint, listener::TcpAcceptor};
+
+use crate::{
+    api::{self, AppState},
+    config::Config,
+    db::{self, Database},
+};
+
+/// A node that is bound and ready to serve: database open, migrated and seeded, socket listening.
+pub struct Application {
+    acceptor: TcpAcceptor,
+    local_addr: SocketAddr,
+    app: BoxEndpoint<'static>,
+    db: Database,
+    shutdown_timeout: Duration,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = Database::open(&config).await?;
+        match Self::prepare(&config, &db).await {
+            Ok((acceptor, local_addr)) => {
+                let state = AppState {
+                    pool: db.pool.clone(),
+                    db_mode: db.mode(),
+                    started: Instant::now(),
+                    max_connections: config.database.max_connections,
+                };
+                Ok(Self {
+                    acceptor,
+                    local_addr,
+                    app: api::app(state, &config.server).boxed(),
+                    db,
+                    shutdown_timeout: Duration::from_secs(config.server.shutdown_timeout_secs),
+                })
+            }
+            Err(e) => {
+                db.close().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn prepare(config: &Config, db: &Database) -> anyhow::Result<(TcpAcceptor, SocketAddr)> {
+        if config.database.migrate_on_start {
+            db::migrate(&db.pool)
+                .await
+                .context("applying database migrations")?;
+        }
+        if config.database.seed_on_start {
+            let report = db::seed::run(&db.pool, true)
+                .await
+                .context("loading seed data")?;
+            if report.applied {
+                tracing::info!(?report, "seed data loaded");
+            }
+        }
+        let addr = SocketAddr::new(config.server.host, config.server.port);
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr} (server.host, server.port)"))?;
+        let local_addr = listener.local_addr()?;
+        Ok((TcpAcceptor::from_tokio(listener)?, local_addr))
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn pool(&self) -> &sqlx::PgPool {
+        &self.db.pool
+    }
+
+    /// Serves until `signal` resolves, then stops accepting, lets in-flight requests finish (up to
+    /// `server.shutdown_timeout_secs`), closes the pool and stops a managed cluster.
+    pub async fn run_until(
+        self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        tracing::info!(addr = %self.local_addr, database = self.db.mode().as_str(), "listening");
+        let served = Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(self.app, signal, Some(self.shutdown_timeout))
+            .await;
+        self.db.close().await;
+        tracing::info!("stopped");
+        served.context("HTTP server failed")
+    }
+}

@@ -1,0 +1,156 @@
+//! Starts the real application (the same `Application::build` as `main`) on port 0 against the real
+//! PostgreSQL, with a database of its own per test, dropped when the test ends.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+use sports_nutrition::{config::Config, startup::Application};
+use sqlx::{Connection, PgConnection, PgPool};
+
+/// Server for test databases; `TEST_DATABASE_URL` overrides it (a superuser, or a role with CREATEDB).
+pub fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A uniquely named, empty database that is dropped when this value is.
+pub struct TestDatabase {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDatabase {
+    pub async fn create() -> Self {
+        let name = format!("sn_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = admin_url();
+        let mut conn = PgConnection::connect(&admin)
+            .await
+            .expect("connect to the test PostgreSQL server");
+        sqlx::query(&format!(r#"CREATE DATABASE "{name}""#))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap();
+        Self {
+            url: format!("{base}/{name}"),
+            name,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs outside any runtime we could borrow; a short-lived one does the cleanup.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(mut conn) = PgConnection::connect(&admin_url()).await {
+                    let _ =
+                        sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
+                            .execute(&mut conn)
+                            .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A running application and a client for it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub pool: PgPool,
+    pub db: TestDatabase,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// The configuration every test starts from: external database, free port, no seeding.
+pub fn test_config(db: &TestDatabase) -> Config {
+    let mut config = Config::default();
+    config.database.url = Some(SecretString::from(db.url.clone()));
+    config.database.seed_on_start = false;
+    config.database.max_connections = 5;
+    config.server.port = 0;
+    config.server.shutdown_timeout_secs = 5;
+    config
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts the app with the test configuration adjusted by `customise`.
+    pub async fn spawn_with(customise: impl FnOnce(&mut Config)) -> Self {
+        let db = TestDatabase::create().await;
+        let mut config = test_config(&db);
+        customise(&mut config);
+        let app = Application::build(config)
+            .await
+            .expect("application builds");
+        let address = format!("http://{}", app.local_addr());
+        let pool = app.pool().clone();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = rx.await;
+        }));
+        Self {
+            address,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            pool,
+            db,
+            shutdown: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Graceful shutdown, as on SIGTERM; returns what `run_until` returned.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        let _ = self.shutdown.take().unwrap().send(());
+        self.server.take().unwrap().await.unwrap()
+    }
+}
+
+/// Asserts an RFC 9457 problem response and returns its body.
+pub async fn assert_problem(response: reqwest::Response, status: u16) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status, "status");
+    assert_eq!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/problem+json"),
+        "content type"
+    );
+    let body: serde_json::Value = response.json().await.expect("problem body is JSON");
+    assert_eq!(body["status"], status, "{body}");
+    assert!(
+        body["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("/problems/")),
+        "{body}"
+    );
+    assert!(body["title"].is_string(), "{body}");
+    body
+}

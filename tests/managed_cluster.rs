@@ -1,0 +1,192 @@
+//! The embedded default: the real binary creates, supervises and stops its own PostgreSQL cluster.
+
+use std::{
+    io::{BufRead, BufReader},
+    os::unix::fs::PermissionsExt,
+    path::Path,
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    time::{Duration, Instant},
+};
+
+use nix::{
+    sys::signal::{Signal, kill},
+    unistd::Pid,
+};
+
+/// Starts `serve` on a free port with its data in `data_dir`; returns the process and its address.
+#[allow(clippy::zombie_processes)] // the caller owns and waits for the child
+fn serve(data_dir: &Path) -> (Child, String, mpsc::Receiver<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sports-nutrition"))
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SN_CONFIG", "/dev/null")
+        .env("SN_STORAGE__DATA_DIR", data_dir)
+        .env("SN_SERVER__PORT", "0")
+        .env("SN_LOG__FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut seen = Vec::new();
+    loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .unwrap_or_else(|_| panic!("no `listening` line; output so far:\n{}", seen.join("\n")));
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+            if v["message"] == "listening" && v["target"] == "sports_nutrition::startup" {
+                let addr = v["addr"].as_str().unwrap().to_string();
+                return (child, format!("http://{addr}"), rx);
+            }
+        }
+        seen.push(line);
+    }
+}
+
+/// Processes whose command line mentions `needle` (our cluster's data directory).
+fn processes_mentioning(needle: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| String::from_utf8_lossy(&c).contains(needle))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "process did not exit within {within:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+async fn ready(address: &str) -> serde_json::Value {
+    let client = reqwest::Client::new();
+    assert_eq!(
+        client
+            .get(format!("{address}/ready"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    client
+        .get(format!("{address}/api/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn managed_cluster_starts_serves_survives_a_crash_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    // When the tests run as root the cluster runs as `postgres`, which must be able to enter the directory.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let data_dir = dir.path().join("data");
+    let pgdata = data_dir.join("postgres").join("pgdata");
+    let needle = pgdata.to_string_lossy().to_string();
+
+    // First start: creates the cluster, migrates, seeds, serves.
+    let (mut child, address, _logs) = serve(&data_dir);
+    let health = ready(&address).await;
+    assert_eq!(health["database"], "connected");
+    assert_eq!(health["database_mode"], "managed");
+    assert_eq!(health["redis"], "disabled");
+    assert!(pgdata.join("PG_VERSION").exists());
+    let mode = std::fs::metadata(data_dir.join("postgres"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(
+        mode, 0o700,
+        "the cluster's directory (and its socket) is private"
+    );
+    assert!(!processes_mentioning(&needle).is_empty(), "postgres runs");
+
+    // A second service on the same data directory is refused, and does not disturb the first.
+    let second = Command::new(env!("CARGO_BIN_EXE_sports-nutrition"))
+        .arg("serve")
+        .env("SN_CONFIG", "/dev/null")
+        .env("SN_STORAGE__DATA_DIR", &data_dir)
+        .env("SN_SERVER__PORT", "0")
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    assert!(String::from_utf8_lossy(&second.stderr).contains("another sports-nutrition process"));
+    ready(&address).await;
+
+    // Crash: the service dies without stopping PostgreSQL; the next start takes over cleanly.
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).unwrap();
+    child.wait().unwrap();
+    assert!(
+        pgdata.join("postmaster.pid").exists(),
+        "the crash left the postmaster behind"
+    );
+    let (mut child, address, _logs) = serve(&data_dir);
+    let health = ready(&address).await;
+    assert_eq!(health["database_mode"], "managed");
+
+    // Seeded data survived and was not loaded twice.
+    let client = reqwest::Client::new();
+    assert_eq!(
+        client
+            .get(format!("{address}/health"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    // SIGTERM: graceful stop, nothing left running.
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
+    let status = wait_exit(&mut child, Duration::from_secs(60));
+    assert!(status.success(), "{status}");
+    assert!(
+        processes_mentioning(&needle).is_empty(),
+        "no postgres process is left"
+    );
+    assert!(
+        !pgdata.join("postmaster.pid").exists(),
+        "PostgreSQL shut down cleanly"
+    );
+}
+
+#[test]
+fn a_missing_postgresql_gives_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_sports-nutrition"))
+        .arg("migrate")
+        .env("SN_CONFIG", "/dev/null")
+        .env("SN_STORAGE__DATA_DIR", dir.path())
+        .env("SN_DATABASE__MANAGED__BIN_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("database.managed.bin_dir"), "{stderr}");
+}
