@@ -14,15 +14,52 @@ use nix::{
     unistd::Pid,
 };
 
-/// Starts `serve` on a free port with its data in `data_dir`; returns the process and its address.
-#[allow(clippy::zombie_processes)] // the caller owns and waits for the child
-fn serve(data_dir: &Path) -> (Child, String, mpsc::Receiver<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sports-nutrition"))
-        .arg("serve")
+/// The binary with `args`, in a clean environment: no configuration file, no inherited `SN_*` variable.
+fn binary(args: &[&str], data_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sports-nutrition"));
+    command
+        .args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("SN_CONFIG", "/dev/null")
-        .env("SN_STORAGE__DATA_DIR", data_dir)
+        .env("SN_STORAGE__DATA_DIR", data_dir);
+    command
+}
+
+/// A running service that is stopped (SIGTERM, then SIGKILL) if a failing test leaves it running,
+/// so no test run leaves a server or a cluster behind.
+struct Service(Child);
+
+impl std::ops::Deref for Service {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Service {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = kill(Pid::from_raw(self.0.id() as i32), Signal::SIGTERM);
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while matches!(self.0.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// Starts `serve` on a free port with its data in `data_dir`; returns the process and its address.
+fn serve(data_dir: &Path) -> (Service, String, mpsc::Receiver<String>) {
+    let mut child = binary(&["serve"], data_dir)
         .env("SN_SERVER__PORT", "0")
         .env("SN_LOG__FORMAT", "json")
         .stdout(Stdio::null())
@@ -30,6 +67,7 @@ fn serve(data_dir: &Path) -> (Child, String, mpsc::Receiver<String>) {
         .spawn()
         .expect("binary starts");
     let stderr = child.stderr.take().unwrap();
+    let child = Service(child);
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -65,7 +103,7 @@ fn processes_mentioning(needle: &str) -> Vec<u32> {
         .collect()
 }
 
-fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+fn wait_exit(child: &mut Service, within: Duration) -> std::process::ExitStatus {
     let deadline = Instant::now() + within;
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -128,10 +166,7 @@ async fn managed_cluster_starts_serves_survives_a_crash_and_stops_on_sigterm() {
     assert!(!processes_mentioning(&needle).is_empty(), "postgres runs");
 
     // A second service on the same data directory is refused, and does not disturb the first.
-    let second = Command::new(env!("CARGO_BIN_EXE_sports-nutrition"))
-        .arg("serve")
-        .env("SN_CONFIG", "/dev/null")
-        .env("SN_STORAGE__DATA_DIR", &data_dir)
+    let second = binary(&["serve"], &data_dir)
         .env("SN_SERVER__PORT", "0")
         .output()
         .unwrap();
@@ -179,10 +214,7 @@ async fn managed_cluster_starts_serves_survives_a_crash_and_stops_on_sigterm() {
 #[test]
 fn a_missing_postgresql_gives_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_sports-nutrition"))
-        .arg("migrate")
-        .env("SN_CONFIG", "/dev/null")
-        .env("SN_STORAGE__DATA_DIR", dir.path())
+    let output = binary(&["migrate"], dir.path())
         .env("SN_DATABASE__MANAGED__BIN_DIR", dir.path())
         .output()
         .unwrap();
