@@ -26,6 +26,9 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub storage: StorageConfig,
     pub log: LogConfig,
+    pub auth: AuthConfig,
+    pub security: SecurityConfig,
+    pub rate_limit: RateLimitConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -146,6 +149,113 @@ impl Default for LogConfig {
     }
 }
 
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// HS256 signing key of access tokens, at least 32 characters, the same on every node. Unset with
+    /// the managed database: generated once into `<storage.data_dir>/jwt-secret`.
+    #[serde(serialize_with = "redact", skip_serializing_if = "Option::is_none")]
+    pub jwt_secret: Option<SecretString>,
+    /// `iss` of issued tokens, checked on every request.
+    pub issuer: String,
+    /// `aud` of issued tokens, checked on every request.
+    pub audience: String,
+    pub access_token_ttl_secs: u64,
+    /// A session ends this long after its last refresh.
+    pub refresh_token_ttl_days: u32,
+    /// Password hashes computed at once; 0 means one per CPU. Further sign-ins wait their turn.
+    pub hash_concurrency: usize,
+    pub argon2: Argon2Config,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            jwt_secret: None,
+            issuer: "sports-nutrition".into(),
+            audience: "sports-nutrition-api".into(),
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_days: 30,
+            hash_concurrency: 0,
+            argon2: Argon2Config::default(),
+        }
+    }
+}
+
+/// argon2id cost; the defaults are OWASP's (2025) minimum: 19 MiB, 2 iterations, 1 lane.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Argon2Config {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for Argon2Config {
+    fn default() -> Self {
+        Self {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunMode {
+    /// Weak secrets stop the start-up.
+    Production,
+    /// Weak secrets are only warned about.
+    Development,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityConfig {
+    pub mode: RunMode,
+    /// Browser origins allowed to call the API from other sites (CORS), e.g. `https://club.example.rs`.
+    pub cors_origins: Vec<String>,
+    /// Load balancers whose `X-Forwarded-For` names the real client (addresses or CIDR networks).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self {
+            mode: RunMode::Production,
+            cors_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitConfig {
+    pub enabled: bool,
+    /// Length of the window every limit below is counted over.
+    pub window_secs: u64,
+    /// Requests per window per client address to endpoints that need no sign-in.
+    pub public_requests: u32,
+    /// Sign-in and registration attempts per window per client address.
+    pub auth_attempts_per_ip: u32,
+    /// Sign-in attempts per window per account (e-mail address), whatever the address.
+    pub login_attempts_per_account: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            window_secs: 15 * 60,
+            public_requests: 100,
+            auth_attempts_per_ip: 30,
+            login_attempts_per_account: 10,
+        }
+    }
+}
+
 /// A configuration that cannot be used, with every key that is wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -208,6 +318,51 @@ impl Config {
         if self.storage.data_dir.as_os_str().is_empty() {
             errors.push("storage.data_dir: must not be empty".into());
         }
+        let auth = &self.auth;
+        if auth.issuer.trim().is_empty() {
+            errors.push("auth.issuer: must not be empty".into());
+        }
+        if auth.audience.trim().is_empty() {
+            errors.push("auth.audience: must not be empty".into());
+        }
+        if !(60..=24 * 3600).contains(&auth.access_token_ttl_secs) {
+            errors.push("auth.access_token_ttl_secs: must be between 60 and 86400".into());
+        }
+        if !(1..=365).contains(&auth.refresh_token_ttl_days) {
+            errors.push("auth.refresh_token_ttl_days: must be between 1 and 365".into());
+        }
+        if let Err(e) = argon2::Params::new(
+            auth.argon2.memory_kib,
+            auth.argon2.iterations,
+            auth.argon2.parallelism,
+            None,
+        ) {
+            errors.push(format!("auth.argon2: {e}"));
+        }
+        for origin in &self.security.cors_origins {
+            match url::Url::parse(origin) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.path() == "/" && !origin.ends_with('/') => {}
+                _ => errors.push(format!(
+                    "security.cors_origins: {origin:?} is not an origin like https://club.example.rs"
+                )),
+            }
+        }
+        let limits = &self.rate_limit;
+        if limits.window_secs == 0 {
+            errors.push("rate_limit.window_secs: must be at least 1".into());
+        }
+        for (key, value) in [
+            ("public_requests", limits.public_requests),
+            ("auth_attempts_per_ip", limits.auth_attempts_per_ip),
+            (
+                "login_attempts_per_account",
+                limits.login_attempts_per_account,
+            ),
+        ] {
+            if value == 0 {
+                errors.push(format!("rate_limit.{key}: must be at least 1"));
+            }
+        }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             errors.push(format!("log.level: {e}"));
         }
@@ -216,6 +371,40 @@ impl Config {
         } else {
             Err(ConfigError::Invalid(errors))
         }
+    }
+
+    /// Secrets an attacker could guess, each with the key that holds it: a JWT secret shorter than
+    /// 32 characters, an external database password shorter than 16, or a default/example value.
+    /// Production refuses to start with any of them; development warns.
+    pub fn weak_secrets(&self) -> Vec<String> {
+        let mut weak = Vec::new();
+        if let Some(secret) = &self.auth.jwt_secret {
+            let secret = secret.expose_secret();
+            if secret.chars().count() < 32 {
+                weak.push("auth.jwt_secret: shorter than 32 characters".to_string());
+            } else if looks_like_placeholder(secret) {
+                weak.push("auth.jwt_secret: a default or example value".into());
+            }
+        }
+        if let Some(url) = &self.database.url {
+            if let Ok(url) = url::Url::parse(url.expose_secret()) {
+                let password = url.password().map(|p| {
+                    percent_encoding::percent_decode_str(p)
+                        .decode_utf8_lossy()
+                        .into_owned()
+                });
+                match password {
+                    Some(p) if p.chars().count() < 16 => {
+                        weak.push("database.url: the password is shorter than 16 characters".into())
+                    }
+                    Some(p) if looks_like_placeholder(&p) => {
+                        weak.push("database.url: the password is a default or example value".into())
+                    }
+                    _ => {}
+                }
+            }
+        }
+        weak
     }
 
     /// The effective configuration as TOML, secrets replaced by `[redacted]`.
@@ -271,6 +460,28 @@ fn read_secret(key: &str, path: &Path) -> Result<String, ConfigError> {
         source,
     })?;
     Ok(text.trim_end_matches(['\n', '\r']).to_string())
+}
+
+/// Values copied from documentation rather than generated: they contain a well-known placeholder.
+fn looks_like_placeholder(secret: &str) -> bool {
+    const PLACEHOLDERS: &[&str] = &[
+        "changeme",
+        "change-me",
+        "change_me",
+        "example",
+        "secret",
+        "password",
+        "default",
+        "xxxxxxxx",
+        "replace",
+        "your-",
+        "your_",
+        "todo",
+        "12345678",
+        "sports-nutrition",
+    ];
+    let lower = secret.to_lowercase();
+    PLACEHOLDERS.iter().any(|p| lower.contains(p))
 }
 
 fn redact<S: Serializer>(secret: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {

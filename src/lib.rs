@@ -5,8 +5,11 @@
 //! backups and scheduled jobs) and never calls `api`.
 
 pub mod api;
+pub mod auth;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod domain;
 pub mod ops;
 pub mod startup;

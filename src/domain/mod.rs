@@ -1,0 +1,3 @@
+//! Value types that can only hold valid values, and pure calculations: no I/O, no async.
+
+pub mod account;
