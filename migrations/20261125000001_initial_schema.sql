@@ -32,7 +32,7 @@ CREATE TABLE users (
     id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     email         text NOT NULL,
     password_hash text NOT NULL,
-    role          text NOT NULL DEFAULT 'athlete' CHECK (role IN ('athlete', 'admin')),
+    role          text NOT NULL DEFAULT 'athlete' CHECK (role IN ('athlete', 'coach', 'admin')),
     language      text NOT NULL DEFAULT 'sr-Latn' REFERENCES locales (code) ON DELETE RESTRICT,
     display_name  text CHECK (length(display_name) BETWEEN 1 AND 100),
     created_at    timestamptz NOT NULL DEFAULT now(),

@@ -1,7 +1,12 @@
 //! PostgreSQL: the connection pool, embedded migrations, the managed cluster and the seed loader.
 
+pub mod audit;
 pub mod cluster;
+pub mod coaching;
+pub mod profiles;
 pub mod seed;
+pub mod sessions;
+pub mod users;
 
 use std::{str::FromStr, time::Duration};
 

@@ -1,0 +1,185 @@
+//! Accounts: users, their password hashes, and what erasing or exporting an account touches.
+
+use sqlx::{PgExecutor, PgPool, Postgres, Transaction};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::domain::account::{Email, Role};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    pub language: String,
+    pub display_name: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+/// A user with the password hash, for sign-in only.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Credentials {
+    #[sqlx(flatten)]
+    pub user: User,
+    pub password_hash: String,
+}
+
+const COLUMNS: &str = "id, email, role, language, display_name, created_at";
+
+/// Creates an account; `None` when the e-mail address is already registered.
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    email: &Email,
+    password_hash: &str,
+    role: Role,
+    language: &str,
+) -> sqlx::Result<Option<User>> {
+    sqlx::query_as(&format!(
+        "INSERT INTO users (email, password_hash, role, language) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (email) DO NOTHING RETURNING {COLUMNS}"
+    ))
+    .bind(email.as_str())
+    .bind(password_hash)
+    .bind(role.as_str())
+    .bind(language)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn by_id(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<User>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn by_email(db: impl PgExecutor<'_>, email: &Email) -> sqlx::Result<Option<User>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
+        .bind(email.as_str())
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn credentials_by_email(
+    db: impl PgExecutor<'_>,
+    email: &Email,
+) -> sqlx::Result<Option<Credentials>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, password_hash FROM users WHERE email = $1"
+    ))
+    .bind(email.as_str())
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn credentials_by_id(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+) -> sqlx::Result<Option<Credentials>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, password_hash FROM users WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Replaces the hash only if it is still `expected`, so two concurrent changes cannot both win.
+pub async fn replace_password_hash(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    expected: &str,
+    new_hash: &str,
+) -> sqlx::Result<bool> {
+    let done =
+        sqlx::query("UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2")
+            .bind(id)
+            .bind(expected)
+            .bind(new_hash)
+            .execute(db)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn set_role(db: impl PgExecutor<'_>, id: Uuid, role: Role) -> sqlx::Result<bool> {
+    let done = sqlx::query("UPDATE users SET role = $2 WHERE id = $1")
+        .bind(id)
+        .bind(role.as_str())
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Tables holding a user's personal data, with the column naming the user. Erasure deletes the
+/// user row (these cascade); export reads each of them. A test checks the list against the schema.
+pub const PERSONAL_TABLES: &[(&str, &str)] = &[
+    ("users", "id"),
+    ("health_profiles", "user_id"),
+    ("health_profile_terms", "user_id"),
+    ("nutrition_plans", "user_id"),
+    ("progress_entries", "user_id"),
+    ("meal_plans", "user_id"),
+    ("sessions", "user_id"),
+    ("coach_grants", "athlete_id"),
+    ("coach_grants", "coach_id"),
+    ("audit_log", "actor_id"),
+];
+
+/// Columns never exported: secrets and internal hashes.
+const NOT_EXPORTED: &[&str] = &["password_hash"];
+
+/// Every row of personal data about `id`, as JSON objects keyed by table (and column when a table
+/// names the user in several columns). Meal plan items and refresh tokens are nested in their parents
+/// or left out (token hashes are secrets).
+pub async fn export(pool: &PgPool, id: Uuid) -> sqlx::Result<serde_json::Value> {
+    let mut out = serde_json::Map::new();
+    for (table, column) in PERSONAL_TABLES {
+        let key = match *table {
+            "coach_grants" if *column == "athlete_id" => "coaches_granted".to_string(),
+            "coach_grants" => "athletes_granting".to_string(),
+            "audit_log" => "security_events".to_string(),
+            t => t.to_string(),
+        };
+        // Table and column names come from the constant above, never from input.
+        let rows: Vec<serde_json::Value> = sqlx::query_scalar(&format!(
+            "SELECT to_jsonb(t) - $2::text[] FROM {table} t WHERE {column} = $1"
+        ))
+        .bind(id)
+        .bind(NOT_EXPORTED)
+        .fetch_all(pool)
+        .await?;
+        out.insert(key, serde_json::Value::Array(rows));
+    }
+    let items: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT to_jsonb(i) FROM meal_plan_items i JOIN meal_plans p ON p.id = i.meal_plan_id
+         WHERE p.user_id = $1 ORDER BY i.meal_plan_id, i.position",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    out.insert("meal_plan_items".into(), serde_json::Value::Array(items));
+    Ok(serde_json::Value::Object(out))
+}
+
+/// Erases an account: the user row and everything cascading from it, and the personal data in the
+/// security events that must outlive it (they keep the action, time and outcome only).
+pub async fn erase(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+    email: &str,
+) -> sqlx::Result<bool> {
+    sqlx::query(
+        "UPDATE audit_log SET email = NULL, ip = NULL, user_agent = NULL, subject_id = NULL
+         WHERE actor_id = $1 OR subject_id = $1 OR email = $2",
+    )
+    .bind(id)
+    .bind(email)
+    .execute(&mut **tx)
+    .await?;
+    let done = sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
