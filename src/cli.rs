@@ -7,8 +7,10 @@ use clap::{Parser, Subcommand};
 
 use crate::{
     api,
+    auth::password::Hasher,
     config::Config,
     db::{self, Database},
+    domain::account::{Email, Locale, NewPassword, Role},
     ops,
     startup::Application,
 };
@@ -42,6 +44,30 @@ pub enum Command {
     },
     /// Print the OpenAPI specification (JSON) and exit
     Openapi,
+    /// Administration tasks
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an account, e.g. the first admin. The password is read from --password-file, or
+    /// else from the first line of standard input (so it stays out of the shell history).
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        /// athlete, coach or admin
+        #[arg(long, default_value = "athlete")]
+        role: String,
+        /// File whose first line is the password
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+        /// Interface language (sr-Latn, sr-Cyrl, en, hu, ro, ru, uk)
+        #[arg(long, default_value = "sr-Latn")]
+        language: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -106,6 +132,80 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string(&report)?);
             Ok(())
         }
+        Command::Admin {
+            command:
+                AdminCommand::CreateUser {
+                    email,
+                    role,
+                    password_file,
+                    language,
+                },
+        } => {
+            let email = Email::parse(&email).map_err(|m| anyhow::anyhow!("--email {m}"))?;
+            let role = Role::parse(&role).map_err(|m| anyhow::anyhow!("--role {m}"))?;
+            let language =
+                Locale::parse(&language).map_err(|m| anyhow::anyhow!("--language {m}"))?;
+            let password = read_password(password_file.as_deref())?;
+            let password = NewPassword::parse(&password, Some(&email))
+                .map_err(|m| anyhow::anyhow!("the password {m}"))?;
+            let hasher = Hasher::new(&config.auth.argon2, 1)?;
+            let hash = hasher.hash(password.expose()).await?;
+            let db = Database::open(&config).await?;
+            let result = async {
+                db::migrate(&db.pool)
+                    .await
+                    .context("applying database migrations")?;
+                let mut tx = db.pool.begin().await?;
+                let user = db::users::insert(&mut *tx, &email, &hash, role, language.as_str())
+                    .await?
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("an account with the e-mail address {email} already exists")
+                    })?;
+                db::audit::record(
+                    &mut *tx,
+                    &db::audit::Event {
+                        action: "admin.user_create",
+                        success: true,
+                        subject: Some(user.id),
+                        details: Some(serde_json::json!({ "via": "cli", "role": role.as_str() })),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+                tx.commit().await?;
+                anyhow::Ok(user)
+            }
+            .await;
+            db.close().await;
+            let user = result?;
+            println!(
+                "created {} {} ({})",
+                user.role.as_str(),
+                user.email,
+                user.id
+            );
+            Ok(())
+        }
         Command::Openapi | Command::Config { .. } => unreachable!("handled above"),
     }
+}
+
+/// The first line of `file`, or of standard input.
+fn read_password(file: Option<&Path>) -> anyhow::Result<String> {
+    let text = match file {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("reading the password from {}", path.display()))?,
+        None => {
+            use std::io::IsTerminal;
+            if std::io::stdin().is_terminal() {
+                eprint!("password (input is shown; prefer --password-file or a pipe): ");
+            }
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("reading the password from standard input")?;
+            line
+        }
+    };
+    Ok(text.lines().next().unwrap_or_default().to_owned())
 }

@@ -2,6 +2,7 @@
 
 use std::{
     net::SocketAddr,
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -10,7 +11,9 @@ use poem::{EndpointExt, Server, endpoint::BoxEndpoint, listener::TcpAcceptor};
 
 use crate::{
     api::{self, AppState},
-    config::Config,
+    auth::{self as authn, password::Hasher, token::AccessTokens},
+    cache::rate_limit::RateLimiter,
+    config::{Config, RunMode},
     db::{self, Database},
 };
 
@@ -25,19 +28,30 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        check_secrets(&config)?;
+        let jwt_secret = authn::jwt_secret(&config)?;
+        let hasher = Hasher::new(&config.auth.argon2, config.auth.hash_concurrency)?;
         let db = Database::open(&config).await?;
         match Self::prepare(&config, &db).await {
             Ok((acceptor, local_addr)) => {
+                let limiter = RateLimiter::new(&config.rate_limit);
+                spawn_housekeeping(limiter.clone());
                 let state = AppState {
                     pool: db.pool.clone(),
                     db_mode: db.mode(),
                     started: Instant::now(),
                     max_connections: config.database.max_connections,
+                    tokens: Arc::new(AccessTokens::new(&jwt_secret, &config.auth)),
+                    hasher,
+                    limiter,
+                    refresh_ttl_days: config.auth.refresh_token_ttl_days,
+                    trusted_proxies: config.security.trusted_proxies.clone().into(),
+                    mode: config.security.mode,
                 };
                 Ok(Self {
                     acceptor,
                     local_addr,
-                    app: api::app(state, &config.server).boxed(),
+                    app: api::app(state, &config).boxed(),
                     db,
                     shutdown_timeout: Duration::from_secs(config.server.shutdown_timeout_secs),
                 })
@@ -93,4 +107,35 @@ impl Application {
         tracing::info!("stopped");
         served.context("HTTP server failed")
     }
+}
+
+/// Production refuses guessable secrets; development only warns about them.
+fn check_secrets(config: &Config) -> anyhow::Result<()> {
+    let weak = config.weak_secrets();
+    if weak.is_empty() {
+        return Ok(());
+    }
+    match config.security.mode {
+        RunMode::Production => anyhow::bail!(
+            "refusing to start with weak secrets (set security.mode = \"development\" to only warn): {}",
+            weak.join("; ")
+        ),
+        RunMode::Development => {
+            for problem in weak {
+                tracing::warn!(%problem, "weak secret (allowed in development mode)");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Keeps the in-process rate-limit tables from growing with every client ever seen.
+fn spawn_housekeeping(limiter: RateLimiter) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limiter.housekeeping();
+        }
+    });
 }

@@ -68,9 +68,9 @@ pub enum ApiError {
     /// Well-formed, but some values are not acceptable; `errors` lists them.
     #[oai(status = 422, content_type = "application/problem+json")]
     Unprocessable(Json<Problem>),
-    /// Too many requests; retry later.
+    /// Too many requests; retry after the number of seconds in `Retry-After`.
     #[oai(status = 429, content_type = "application/problem+json")]
-    TooManyRequests(Json<Problem>),
+    TooManyRequests(Json<Problem>, #[oai(header = "Retry-After")] u64),
     /// Something failed on our side; details are in the server log, under the response's request id.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
@@ -98,6 +98,11 @@ impl ApiError {
         ))
     }
 
+    /// 422 for one invalid field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::validation(vec![FieldError::new(field, message)])
+    }
+
     /// 409 naming the field whose value is already taken.
     pub fn conflict(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
@@ -106,6 +111,38 @@ impl ApiError {
             Some(message.clone()),
             vec![FieldError::new(field, message)],
         ))
+    }
+
+    /// 400 naming the fields that could not be read.
+    pub fn bad_request(detail: impl Into<String>, errors: Vec<FieldError>) -> Self {
+        Self::from_problem(problem(
+            StatusCode::BAD_REQUEST,
+            Some(detail.into()),
+            errors,
+        ))
+    }
+
+    /// 401: no valid credentials (the `WWW-Authenticate` challenge is added by the middleware).
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, detail)
+    }
+
+    /// 403: signed in, but the role does not allow this.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, detail)
+    }
+
+    /// 429 with the seconds to wait.
+    pub fn rate_limited(limited: crate::cache::rate_limit::Limited) -> Self {
+        let secs = limited.retry_after_secs();
+        Self::TooManyRequests(
+            Json(problem(
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(format!("too many requests; retry in {secs} s")),
+                Vec::new(),
+            )),
+            secs,
+        )
     }
 
     fn from_problem(p: Problem) -> Self {
@@ -119,7 +156,7 @@ impl ApiError {
             409 => Self::Conflict(body),
             413 => Self::PayloadTooLarge(body),
             422 => Self::Unprocessable(body),
-            429 => Self::TooManyRequests(body),
+            429 => Self::TooManyRequests(body, 60),
             503 => Self::Unavailable(body),
             _ => Self::Internal(body),
         }
@@ -176,7 +213,7 @@ fn problem(status: StatusCode, detail: Option<String>, errors: Vec<FieldError>) 
 
 /// Turns an error the framework raised into problem+json. Errors that already carry a response
 /// (an [`ApiError`]) pass through unchanged.
-pub fn framework_error(err: poem::Error) -> Response {
+pub fn framework_error(err: poem::Error, path: &str) -> Response {
     if err.is_from_response() {
         return err.into_response();
     }
@@ -185,7 +222,10 @@ pub fn framework_error(err: poem::Error) -> Response {
         tracing::error!(error = %err, "unhandled error");
         (None, Vec::new())
     } else {
-        (Some(err.to_string()), field_of(&err).into_iter().collect())
+        (
+            Some(err.to_string()),
+            field_of(&err, path).into_iter().collect(),
+        )
     };
     problem_response(problem(status, detail, errors))
 }
@@ -205,13 +245,20 @@ fn problem_json(p: &Problem) -> serde_json::Value {
 }
 
 /// The field a framework parse error is about, when it names one.
-fn field_of(err: &poem::Error) -> Option<FieldError> {
+fn field_of(err: &poem::Error, path: &str) -> Option<FieldError> {
     use poem_openapi::error::{ParseParamError, ParsePathError, ParseRequestPayloadError};
     if let Some(e) = err.downcast_ref::<ParseParamError>() {
         return Some(FieldError::new(e.name, e.reason.clone()));
     }
     if let Some(e) = err.downcast_ref::<ParsePathError>() {
-        return Some(FieldError::new(e.name, e.reason.clone()));
+        // poem-openapi routes path parameters as `param0`, `param1`…: name them as the spec does.
+        let name = e
+            .name
+            .strip_prefix("param")
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|n| super::schema::path_parameter_name(path, n))
+            .unwrap_or_else(|| e.name.to_string());
+        return Some(FieldError::new(name, e.reason.clone()));
     }
     if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
         // serde_json and poem-openapi name the property in backticks: "missing field `email`".
@@ -248,7 +295,7 @@ mod tests {
             "connection refused to 10.0.0.5",
             StatusCode::INTERNAL_SERVER_ERROR,
         );
-        let resp = framework_error(err);
+        let resp = framework_error(err, "/");
         assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(resp.content_type(), Some(PROBLEM_JSON));
     }
@@ -260,11 +307,20 @@ mod tests {
             reason: "failed to parse \"integer(int32)\": invalid digit".into(),
         }
         .into();
-        assert_eq!(field_of(&err).unwrap().field, "limit");
+        assert_eq!(field_of(&err, "/").unwrap().field, "limit");
         let err: poem::Error = poem_openapi::error::ParseRequestPayloadError {
             reason: "failed to parse \"Login\": missing field `email`".into(),
         }
         .into();
-        assert_eq!(field_of(&err).unwrap().field, "email");
+        assert_eq!(field_of(&err, "/").unwrap().field, "email");
+        let err: poem::Error = poem_openapi::error::ParsePathError {
+            name: "param0",
+            reason: "failed to parse \"string(uuid)\"".into(),
+        }
+        .into();
+        let field = field_of(&err, "/api/v1/coach/athletes/nope/profile")
+            .unwrap()
+            .field;
+        assert_eq!(field, "id");
     }
 }

@@ -8,7 +8,15 @@ use poem::{
 };
 use tracing::Instrument;
 
-use super::error::{ApiError, framework_error};
+use poem_openapi::error::ParseRequestPayloadError;
+
+use super::{
+    AppState,
+    error::{ApiError, framework_error},
+    schema,
+    security::ClientInfo,
+};
+use crate::cache::rate_limit::{Bucket, client_key};
 
 pub const REQUEST_ID: &str = "x-request-id";
 
@@ -32,14 +40,29 @@ pub async fn observe<E: Endpoint>(next: Arc<E>, req: Request) -> Result<Response
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let presented_token = req.headers().contains_key(header::AUTHORIZATION);
     let span = tracing::info_span!("request", request_id = %id);
     async move {
         let start = Instant::now();
         let mut response = match next.call(req).await {
             Ok(r) => r.into_response(),
-            Err(e) => framework_error(e),
+            Err(e) => framework_error(e, &path),
         };
         let status = response.status();
+        if status == StatusCode::UNAUTHORIZED
+            && !response.headers().contains_key(header::WWW_AUTHENTICATE)
+        {
+            // RFC 6750 §3: name the error only when a token was presented.
+            let challenge = if presented_token {
+                r#"Bearer realm="sports-nutrition", error="invalid_token""#
+            } else {
+                r#"Bearer realm="sports-nutrition""#
+            };
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
         if let Ok(value) = HeaderValue::from_str(&id) {
             response.headers_mut().insert(REQUEST_ID, value);
         }
@@ -73,8 +96,31 @@ pub async fn aliases<E: Endpoint>(next: Arc<E>, mut req: Request) -> Result<Resp
     next.call(req).await.map(IntoResponse::into_response)
 }
 
+/// Records who the client is (for handlers and the audit log) and applies the public rate limit:
+/// requests to the API that carry no credentials, and every sign-in endpoint, count against the
+/// client's address. Health probes are never limited.
+pub async fn client_and_limits<E: Endpoint>(next: Arc<E>, mut req: Request) -> Result<Response> {
+    let Some(state) = req.data::<AppState>().cloned() else {
+        return next.call(req).await.map(IntoResponse::into_response);
+    };
+    let client = ClientInfo::of(&req, &state.trusted_proxies);
+    let path = req.uri().path();
+    let public = path.starts_with("/api/v1/")
+        && path != "/api/v1/health"
+        && (path.starts_with("/api/v1/auth/")
+            || !req.headers().contains_key(header::AUTHORIZATION));
+    if let (true, Some(ip)) = (public, client.ip) {
+        if let Err(limited) = state.limiter.check(Bucket::Public, &client_key(ip)).await {
+            return Err(ApiError::rate_limited(limited).into());
+        }
+    }
+    req.set_data(client);
+    next.call(req).await.map(IntoResponse::into_response)
+}
+
 /// Rejects bodies over `limit` bytes with 413: at once when `Content-Length` says so, otherwise
-/// (chunked uploads) while reading, so an endpoint never sees more than `limit`.
+/// (chunked uploads) while reading, so an endpoint never sees more than `limit`. Keeps the body, to
+/// name the property when the endpoint cannot parse it.
 pub fn body_limit<E: Endpoint + 'static>(
     limit: usize,
 ) -> impl Fn(Arc<E>, Request) -> std::pin::Pin<Box<dyn Future<Output = Result<Response>> + Send>>
@@ -94,27 +140,86 @@ pub fn body_limit<E: Endpoint + 'static>(
                 .get(header::CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<u64>().ok());
-            match declared {
-                Some(len) if len > limit as u64 => return Err(too_large().into()),
-                Some(_) => {}
-                None => {
-                    let body = req
-                        .take_body()
-                        .into_bytes_limit(limit)
-                        .await
-                        .map_err(|_| poem::Error::from(too_large()))?;
-                    req.set_body(body);
+            if let Some(len) = declared {
+                if len > limit as u64 {
+                    return Err(too_large().into());
                 }
             }
-            next.call(req).await.map(IntoResponse::into_response)
+            let body = req
+                .take_body()
+                .into_bytes_limit(limit)
+                .await
+                .map_err(|_| poem::Error::from(too_large()))?;
+            req.set_body(body.clone());
+            let method = req.method().as_str().to_owned();
+            let path = req.uri().path().to_owned();
+            match next.call(req).await {
+                Ok(response) => Ok(response.into_response()),
+                Err(e) if e.is::<ParseRequestPayloadError>() => {
+                    // poem-openapi names the type that failed, not the property: find it in the body.
+                    let field = serde_json::from_slice::<serde_json::Value>(&body)
+                        .ok()
+                        .and_then(|value| schema::body_mismatch(&method, &path, &value));
+                    match field {
+                        Some(field) => {
+                            Err(ApiError::bad_request(e.to_string(), vec![field]).into())
+                        }
+                        None => Err(e),
+                    }
+                }
+                Err(e) => Err(e),
+            }
         })
     }
 }
 
-/// Headers that cost nothing and close common browser attack paths.
-pub fn security_headers() -> poem::middleware::SetHeader {
-    poem::middleware::SetHeader::new()
-        .overriding("x-content-type-options", "nosniff")
-        .overriding("x-frame-options", "DENY")
-        .overriding("referrer-policy", "no-referrer")
+/// Content Security Policy of API responses: nothing may load, nothing may frame them.
+const CSP_API: &str =
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+/// Content Security Policy of the pages we serve (API docs; later the admin UI): own scripts and
+/// styles (the docs page inlines its bootstrap), no plugins, no framing, no third-party origins.
+pub const CSP_PAGES: &str = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' \
+     'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; \
+     base-uri 'self'; form-action 'self'";
+
+/// Headers that cost nothing and close common browser attack paths; `Strict-Transport-Security`
+/// only when this node terminates TLS itself.
+pub fn security_headers<E: Endpoint + 'static>(
+    tls: bool,
+) -> impl Fn(Arc<E>, Request) -> std::pin::Pin<Box<dyn Future<Output = Result<Response>> + Send>>
++ Send
++ Sync
++ 'static {
+    move |next: Arc<E>, req: Request| Box::pin(add_security_headers(next, req, tls))
+}
+
+async fn add_security_headers<E: Endpoint>(
+    next: Arc<E>,
+    req: Request,
+    tls: bool,
+) -> Result<Response> {
+    let path = req.uri().path().to_owned();
+    let is_page = path.starts_with("/docs");
+    let mut response = match next.call(req).await {
+        Ok(r) => r.into_response(),
+        Err(e) => framework_error(e, &path),
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        "content-security-policy",
+        HeaderValue::from_static(if is_page { CSP_PAGES } else { CSP_API }),
+    );
+    if tls {
+        headers.insert(
+            "strict-transport-security",
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    Ok(response)
 }

@@ -1,17 +1,29 @@
 //! The HTTP API: poem-openapi services per resource under `/api/v1`, the spec and docs, and the
 //! operational endpoints, wrapped in the request-path middleware.
 
+pub mod account;
+pub mod admin;
+pub mod auth;
+pub mod coach;
 pub mod error;
 pub mod health;
 pub mod middleware;
+pub mod schema;
+pub mod security;
 
-use std::time::Instant;
+use std::{sync::Arc, time::Instant};
 
-use poem::{Endpoint, EndpointExt, Route, get};
+use ipnet::IpNet;
+use poem::{Endpoint, EndpointExt, Route, get, middleware::Cors};
 use poem_openapi::{OpenApiService, Tags};
 use sqlx::PgPool;
 
-use crate::{config::ServerConfig, db::Mode};
+use crate::{
+    auth::{password::Hasher, token::AccessTokens},
+    cache::rate_limit::RateLimiter,
+    config::{Config, RunMode},
+    db::Mode,
+};
 
 /// Shared by every handler.
 #[derive(Clone)]
@@ -20,40 +32,81 @@ pub struct AppState {
     pub db_mode: Mode,
     pub started: Instant,
     pub max_connections: u32,
+    pub tokens: Arc<AccessTokens>,
+    pub hasher: Hasher,
+    pub limiter: RateLimiter,
+    pub refresh_ttl_days: u32,
+    pub trusted_proxies: Arc<[IpNet]>,
+    pub mode: RunMode,
 }
 
 #[derive(Tags)]
 pub enum ApiTags {
     /// Node health for operators and load balancers
     Health,
+    /// Registration, sign-in and sessions
+    Auth,
+    /// The signed-in user's own account: profile, password, sessions, coaches, export and erasure
+    Account,
+    /// What coaches may read of the athletes who granted them access
+    Coaching,
+    /// Administration: users and the audit log
+    Admin,
 }
 
+type Apis = (
+    health::HealthApi,
+    auth::AuthApi,
+    account::AccountApi,
+    coach::CoachApi,
+    admin::AdminApi,
+);
+
 /// The OpenAPI service: every documented endpoint, served under `/api/v1`.
-pub fn openapi() -> OpenApiService<health::HealthApi, ()> {
-    OpenApiService::new(health::HealthApi, "Sports Nutrition API", env!("CARGO_PKG_VERSION"))
-        .description(
-            "Personalised, safe sports nutrition: targets, supplement recommendations, local prices and Serbian meal \
-             plans. Errors are RFC 9457 problem+json. The unversioned paths `/api/health`, `/api/auth/login` and \
-             `/api/profile` are aliases of their `/api/v1` twins.",
-        )
-        .server("/api/v1")
+pub fn openapi() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (health::HealthApi, auth::AuthApi, account::AccountApi, coach::CoachApi, admin::AdminApi),
+        "Sports Nutrition API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Personalised, safe sports nutrition: targets, supplement recommendations, local prices and Serbian meal \
+         plans. Errors are RFC 9457 problem+json. Sign in with `POST /auth/login` and send the `token` as \
+         `Authorization: Bearer …`. The unversioned paths `/api/health`, `/api/auth/login` and `/api/profile` \
+         are aliases of their `/api/v1` twins.",
+    )
+    .server("/api/v1")
 }
 
 /// The whole HTTP application.
-pub fn app(
-    state: AppState,
-    server: &ServerConfig,
-) -> impl Endpoint<Output = poem::Response> + 'static {
+pub fn app(state: AppState, config: &Config) -> impl Endpoint<Output = poem::Response> + 'static {
     let api = openapi();
-    Route::new()
+    let routes = Route::new()
         .at("/openapi.json", api.spec_endpoint())
         .nest("/docs", api.swagger_ui())
         .nest("/api/v1", api)
         .at("/health", get(health::live).head(health::live))
         .at("/ready", get(health::ready).head(health::ready))
-        .data(state)
-        .around(middleware::body_limit(server.body_limit_bytes))
+        .around(middleware::client_and_limits)
+        .data(state);
+    // Browsers on other sites may call the API only from the configured origins.
+    let routes = if config.security.cors_origins.is_empty() {
+        routes.boxed()
+    } else {
+        routes
+            .with(
+                Cors::new()
+                    .allow_origins(config.security.cors_origins.iter().map(String::as_str))
+                    .allow_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+                    .allow_headers(["authorization", "content-type", "x-request-id"])
+                    .expose_headers(["x-request-id", "retry-after"])
+                    .max_age(600),
+            )
+            .boxed()
+    };
+    routes
+        .around(middleware::body_limit(config.server.body_limit_bytes))
         .around(middleware::aliases)
-        .with(middleware::security_headers())
         .around(middleware::observe)
+        .around(middleware::security_headers(false))
 }

@@ -60,6 +60,9 @@ impl Drop for TestDatabase {
     }
 }
 
+/// A password that passes the rules, used by tests that do not care which.
+pub const PASSWORD: &str = "sarma i podvarak 1987";
+
 /// A running application and a client for it.
 pub struct TestApp {
     pub address: String,
@@ -70,10 +73,23 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
-/// The configuration every test starts from: external database, free port, no seeding.
+/// A signing key made up for one test run (never a fixed value in the repository).
+pub fn random_secret() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// The configuration every test starts from: external database, free port, no seeding, a fresh
+/// signing key, and a cheap argon2 cost (the production cost is measured in bench/).
 pub fn test_config(db: &TestDatabase) -> Config {
     let mut config = Config::default();
     config.database.url = Some(SecretString::from(db.url.clone()));
+    config.auth.jwt_secret = Some(SecretString::from(random_secret()));
+    config.auth.argon2.memory_kib = 1024;
+    config.auth.argon2.iterations = 1;
     config.database.seed_on_start = false;
     config.database.max_connections = 5;
     config.server.port = 0;
@@ -123,6 +139,73 @@ impl TestApp {
             .send()
             .await
             .expect("request sent")
+    }
+
+    pub async fn post(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// A request with `Authorization: Bearer <token>`.
+    pub fn authed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+    }
+
+    /// `method path` with a JSON body and a Bearer token.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.authed(method, path, token)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn get_authed(&self, path: &str, token: &str) -> reqwest::Response {
+        self.authed(reqwest::Method::GET, path, token)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Registers an athlete and returns the sign-in response (`token`, `refresh_token`, `user`).
+    pub async fn register(&self, email: &str, password: &str) -> serde_json::Value {
+        let response = self
+            .post(
+                "/api/v1/auth/register",
+                &serde_json::json!({ "email": email, "password": password }),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "register {email}");
+        response.json().await.unwrap()
+    }
+
+    /// Registers a user and gives them `role` directly in the database (as an admin would).
+    pub async fn user_with_role(&self, email: &str, role: &str) -> serde_json::Value {
+        let registered = self.register(email, PASSWORD).await;
+        sqlx::query("UPDATE users SET role = $2 WHERE email = $1")
+            .bind(email)
+            .bind(role)
+            .execute(&self.pool)
+            .await
+            .unwrap();
+        registered
     }
 
     /// Graceful shutdown, as on SIGTERM; returns what `run_until` returned.

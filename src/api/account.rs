@@ -1,0 +1,512 @@
+//! The signed-in user's own account: `/profile`, `/account/...` (password, sessions, coaches,
+//! export, erasure).
+
+use poem::web::Data;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi, param::Path, payload::Json};
+use rust_decimal::Decimal;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use super::{
+    ApiTags, AppState,
+    error::ApiError,
+    security::{BearerAuth, ClientInfo},
+};
+use crate::{
+    cache::rate_limit::Bucket,
+    db::{self, audit, sessions::Revocation},
+    domain::account::{Email, NewPassword, Role},
+};
+
+/// What a user may do.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "lowercase")]
+pub enum RoleName {
+    Athlete,
+    Coach,
+    Admin,
+}
+
+impl From<Role> for RoleName {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Athlete => RoleName::Athlete,
+            Role::Coach => RoleName::Coach,
+            Role::Admin => RoleName::Admin,
+        }
+    }
+}
+
+impl From<RoleName> for Role {
+    fn from(role: RoleName) -> Self {
+        match role {
+            RoleName::Athlete => Role::Athlete,
+            RoleName::Coach => Role::Coach,
+            RoleName::Admin => Role::Admin,
+        }
+    }
+}
+
+/// A user account.
+#[derive(Object, Debug, Clone)]
+pub struct Account {
+    pub id: Uuid,
+    pub email: String,
+    pub role: RoleName,
+    /// Interface language (BCP 47).
+    pub language: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub display_name: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+impl Account {
+    pub fn role_value(&self) -> Role {
+        self.role.into()
+    }
+}
+
+impl From<db::users::User> for Account {
+    fn from(u: db::users::User) -> Self {
+        Self {
+            id: u.id,
+            email: u.email,
+            role: u.role.into(),
+            language: u.language,
+            display_name: u.display_name,
+            created_at: u.created_at,
+        }
+    }
+}
+
+/// The athlete's health profile (edited through `/health-profile`).
+#[derive(Object, Debug, Clone)]
+pub struct HealthProfile {
+    pub birth_date: Date,
+    pub sex: String,
+    pub weight_kg: Decimal,
+    pub height_cm: Decimal,
+    #[oai(skip_serializing_if_is_none)]
+    pub body_fat_pct: Option<Decimal>,
+    pub activity_level: String,
+    pub sport: String,
+    pub training_hours_per_week: Decimal,
+    pub goal: String,
+    /// Allergen codes (see `/vocabularies/allergens`).
+    pub allergies: Vec<String>,
+    /// Condition codes.
+    pub conditions: Vec<String>,
+    /// Medication-class codes.
+    pub medications: Vec<String>,
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<db::profiles::HealthProfile> for HealthProfile {
+    fn from(p: db::profiles::HealthProfile) -> Self {
+        Self {
+            birth_date: p.birth_date,
+            sex: p.sex,
+            weight_kg: p.weight_kg,
+            height_cm: p.height_cm,
+            body_fat_pct: p.body_fat_pct,
+            activity_level: p.activity_level,
+            sport: p.sport,
+            training_hours_per_week: p.training_hours_per_week,
+            goal: p.goal,
+            allergies: p.allergies,
+            conditions: p.conditions,
+            medications: p.medications,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+/// The signed-in user: account and, once entered, health profile.
+#[derive(Object, Debug)]
+pub struct Profile {
+    pub account: Account,
+    /// Null until the athlete enters one.
+    pub health_profile: Option<HealthProfile>,
+}
+
+#[derive(Object, Debug)]
+pub struct ChangePassword {
+    #[oai(validator(max_length = 1024))]
+    pub current_password: String,
+    /// 10 to 256 characters, not a common password, not containing the e-mail address.
+    #[oai(validator(max_length = 1024))]
+    pub new_password: String,
+}
+
+#[derive(Object, Debug)]
+pub struct ConfirmErasure {
+    /// The account's password, to confirm.
+    #[oai(validator(max_length = 1024))]
+    pub password: String,
+}
+
+/// A signed-in device.
+#[derive(Object, Debug)]
+pub struct SessionInfo {
+    pub id: Uuid,
+    pub created_at: OffsetDateTime,
+    pub last_used_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    #[oai(skip_serializing_if_is_none)]
+    pub ip: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub user_agent: Option<String>,
+    /// The session of the token making this request.
+    pub current: bool,
+}
+
+#[derive(Object, Debug)]
+pub struct GrantCoach {
+    /// E-mail address of a coach account.
+    #[oai(validator(max_length = 254))]
+    pub email: String,
+}
+
+/// A coach with access to the athlete's data, or an athlete who granted it.
+#[derive(Object, Debug)]
+pub struct Grant {
+    pub user: Account,
+    pub granted_at: OffsetDateTime,
+}
+
+impl From<db::coaching::Grant> for Grant {
+    fn from(g: db::coaching::Grant) -> Self {
+        Self {
+            user: g.user.into(),
+            granted_at: g.granted_at,
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum Done {
+    #[oai(status = 204)]
+    NoContent,
+}
+
+#[derive(ApiResponse)]
+pub enum Export {
+    /// Every piece of personal data held about the user, by table.
+    #[oai(status = 200)]
+    Ok(
+        Json<serde_json::Value>,
+        #[oai(header = "Content-Disposition")] String,
+    ),
+}
+
+pub struct AccountApi;
+
+#[OpenApi(tag = "ApiTags::Account")]
+impl AccountApi {
+    /// The signed-in user
+    ///
+    /// Account and health profile. Any role.
+    #[oai(path = "/profile", method = "get", operation_id = "getProfile")]
+    async fn profile(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+    ) -> Result<Json<Profile>, ApiError> {
+        let caller = auth.0;
+        caller.require(&[Role::Athlete, Role::Coach, Role::Admin])?;
+        let account = db::users::by_id(&state.pool, caller.user)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?;
+        let health_profile = db::profiles::get(&state.pool, caller.user)
+            .await?
+            .map(Into::into);
+        Ok(Json(Profile {
+            account: account.into(),
+            health_profile,
+        }))
+    }
+
+    /// Change the password
+    ///
+    /// Needs the current password. Every other session is signed out. Any role.
+    #[oai(
+        path = "/account/password",
+        method = "put",
+        operation_id = "changePassword"
+    )]
+    async fn change_password(
+        &self,
+        state: Data<&AppState>,
+        client: Data<&ClientInfo>,
+        auth: BearerAuth,
+        body: Json<ChangePassword>,
+    ) -> Result<Done, ApiError> {
+        let caller = auth.0;
+        caller.require(&[Role::Athlete, Role::Coach, Role::Admin])?;
+        let credentials = confirm_password(
+            &state,
+            caller.user,
+            &body.current_password,
+            "current_password",
+        )
+        .await?;
+        let email = Email::parse(&credentials.user.email).ok();
+        let new = NewPassword::parse(&body.new_password, email.as_ref())
+            .map_err(|m| ApiError::invalid("new_password", m))?;
+        let hash = state.hasher.hash(new.expose()).await?;
+        let mut tx = state.pool.begin().await?;
+        if !db::users::replace_password_hash(
+            &mut *tx,
+            caller.user,
+            &credentials.password_hash,
+            &hash,
+        )
+        .await?
+        {
+            return Err(ApiError::conflict(
+                "current_password",
+                "the password was changed meanwhile; try again",
+            ));
+        }
+        db::sessions::revoke_others(
+            &mut *tx,
+            caller.user,
+            Some(caller.session),
+            Revocation::PasswordChanged,
+        )
+        .await?;
+        audit::record(
+            &mut *tx,
+            &audit::Event {
+                action: "account.password_change",
+                success: true,
+                actor: Some(caller.user),
+                subject: Some(caller.user),
+                ip: client.ip,
+                user_agent: client.user_agent.as_deref(),
+                ..Default::default()
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Done::NoContent)
+    }
+
+    /// Erase the account
+    ///
+    /// Deletes the account and all personal data (profile, targets, progress, plans, sessions,
+    /// coach grants); security events about it keep only their time and outcome. Needs the password.
+    /// Any role.
+    #[oai(path = "/account", method = "delete", operation_id = "deleteAccount")]
+    async fn erase(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        body: Json<ConfirmErasure>,
+    ) -> Result<Done, ApiError> {
+        let caller = auth.0;
+        caller.require(&[Role::Athlete, Role::Coach, Role::Admin])?;
+        let credentials = confirm_password(&state, caller.user, &body.password, "password").await?;
+        let mut tx = state.pool.begin().await?;
+        db::users::erase(&mut tx, caller.user, &credentials.user.email).await?;
+        audit::record(
+            &mut *tx,
+            &audit::Event {
+                action: "account.erase",
+                success: true,
+                ..Default::default()
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Done::NoContent)
+    }
+
+    /// Export all personal data
+    ///
+    /// Everything held about the signed-in user, as JSON (right of access and portability). Any role.
+    #[oai(
+        path = "/account/export",
+        method = "get",
+        operation_id = "exportAccount"
+    )]
+    async fn export(&self, state: Data<&AppState>, auth: BearerAuth) -> Result<Export, ApiError> {
+        let caller = auth.0;
+        caller.require(&[Role::Athlete, Role::Coach, Role::Admin])?;
+        let data = db::users::export(&state.pool, caller.user).await?;
+        let date = OffsetDateTime::now_utc().date();
+        Ok(Export::Ok(
+            Json(serde_json::json!({
+                "exported_at": OffsetDateTime::now_utc()
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
+                "format": "sports-nutrition-export/1",
+                "data": data,
+            })),
+            format!("attachment; filename=\"sports-nutrition-export-{date}.json\""),
+        ))
+    }
+
+    /// Signed-in sessions
+    ///
+    /// The active sessions of the signed-in user, newest first. Any role.
+    #[oai(
+        path = "/account/sessions",
+        method = "get",
+        operation_id = "listSessions"
+    )]
+    async fn sessions(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+    ) -> Result<Json<Vec<SessionInfo>>, ApiError> {
+        let caller = auth.0;
+        caller.require(&[Role::Athlete, Role::Coach, Role::Admin])?;
+        let sessions = db::sessions::list_active(&state.pool, caller.user).await?;
+        Ok(Json(
+            sessions
+                .into_iter()
+                .map(|s| SessionInfo {
+                    current: s.id == caller.session,
+                    id: s.id,
+                    created_at: s.created_at,
+                    last_used_at: s.last_used_at,
+                    expires_at: s.expires_at,
+                    ip: s.ip,
+                    user_agent: s.user_agent,
+                })
+                .collect(),
+        ))
+    }
+
+    /// Sign out a session
+    ///
+    /// 404 when the session is not one of the signed-in user's active sessions. Any role.
+    #[oai(
+        path = "/account/sessions/:id",
+        method = "delete",
+        operation_id = "revokeSession"
+    )]
+    async fn revoke_session(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+    ) -> Result<Done, ApiError> {
+        let caller = auth.0;
+        caller.require(&[Role::Athlete, Role::Coach, Role::Admin])?;
+        if db::sessions::revoke(&state.pool, caller.user, id.0, Revocation::Owner).await? {
+            Ok(Done::NoContent)
+        } else {
+            Err(ApiError::not_found("session"))
+        }
+    }
+
+    /// Coaches with access
+    ///
+    /// The coaches the signed-in athlete lets read their profile, targets and progress. Athletes.
+    #[oai(
+        path = "/account/coaches",
+        method = "get",
+        operation_id = "listCoaches"
+    )]
+    async fn coaches(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+    ) -> Result<Json<Vec<Grant>>, ApiError> {
+        let caller = auth.0;
+        caller.require(&[Role::Athlete])?;
+        let grants = db::coaching::coaches_of(&state.pool, caller.user).await?;
+        Ok(Json(grants.into_iter().map(Into::into).collect()))
+    }
+
+    /// Give a coach access
+    ///
+    /// The coach can then read the athlete's profile, targets and progress. Athletes.
+    #[oai(
+        path = "/account/coaches",
+        method = "post",
+        operation_id = "grantCoach"
+    )]
+    async fn grant_coach(
+        &self,
+        state: Data<&AppState>,
+        client: Data<&ClientInfo>,
+        auth: BearerAuth,
+        body: Json<GrantCoach>,
+    ) -> Result<Done, ApiError> {
+        let caller = auth.0;
+        caller.require(&[Role::Athlete])?;
+        let email = Email::parse(&body.email).map_err(|m| ApiError::invalid("email", m))?;
+        let coach = db::users::by_email(&state.pool, &email)
+            .await?
+            .filter(|u| u.role == Role::Coach)
+            .ok_or_else(|| ApiError::invalid("email", "no coach account has this address"))?;
+        if db::coaching::grant(&state.pool, caller.user, coach.id).await? {
+            audit::record(
+                &state.pool,
+                &audit::Event {
+                    action: "account.coach_grant",
+                    success: true,
+                    actor: Some(caller.user),
+                    subject: Some(coach.id),
+                    ip: client.ip,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        }
+        Ok(Done::NoContent)
+    }
+
+    /// Withdraw a coach's access
+    ///
+    /// 404 when that coach has no access. Athletes.
+    #[oai(
+        path = "/account/coaches/:coach_id",
+        method = "delete",
+        operation_id = "withdrawCoach"
+    )]
+    async fn withdraw_coach(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        coach_id: Path<Uuid>,
+    ) -> Result<Done, ApiError> {
+        let caller = auth.0;
+        caller.require(&[Role::Athlete])?;
+        if db::coaching::withdraw(&state.pool, caller.user, coach_id.0).await? {
+            Ok(Done::NoContent)
+        } else {
+            Err(ApiError::not_found("coach access"))
+        }
+    }
+}
+
+/// The caller's credentials, after checking `password` (422 naming `field` when it is wrong).
+async fn confirm_password(
+    state: &AppState,
+    user: Uuid,
+    password: &str,
+    field: &str,
+) -> Result<db::users::Credentials, ApiError> {
+    let credentials = db::users::credentials_by_id(&state.pool, user)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?;
+    // Guessing the password through these endpoints counts like guessing it at sign-in.
+    state
+        .limiter
+        .check(Bucket::LoginAccount, &credentials.user.email)
+        .await
+        .map_err(ApiError::rate_limited)?;
+    if !state
+        .hasher
+        .verify(password, Some(&credentials.password_hash))
+        .await?
+        .matches
+    {
+        return Err(ApiError::invalid(field, "is not the account's password"));
+    }
+    Ok(credentials)
+}

@@ -1,0 +1,187 @@
+//! `/admin`: user roles and the audit log. Admins only; every change is audited.
+
+use poem::web::Data;
+use poem_openapi::{Object, OpenApi, param::Path, param::Query, payload::Json};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{
+    ApiTags, AppState,
+    account::{Account, RoleName},
+    error::ApiError,
+    security::{BearerAuth, ClientInfo},
+};
+use crate::{
+    db::{self, audit},
+    domain::account::{Email, Role},
+};
+
+#[derive(Object, Debug)]
+pub struct SetRole {
+    pub role: RoleName,
+}
+
+/// One audited event.
+#[derive(Object, Debug)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: OffsetDateTime,
+    /// e.g. `auth.login`, `auth.refresh_reuse`, `admin.user_role`.
+    pub action: String,
+    /// `success` or `failure`.
+    pub outcome: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub actor_id: Option<Uuid>,
+    #[oai(skip_serializing_if_is_none)]
+    pub subject_id: Option<Uuid>,
+    #[oai(skip_serializing_if_is_none)]
+    pub email: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub ip: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub user_agent: Option<String>,
+    pub details: serde_json::Value,
+}
+
+/// A page of audit entries, newest first.
+#[derive(Object, Debug)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    #[oai(skip_serializing_if_is_none)]
+    pub next_before: Option<i64>,
+}
+
+pub struct AdminApi;
+
+#[OpenApi(prefix_path = "/admin", tag = "ApiTags::Admin")]
+impl AdminApi {
+    /// Find a user by e-mail address
+    ///
+    /// Admins.
+    #[oai(path = "/users", method = "get", operation_id = "findUser")]
+    async fn find_user(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        email: Query<String>,
+    ) -> Result<Json<Account>, ApiError> {
+        auth.0.require(&[Role::Admin])?;
+        let email = Email::parse(&email.0).map_err(|m| ApiError::invalid("email", m))?;
+        let user = db::users::by_email(&state.pool, &email)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user"))?;
+        Ok(Json(user.into()))
+    }
+
+    /// Change a user's role
+    ///
+    /// Makes an athlete a coach, or an admin, and back. Admins cannot demote themselves (so the
+    /// appliance always keeps an admin). Admins.
+    #[oai(path = "/users/:id/role", method = "put", operation_id = "setUserRole")]
+    async fn set_role(
+        &self,
+        state: Data<&AppState>,
+        client: Data<&ClientInfo>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        body: Json<SetRole>,
+    ) -> Result<Json<Account>, ApiError> {
+        let caller = auth.0;
+        caller.require(&[Role::Admin])?;
+        let role: Role = body.role.into();
+        if id.0 == caller.user && role != Role::Admin {
+            return Err(ApiError::invalid(
+                "role",
+                "admins cannot remove their own admin role",
+            ));
+        }
+        let mut tx = state.pool.begin().await?;
+        let before = db::users::by_id(&mut *tx, id.0)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user"))?;
+        db::users::set_role(&mut *tx, id.0, role).await?;
+        audit::record(
+            &mut *tx,
+            &audit::Event {
+                action: "admin.user_role",
+                success: true,
+                actor: Some(caller.user),
+                subject: Some(id.0),
+                ip: client.ip,
+                user_agent: client.user_agent.as_deref(),
+                details: Some(
+                    serde_json::json!({ "from": before.role.as_str(), "to": role.as_str() }),
+                ),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let user = db::users::by_id(&mut *tx, id.0)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user"))?;
+        tx.commit().await?;
+        Ok(Json(user.into()))
+    }
+
+    /// Audit log
+    ///
+    /// Sign-ins (successful and failed), refresh-token reuse, account changes and admin actions,
+    /// newest first. `action` matches exactly, or by prefix when it ends with a dot (`auth.`). Admins.
+    #[oai(path = "/audit", method = "get", operation_id = "listAudit")]
+    #[allow(clippy::too_many_arguments)]
+    async fn audit(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        #[oai(validator(max_length = 64))] action: Query<Option<String>>,
+        user_id: Query<Option<Uuid>>,
+        #[oai(validator(pattern = "^(success|failure)$"))] outcome: Query<Option<String>>,
+        since: Query<Option<OffsetDateTime>>,
+        #[oai(validator(minimum(value = "1")))] before: Query<Option<i64>>,
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "500"))
+        )]
+        limit: Query<i64>,
+    ) -> Result<Json<AuditPage>, ApiError> {
+        auth.0.require(&[Role::Admin])?;
+        let entries = db::audit::list(
+            &state.pool,
+            &audit::Filter {
+                action: action.0,
+                user: user_id.0,
+                outcome: outcome.0,
+                since: since.0,
+                before: before.0,
+                limit: limit.0,
+            },
+        )
+        .await?;
+        let next_before = (entries.len() as i64 == limit.0)
+            .then(|| entries.last().map(|e| e.id))
+            .flatten();
+        Ok(Json(AuditPage {
+            entries: entries
+                .into_iter()
+                .map(|e| AuditEntry {
+                    id: e.id,
+                    at: e.at,
+                    action: e.action,
+                    outcome: e.outcome,
+                    actor_id: e.actor_id,
+                    subject_id: e.subject_id,
+                    email: e.email,
+                    ip: e.ip,
+                    user_agent: e.user_agent,
+                    details: e.details,
+                })
+                .collect(),
+            next_before,
+        }))
+    }
+}
+
+fn default_limit() -> i64 {
+    50
+}

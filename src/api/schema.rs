@@ -1,0 +1,180 @@
+//! The served OpenAPI document, read back to name what was wrong when the framework refuses input:
+//! which path parameter (`param0` internally) and which JSON property (poem-openapi reports the
+//! type, not the property).
+
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use super::error::FieldError;
+
+fn spec() -> &'static Value {
+    static SPEC: OnceLock<Value> = OnceLock::new();
+    SPEC.get_or_init(|| serde_json::from_str(&super::openapi().spec()).unwrap_or_default())
+}
+
+/// The spec's path template (e.g. `/coach/athletes/{id}/profile`) matching a request path.
+fn template_of(path: &str) -> Option<&'static str> {
+    let path = path.strip_prefix("/api/v1")?;
+    let segments: Vec<&str> = path.split('/').collect();
+    spec()["paths"]
+        .as_object()?
+        .keys()
+        .map(String::as_str)
+        .find(|template| {
+            let parts: Vec<&str> = template.split('/').collect();
+            parts.len() == segments.len()
+                && parts
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| t.starts_with('{') || t == s)
+        })
+}
+
+/// The name of the `index`-th path parameter of the operation matching `path`.
+pub fn path_parameter_name(path: &str, index: usize) -> Option<String> {
+    template_of(path)?
+        .split('/')
+        .filter_map(|t| t.strip_prefix('{')?.strip_suffix('}'))
+        .nth(index)
+        .map(str::to_owned)
+}
+
+/// The first property of `body` that does not fit the operation's request schema, with why.
+pub fn body_mismatch(method: &str, path: &str, body: &Value) -> Option<FieldError> {
+    let operation = &spec()["paths"][template_of(path)?][method.to_ascii_lowercase()];
+    let content = operation["requestBody"]["content"].as_object()?;
+    let schema = content
+        .iter()
+        .find(|(k, _)| k.starts_with("application/json"))?
+        .1
+        .get("schema")?;
+    mismatch(schema, body, "")
+}
+
+fn resolve(schema: &Value) -> &Value {
+    match schema["$ref"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+    {
+        Some(name) => resolve(&spec()["components"]["schemas"][name]),
+        None => match schema["allOf"].as_array() {
+            Some(all) if all.len() == 1 => resolve(&all[0]),
+            _ => schema,
+        },
+    }
+}
+
+fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+fn mismatch(schema: &Value, value: &Value, at: &str) -> Option<FieldError> {
+    let schema = resolve(schema);
+    if value.is_null() {
+        return None; // optional or nullable: a missing required property is reported by its parent
+    }
+    let field = || {
+        if at.is_empty() {
+            "body".to_owned()
+        } else {
+            at.to_owned()
+        }
+    };
+    let expected = schema["type"].as_str();
+    let fits = match expected {
+        // poem-openapi also accepts numbers and booleans where it expects a string.
+        Some("string") => value.is_string() || value.is_number() || value.is_boolean(),
+        Some("integer") => value.is_i64() || value.is_u64(),
+        Some("number") => value.is_number(),
+        Some("boolean") => value.is_boolean(),
+        Some("array") => value.is_array(),
+        Some("object") => value.is_object(),
+        _ => true,
+    };
+    if !fits {
+        return Some(FieldError::new(
+            field(),
+            format!("must be of type {}", expected.unwrap_or("?")),
+        ));
+    }
+    if let (Some(allowed), Some(s)) = (schema["enum"].as_array(), value.as_str()) {
+        if !allowed.iter().any(|a| a == s) {
+            let names: Vec<&str> = allowed.iter().filter_map(Value::as_str).collect();
+            return Some(FieldError::new(
+                field(),
+                format!("must be one of {}", names.join(", ")),
+            ));
+        }
+    }
+    match value {
+        Value::Object(map) => {
+            for required in schema["required"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                if map.get(required).is_none_or(Value::is_null) {
+                    return Some(FieldError::new(join(at, required), "is required"));
+                }
+            }
+            let properties = schema["properties"].as_object()?;
+            map.iter()
+                .find_map(|(name, v)| mismatch(properties.get(name)?, v, &join(at, name)))
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| mismatch(&schema["items"], v, &format!("{}[{i}]", field()))),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn names_the_property_that_does_not_fit() {
+        let at = |body: Value| body_mismatch("POST", "/api/v1/auth/login", &body).map(|e| e.field);
+        assert_eq!(
+            at(json!({ "email": "a@b.rs", "password": ["x"] })),
+            Some("password".into())
+        );
+        assert_eq!(at(json!({ "password": "x" })), Some("email".into()));
+        assert_eq!(at(json!([1])), Some("body".into()));
+        assert_eq!(at(json!({ "email": "a@b.rs", "password": "x" })), None);
+    }
+
+    #[test]
+    fn follows_references_to_enums() {
+        let e = body_mismatch(
+            "PUT",
+            "/api/v1/admin/users/0190/role",
+            &json!({ "role": "root" }),
+        )
+        .unwrap();
+        assert_eq!(e.field, "role");
+        assert!(e.message.contains("athlete"), "{}", e.message);
+    }
+
+    #[test]
+    fn names_path_parameters() {
+        assert_eq!(
+            path_parameter_name("/api/v1/coach/athletes/x/profile", 0).as_deref(),
+            Some("id")
+        );
+        assert_eq!(
+            path_parameter_name("/api/v1/account/coaches/x", 0).as_deref(),
+            Some("coach_id")
+        );
+        assert_eq!(path_parameter_name("/nowhere", 0), None);
+    }
+}

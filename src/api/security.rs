@@ -1,0 +1,102 @@
+//! Who is calling: the client's address (behind trusted proxies), and the signed-in user from the
+//! Bearer access token, checked against its session on every request.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use poem::Request;
+use poem_openapi::{SecurityScheme, auth::Bearer};
+use uuid::Uuid;
+
+use super::{AppState, error::ApiError};
+use crate::{db, domain::account::Role};
+
+/// The client behind a request.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+impl ClientInfo {
+    /// The peer address, or, when the peer is a trusted proxy, the nearest address in
+    /// `X-Forwarded-For` that is not one of our proxies (entries further left can be forged).
+    pub fn of(req: &Request, trusted: &[IpNet]) -> Self {
+        let peer = req
+            .remote_addr()
+            .as_socket_addr()
+            .map(|a| a.ip().to_canonical());
+        let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+        let ip = match peer {
+            Some(peer) if is_trusted(&peer) => req
+                .headers()
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(|s| s.trim().parse::<IpAddr>().map(|ip| ip.to_canonical()))
+                .collect::<Result<Vec<_>, _>>()
+                .ok()
+                .and_then(|chain| chain.into_iter().rev().find(|ip| !is_trusted(ip)))
+                .or(Some(peer)),
+            other => other,
+        };
+        let user_agent = req
+            .headers()
+            .get(poem::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().filter(|c| !c.is_control()).take(512).collect());
+        Self { ip, user_agent }
+    }
+}
+
+/// The signed-in user making a request.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller {
+    pub user: Uuid,
+    pub session: Uuid,
+    /// The role now (read with the session), not the one when the token was issued.
+    pub role: Role,
+}
+
+impl Caller {
+    /// Every handler states the roles it serves; others get 403.
+    pub fn require(&self, allowed: &[Role]) -> Result<(), ApiError> {
+        if allowed.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "this needs the {} role",
+                allowed
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )))
+        }
+    }
+}
+
+/// A Bearer access token (JWT) from `POST /auth/login`, `/auth/register` or `/auth/refresh`.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", bearer_format = "JWT", checker = "authenticate")]
+pub struct BearerAuth(pub Caller);
+
+async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
+    let state = req.data::<AppState>().ok_or_else(|| {
+        poem::Error::from(ApiError::from(anyhow::anyhow!("no application state")))
+    })?;
+    let claims = state.tokens.verify(&bearer.token).map_err(|e| {
+        tracing::debug!(error = %e, "access token refused");
+        ApiError::unauthorized("the access token is invalid or expired")
+    })?;
+    let role = db::sessions::active_role(&state.pool, claims.sid, claims.sub)
+        .await
+        .map_err(ApiError::from)?
+        .ok_or_else(|| ApiError::unauthorized("the session has ended; sign in again"))?;
+    Ok(Caller {
+        user: claims.sub,
+        session: claims.sid,
+        role,
+    })
+}

@@ -1,0 +1,107 @@
+//! `sports-nutrition admin create-user`: the first admin, created from the command line.
+
+use std::{
+    io::Write,
+    process::{Command, Stdio},
+};
+
+use serde_json::json;
+use sports_nutrition::startup::Application;
+
+use crate::helpers::{TestDatabase, test_config};
+
+fn create_user(db: &TestDatabase, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sports-nutrition"))
+        .args(["admin", "create-user"])
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SN_CONFIG", "/dev/null")
+        .env("SN_DATABASE__URL", &db.url)
+        .env("SN_LOG__LEVEL", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn the_first_admin_comes_from_the_command_line_and_can_sign_in() {
+    let db = TestDatabase::create().await;
+    let password = "ajvar od paprika 2026";
+    let output = create_user(
+        &db,
+        &["--email", "Admin@Club.rs", "--role", "admin"],
+        &format!("{password}\n"),
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("created admin admin@club.rs"));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!all.contains(password), "the password is never printed");
+
+    // A second account with the same address, a weak password, an unknown role: one clear line each.
+    let again = create_user(
+        &db,
+        &["--email", "admin@club.rs", "--role", "admin"],
+        &format!("{password}\n"),
+    );
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    let weak = create_user(&db, &["--email", "b@club.rs"], "short\n");
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("at least 10 characters"));
+    let role = create_user(
+        &db,
+        &["--email", "c@club.rs", "--role", "root"],
+        &format!("{password}\n"),
+    );
+    assert!(String::from_utf8_lossy(&role.stderr).contains("--role"));
+
+    // The admin signs in and reads the audit log, which recorded the creation.
+    let app = Application::build(test_config(&db)).await.unwrap();
+    let base = format!("http://{}", app.local_addr());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::new();
+    let login: serde_json::Value = client
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({ "email": "admin@club.rs", "password": password }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(login["user"]["role"], "admin");
+    let audit: serde_json::Value = client
+        .get(format!(
+            "{base}/api/v1/admin/audit?action=admin.user_create"
+        ))
+        .bearer_auth(login["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(audit["entries"][0]["details"]["via"], "cli");
+    let _ = tx.send(());
+    server.await.unwrap().unwrap();
+}
