@@ -1,3 +1,4 @@
 //! Value types that can only hold valid values, and pure calculations: no I/O, no async.
 
 pub mod account;
+pub mod nutrition;
