@@ -245,7 +245,7 @@ pub fn protein_g_per_kg(sport: Sport, goal: Goal) -> f64 {
         Sport::GeneralFitness => 1.4,
     };
     match goal {
-        Goal::Mass => base.max(1.8).min(2.0),
+        Goal::Mass => base.clamp(1.8, 2.0),
         Goal::Cut => 2.0,
         _ => base,
     }
