@@ -3,13 +3,13 @@
 
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, param::Path, payload::Json};
-use rust_decimal::Decimal;
-use time::{Date, OffsetDateTime};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{
     ApiTags, AppState,
     error::ApiError,
+    health_profile::HealthProfile,
     security::{BearerAuth, ClientInfo},
 };
 use crate::{
@@ -75,48 +75,6 @@ impl From<db::users::User> for Account {
             language: u.language,
             display_name: u.display_name,
             created_at: u.created_at,
-        }
-    }
-}
-
-/// The athlete's health profile (edited through `/health-profile`).
-#[derive(Object, Debug, Clone)]
-pub struct HealthProfile {
-    pub birth_date: Date,
-    pub sex: String,
-    pub weight_kg: Decimal,
-    pub height_cm: Decimal,
-    #[oai(skip_serializing_if_is_none)]
-    pub body_fat_pct: Option<Decimal>,
-    pub activity_level: String,
-    pub sport: String,
-    pub training_hours_per_week: Decimal,
-    pub goal: String,
-    /// Allergen codes (see `/vocabularies/allergens`).
-    pub allergies: Vec<String>,
-    /// Condition codes.
-    pub conditions: Vec<String>,
-    /// Medication-class codes.
-    pub medications: Vec<String>,
-    pub updated_at: OffsetDateTime,
-}
-
-impl From<db::profiles::HealthProfile> for HealthProfile {
-    fn from(p: db::profiles::HealthProfile) -> Self {
-        Self {
-            birth_date: p.birth_date,
-            sex: p.sex,
-            weight_kg: p.weight_kg,
-            height_cm: p.height_cm,
-            body_fat_pct: p.body_fat_pct,
-            activity_level: p.activity_level,
-            sport: p.sport,
-            training_hours_per_week: p.training_hours_per_week,
-            goal: p.goal,
-            allergies: p.allergies,
-            conditions: p.conditions,
-            medications: p.medications,
-            updated_at: p.updated_at,
         }
     }
 }
@@ -219,7 +177,8 @@ impl AccountApi {
             .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?;
         let health_profile = db::profiles::get(&state.pool, caller.user)
             .await?
-            .map(Into::into);
+            .map(HealthProfile::from_row)
+            .transpose()?;
         Ok(Json(Profile {
             account: account.into(),
             health_profile,

@@ -54,7 +54,10 @@ impl CoachApi {
         let account = db::users::by_id(&state.pool, id.0)
             .await?
             .ok_or_else(|| ApiError::not_found("athlete"))?;
-        let health_profile = db::profiles::get(&state.pool, id.0).await?.map(Into::into);
+        let health_profile = db::profiles::get(&state.pool, id.0)
+            .await?
+            .map(super::health_profile::HealthProfile::from_row)
+            .transpose()?;
         Ok(Json(Profile {
             account: account.into(),
             health_profile,

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod coach;
 pub mod error;
 pub mod health;
+pub mod health_profile;
 pub mod middleware;
 pub mod schema;
 pub mod security;
@@ -46,6 +47,8 @@ pub enum ApiTags {
     Health,
     /// Registration, sign-in and sessions
     Auth,
+    /// The athlete's health profile and the controlled vocabularies it uses
+    Profile,
     /// The signed-in user's own account: profile, password, sessions, coaches, export and erasure
     Account,
     /// What coaches may read of the athletes who granted them access
@@ -58,6 +61,7 @@ type Apis = (
     health::HealthApi,
     auth::AuthApi,
     account::AccountApi,
+    health_profile::HealthProfileApi,
     coach::CoachApi,
     admin::AdminApi,
 );
@@ -65,7 +69,7 @@ type Apis = (
 /// The OpenAPI service: every documented endpoint, served under `/api/v1`.
 pub fn openapi() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (health::HealthApi, auth::AuthApi, account::AccountApi, coach::CoachApi, admin::AdminApi),
+        (health::HealthApi, auth::AuthApi, account::AccountApi, health_profile::HealthProfileApi, coach::CoachApi, admin::AdminApi),
         "Sports Nutrition API",
         env!("CARGO_PKG_VERSION"),
     )

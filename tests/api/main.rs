@@ -4,5 +4,6 @@ mod auth;
 mod cli;
 mod errors;
 mod health;
+mod health_profile;
 mod helpers;
 mod seeds;
