@@ -134,7 +134,7 @@ impl AdminApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        #[oai(validator(max_length = 64))] action: Query<Option<String>>,
+        #[oai(validator(max_length = 64, pattern = "^[a-z_.]+$"))] action: Query<Option<String>>,
         user_id: Query<Option<Uuid>>,
         #[oai(validator(pattern = "^(success|failure)$"))] outcome: Query<Option<String>>,
         since: Query<Option<OffsetDateTime>>,

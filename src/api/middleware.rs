@@ -215,6 +215,10 @@ async fn add_security_headers<E: Endpoint>(
         "content-security-policy",
         HeaderValue::from_static(if is_page { CSP_PAGES } else { CSP_API }),
     );
+    if path.starts_with("/api/") {
+        // Tokens and personal data: never stored by browsers or shared caches (RFC 6749 §5.1).
+        headers.insert("cache-control", HeaderValue::from_static("no-store"));
+    }
     if tls {
         headers.insert(
             "strict-transport-security",

@@ -28,17 +28,29 @@ impl ClientInfo {
             .map(|a| a.ip().to_canonical());
         let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
         let ip = match peer {
-            Some(peer) if is_trusted(&peer) => req
-                .headers()
-                .get_all("x-forwarded-for")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .map(|s| s.trim().parse::<IpAddr>().map(|ip| ip.to_canonical()))
-                .collect::<Result<Vec<_>, _>>()
-                .ok()
-                .and_then(|chain| chain.into_iter().rev().find(|ip| !is_trusted(ip)))
-                .or(Some(peer)),
+            Some(peer) if is_trusted(&peer) => {
+                // Walk from the right (entries our proxies appended) and stop at the first address
+                // that is not one of them; anything further left is the client's to forge.
+                let mut client = peer;
+                let entries: Vec<&str> = req
+                    .headers()
+                    .get_all("x-forwarded-for")
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .flat_map(|v| v.split(','))
+                    .collect();
+                for entry in entries.iter().rev() {
+                    match parse_forwarded(entry) {
+                        Some(ip) if is_trusted(&ip) => client = ip,
+                        Some(ip) => {
+                            client = ip;
+                            break;
+                        }
+                        None => break,
+                    }
+                }
+                Some(client)
+            }
             other => other,
         };
         let user_agent = req
@@ -48,6 +60,16 @@ impl ClientInfo {
             .map(|ua| ua.chars().filter(|c| !c.is_control()).take(512).collect());
         Self { ip, user_agent }
     }
+}
+
+/// An `X-Forwarded-For` entry: an address, possibly with a port (`192.0.2.1:443`, `[2001:db8::1]:443`).
+fn parse_forwarded(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+        .map(|ip| ip.to_canonical())
 }
 
 /// The signed-in user making a request.

@@ -112,14 +112,21 @@ impl Hasher {
         &self,
         work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
     ) -> anyhow::Result<T> {
-        let _permit = self
+        // The permit moves into the job: a client that disconnects mid-hash frees its slot only
+        // when the hash is done, so cancelled requests cannot pile up hashing threads.
+        let permit = self
             .permits
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .context("the hashing pool is closed")?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .context("a hashing thread panicked")?
+        tokio::task::spawn_blocking(move || {
+            let result = work();
+            drop(permit);
+            result
+        })
+        .await
+        .context("a hashing thread panicked")?
     }
 }
 

@@ -169,8 +169,14 @@ pub async fn erase(
     id: Uuid,
     email: &str,
 ) -> sqlx::Result<bool> {
+    // Only what identifies this user goes: an admin's address on an action about them stays, and
+    // so does whom an erased admin acted on.
     sqlx::query(
-        "UPDATE audit_log SET email = NULL, ip = NULL, user_agent = NULL, subject_id = NULL
+        "UPDATE audit_log SET
+             subject_id = CASE WHEN subject_id = $1 THEN NULL ELSE subject_id END,
+             email      = CASE WHEN email = $2 THEN NULL ELSE email END,
+             ip         = CASE WHEN actor_id = $1 OR actor_id IS NULL THEN NULL ELSE ip END,
+             user_agent = CASE WHEN actor_id = $1 OR actor_id IS NULL THEN NULL ELSE user_agent END
          WHERE actor_id = $1 OR subject_id = $1 OR email = $2",
     )
     .bind(id)
