@@ -9,6 +9,7 @@ pub mod error;
 pub mod health;
 pub mod health_profile;
 pub mod middleware;
+pub mod nutrition;
 pub mod schema;
 pub mod security;
 
@@ -49,6 +50,8 @@ pub enum ApiTags {
     Auth,
     /// The athlete's health profile and the controlled vocabularies it uses
     Profile,
+    /// Daily energy and macronutrient targets
+    Nutrition,
     /// The signed-in user's own account: profile, password, sessions, coaches, export and erasure
     Account,
     /// What coaches may read of the athletes who granted them access
@@ -62,6 +65,7 @@ type Apis = (
     auth::AuthApi,
     account::AccountApi,
     health_profile::HealthProfileApi,
+    nutrition::NutritionApi,
     coach::CoachApi,
     admin::AdminApi,
 );
@@ -69,7 +73,15 @@ type Apis = (
 /// The OpenAPI service: every documented endpoint, served under `/api/v1`.
 pub fn openapi() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (health::HealthApi, auth::AuthApi, account::AccountApi, health_profile::HealthProfileApi, coach::CoachApi, admin::AdminApi),
+        (
+            health::HealthApi,
+            auth::AuthApi,
+            account::AccountApi,
+            health_profile::HealthProfileApi,
+            nutrition::NutritionApi,
+            coach::CoachApi,
+            admin::AdminApi,
+        ),
         "Sports Nutrition API",
         env!("CARGO_PKG_VERSION"),
     )

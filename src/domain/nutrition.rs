@@ -256,14 +256,15 @@ pub fn protein_g_per_kg(sport: Sport, goal: Goal) -> f64 {
 pub const CUT_PROTEIN_G_PER_KG_LEAN: f64 = 2.7;
 
 /// Carbohydrate, g per kg body weight, by the day's load (ACSM/AND/DC 2016; Burke et al. 2011):
-/// light 3–5, moderate 5–7, high 6–10, very high 8–12. Rest days take the low end of light.
+/// light 3–5, moderate 5–7, high 6–10, very high 8–12. We take the low end of each range (the middle
+/// of light's), which energy may exceed; rest days take the low end of light.
 pub fn carbohydrate_g_per_kg(load: TrainingLoad) -> f64 {
     match load {
         TrainingLoad::Rest => 3.0,
         TrainingLoad::Light => 4.0,
-        TrainingLoad::Moderate => 6.0,
-        TrainingLoad::Hard => 8.0,
-        TrainingLoad::VeryHard => 10.0,
+        TrainingLoad::Moderate => 5.0,
+        TrainingLoad::Hard => 6.0,
+        TrainingLoad::VeryHard => 8.0,
     }
 }
 
@@ -327,6 +328,14 @@ pub fn targets(a: &Athlete, load: Option<TrainingLoad>) -> Targets {
         }
         _ => protein_g_per_kg(a.sport, a.goal) * w,
     };
+    // Outside a cut, a hard day's carbohydrate (plus protein and the minimum fat) raises the energy
+    // target: the load's fuel comes first (ACSM/AND/DC 2016), a deficit only when one is the goal.
+    if a.goal != Goal::Cut {
+        let fuelled = (ATWATER_PROTEIN * protein
+            + ATWATER_CARBOHYDRATE * carbohydrate_g_per_kg(load) * w)
+            / (1.0 - FAT_MIN_SHARE);
+        energy = energy.max(fuelled);
+    }
     // Protein never takes more than what leaves room for the minimum fat.
     let protein = protein.min(energy * (1.0 - FAT_MIN_SHARE) / ATWATER_PROTEIN);
     let after_protein = energy - ATWATER_PROTEIN * protein;
@@ -450,19 +459,25 @@ mod tests {
     #[test]
     fn macros_by_hand() {
         // 80 kg team-sport athlete, maintain, moderate day: energy 2759; protein 1.6 × 80 = 128 g (512 kcal);
-        // carbohydrate for the load 6 × 80 = 480 g (1920 kcal); fat = 2759 - 512 - 1920 = 327 kcal = 11.9 %
-        // of energy, below 20 %: fat 551.8 kcal (61.31 g), carbohydrate the rest (1695.2 kcal, 423.8 g).
+        // carbohydrate for the load 5 × 80 = 400 g (1600 kcal); fat the rest, 647 kcal = 23.5 % (71.9 g).
         let t = targets(
             &athlete(80.0, Goal::Maintain, None),
             Some(TrainingLoad::Moderate),
         );
+        assert!(close(t.energy_kcal, 2759.0, 1e-9));
         assert!(close(t.protein_g, 128.0, 1e-9));
-        assert!(close(t.fat_g, 0.2 * 2759.0 / 9.0, 1e-9));
-        assert!(close(
-            t.carbohydrate_g,
-            (2759.0 - 512.0 - 551.8) / 4.0,
-            1e-9
-        ));
+        assert!(close(t.carbohydrate_g, 400.0, 1e-9));
+        assert!(close(t.fat_g, 647.0 / 9.0, 1e-9));
+        // Hard day: 6 × 80 = 480 g needs (512 + 1920) / 0.8 = 3040 kcal with 20 % fat: energy rises.
+        let hard = targets(
+            &athlete(80.0, Goal::Maintain, None),
+            Some(TrainingLoad::Hard),
+        );
+        assert!(close(hard.energy_kcal, 3040.0, 1e-9));
+        assert!(close(hard.carbohydrate_g, 480.0, 1e-9));
+        // A cut keeps its deficit instead: carbohydrate gives way.
+        let cut_hard = targets(&athlete(80.0, Goal::Cut, None), Some(TrainingLoad::Hard));
+        assert!(close(cut_hard.energy_kcal, 2759.0 * 0.8, 1e-9));
         // Rest day: carbohydrate 3 × 80 = 240 g (960 kcal) leaves 1287 kcal = 46.6 %: fat capped at 35 %.
         let rest = targets(
             &athlete(80.0, Goal::Maintain, None),

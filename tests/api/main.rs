@@ -6,4 +6,5 @@ mod errors;
 mod health;
 mod health_profile;
 mod helpers;
+mod nutrition;
 mod seeds;
