@@ -99,7 +99,7 @@ impl HealthProfile {
     }
 
     /// The validated athlete this profile describes on `date`.
-    pub fn athlete_on(&self, date: Date) -> Result<Athlete, ApiError> {
+    pub fn athlete_on(&self, date: Date) -> Result<Athlete, Vec<FieldError>> {
         athlete(
             age_on(self.birth_date, date),
             self.sex,
@@ -115,7 +115,7 @@ impl HealthProfile {
     }
 }
 
-/// Builds a validated athlete; range errors name the API's fields (`age_field` for the age).
+/// Builds a validated athlete; each range error names its API field (`age_field` for the age).
 #[allow(clippy::too_many_arguments)]
 pub fn athlete(
     age: u32,
@@ -128,7 +128,7 @@ pub fn athlete(
     goal: GoalName,
     training_hours_per_week: f64,
     age_field: &str,
-) -> Result<Athlete, ApiError> {
+) -> Result<Athlete, Vec<FieldError>> {
     Athlete::new(
         age,
         sex.into(),
@@ -141,17 +141,15 @@ pub fn athlete(
         training_hours_per_week,
     )
     .map_err(|errors| {
-        ApiError::validation(
-            errors
-                .into_iter()
-                .map(|e| {
-                    FieldError::new(
-                        if e.field == "age" { age_field } else { e.field },
-                        e.message,
-                    )
-                })
-                .collect(),
-        )
+        errors
+            .into_iter()
+            .map(|e| {
+                FieldError::new(
+                    if e.field == "age" { age_field } else { e.field },
+                    e.message,
+                )
+            })
+            .collect()
     })
 }
 
@@ -368,7 +366,7 @@ async fn save(
     let age = age_on(p.birth_date, today());
     if p.birth_date > today() {
         errors.push(FieldError::new("birth_date", "must not be in the future"));
-    } else if let Err(ApiError::Unprocessable(problem)) = athlete(
+    } else if let Err(invalid) = athlete(
         age,
         p.sex,
         p.weight_kg,
@@ -380,7 +378,7 @@ async fn save(
         p.training_hours_per_week,
         "birth_date",
     ) {
-        errors.extend(problem.0.errors);
+        errors.extend(invalid);
     }
     let mut lists = Vec::new();
     for (field, vocabulary, listing, codes) in [

@@ -100,17 +100,18 @@ pub async fn aliases<E: Endpoint>(next: Arc<E>, mut req: Request) -> Result<Resp
 /// requests to the API that carry no credentials, and every sign-in endpoint, count against the
 /// client's address. Health probes are never limited.
 pub async fn client_and_limits<E: Endpoint>(next: Arc<E>, mut req: Request) -> Result<Response> {
-    let Some(state) = req.data::<AppState>().cloned() else {
+    let Some(state) = req.data::<AppState>() else {
         return next.call(req).await.map(IntoResponse::into_response);
     };
     let client = ClientInfo::of(&req, &state.trusted_proxies);
+    let limiter = state.limiter.clone();
     let path = req.uri().path();
     let public = path.starts_with("/api/v1/")
         && path != "/api/v1/health"
         && (path.starts_with("/api/v1/auth/")
             || !req.headers().contains_key(header::AUTHORIZATION));
     if let (true, Some(ip)) = (public, client.ip) {
-        if let Err(limited) = state.limiter.check(Bucket::Public, &client_key(ip)).await {
+        if let Err(limited) = limiter.check(Bucket::Public, &client_key(ip)).await {
             return Err(ApiError::rate_limited(limited).into());
         }
     }

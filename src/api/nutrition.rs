@@ -188,7 +188,8 @@ impl NutritionApi {
             b.goal,
             b.training_hours_per_week,
             "age",
-        )?;
+        )
+        .map_err(ApiError::validation)?;
         Ok(Json(Targets::new(
             nutrition::targets(&a, b.training.map(Into::into)),
             a.weight_kg(),

@@ -7,7 +7,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use sports_nutrition::{config::RunMode, startup::Application};
 
-use crate::helpers::{PASSWORD, TestApp, TestDatabase, assert_problem, random_secret, test_config};
+use crate::helpers::{
+    PASSWORD, TestApp, TestDatabase, assert_problem, problem_fields, random_secret, test_config,
+};
 
 fn www_authenticate(response: &reqwest::Response) -> String {
     response
@@ -162,12 +164,7 @@ async fn wrong_credentials_and_bad_input() {
         )
         .await;
     let body = assert_problem(response, 422).await;
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = problem_fields(&body);
     assert_eq!(fields, ["email", "password", "language"]);
 
     let common = app

@@ -237,3 +237,11 @@ pub async fn assert_problem(response: reqwest::Response, status: u16) -> serde_j
     assert!(body["title"].is_string(), "{body}");
     body
 }
+
+/// The fields a problem's `errors` name, in order.
+pub fn problem_fields(problem: &serde_json::Value) -> Vec<&str> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| errors.iter().filter_map(|e| e["field"].as_str()).collect())
+        .unwrap_or_default()
+}

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, assert_problem};
+use crate::helpers::{PASSWORD, TestApp, assert_problem, problem_fields};
 
 #[tokio::test]
 async fn targets_from_the_profile_and_from_the_calculator() {
@@ -94,12 +94,7 @@ async fn targets_from_the_profile_and_from_the_calculator() {
         )
         .await;
     let body = assert_problem(invalid, 422).await;
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = problem_fields(&body);
     assert_eq!(fields, ["age", "weight_kg"]);
     app.stop().await.unwrap();
 }
