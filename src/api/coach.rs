@@ -1,13 +1,15 @@
 //! `/coach`: what a coach may read of the athletes who granted access, and nothing else.
 
 use poem::web::Data;
-use poem_openapi::{OpenApi, param::Path, payload::Json};
+use poem_openapi::{OpenApi, param::Path, param::Query, payload::Json};
+use time::Date;
 use uuid::Uuid;
 
 use super::{
     ApiTags, AppState,
     account::{Grant, Profile},
     error::ApiError,
+    progress::{ProgressPage, ProgressStats, default_limit},
     security::BearerAuth,
 };
 use crate::{db, domain::account::Role};
@@ -46,11 +48,7 @@ impl CoachApi {
         auth: BearerAuth,
         id: Path<Uuid>,
     ) -> Result<Json<Profile>, ApiError> {
-        let caller = auth.0;
-        caller.require(&[Role::Coach])?;
-        if !db::coaching::has_grant(&state.pool, id.0, caller.user).await? {
-            return Err(ApiError::not_found("athlete"));
-        }
+        granted(&state, &auth, id.0).await?;
         let account = db::users::by_id(&state.pool, id.0)
             .await?
             .ok_or_else(|| ApiError::not_found("athlete"))?;
@@ -62,5 +60,61 @@ impl CoachApi {
             account: account.into(),
             health_profile,
         }))
+    }
+
+    /// An athlete's progress entries
+    ///
+    /// As `GET /progress` for an athlete who granted the signed-in coach access; 404 for anyone
+    /// else. Coaches.
+    #[oai(
+        path = "/athletes/:id/progress",
+        method = "get",
+        operation_id = "listAthleteProgress"
+    )]
+    async fn athlete_progress(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        from: Query<Option<Date>>,
+        to: Query<Option<Date>>,
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "366"))
+        )]
+        limit: Query<i64>,
+    ) -> Result<Json<ProgressPage>, ApiError> {
+        granted(&state, &auth, id.0).await?;
+        super::progress::page(&state, id.0, from.0, to.0, limit.0).await
+    }
+
+    /// An athlete's progress trends
+    ///
+    /// As `GET /progress/stats` for an athlete who granted the signed-in coach access. Coaches.
+    #[oai(
+        path = "/athletes/:id/progress/stats",
+        method = "get",
+        operation_id = "getAthleteProgressStats"
+    )]
+    async fn athlete_progress_stats(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        #[oai(validator(max_length = 8))] period: Query<Option<String>>,
+        to: Query<Option<Date>>,
+    ) -> Result<Json<ProgressStats>, ApiError> {
+        granted(&state, &auth, id.0).await?;
+        super::progress::stats(&state, id.0, period.0.as_deref(), to.0).await
+    }
+}
+
+/// A coach reads only athletes who granted access; anyone else is "not found".
+async fn granted(state: &AppState, auth: &BearerAuth, athlete: Uuid) -> Result<(), ApiError> {
+    auth.0.require(&[Role::Coach])?;
+    if db::coaching::has_grant(&state.pool, athlete, auth.0.user).await? {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("athlete"))
     }
 }

@@ -16,7 +16,7 @@ use crate::{
 macro_rules! api_enum {
     ($(#[$doc:meta])* $name:ident => $domain:ty { $($variant:ident),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+        #[derive(poem_openapi::Enum, Debug, Clone, Copy, PartialEq, Eq)]
         #[oai(rename_all = "snake_case")]
         pub enum $name { $($variant),+ }
 
@@ -40,6 +40,8 @@ macro_rules! api_enum {
         }
     };
 }
+
+pub(super) use api_enum;
 
 api_enum!(SexName => Sex { Male, Female });
 api_enum!(

@@ -10,6 +10,7 @@ pub mod health;
 pub mod health_profile;
 pub mod middleware;
 pub mod nutrition;
+pub mod progress;
 pub mod schema;
 pub mod security;
 
@@ -52,6 +53,8 @@ pub enum ApiTags {
     Profile,
     /// Daily energy and macronutrient targets
     Nutrition,
+    /// The athlete's daily log and its trends
+    Progress,
     /// The signed-in user's own account: profile, password, sessions, coaches, export and erasure
     Account,
     /// What coaches may read of the athletes who granted them access
@@ -66,6 +69,7 @@ type Apis = (
     account::AccountApi,
     health_profile::HealthProfileApi,
     nutrition::NutritionApi,
+    progress::ProgressApi,
     coach::CoachApi,
     admin::AdminApi,
 );
@@ -79,6 +83,7 @@ pub fn openapi() -> OpenApiService<Apis, ()> {
             account::AccountApi,
             health_profile::HealthProfileApi,
             nutrition::NutritionApi,
+    progress::ProgressApi,
             coach::CoachApi,
             admin::AdminApi,
         ),

@@ -1,14 +1,14 @@
 //! `/nutrition`: daily energy and macronutrient targets.
 
 use poem::web::Data;
-use poem_openapi::{Enum, Object, OpenApi, param::Query, payload::Json};
+use poem_openapi::{Object, OpenApi, param::Query, payload::Json};
 use time::Date;
 
 use super::{
     ApiTags, AppState,
     error::ApiError,
     health_profile::{
-        ActivityLevelName, GoalName, HealthProfile, SexName, SportName, athlete, today,
+        ActivityLevelName, GoalName, HealthProfile, SexName, SportName, api_enum, athlete, today,
     },
     security::BearerAuth,
 };
@@ -20,28 +20,10 @@ use crate::{
     },
 };
 
-/// The day's training load.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[oai(rename_all = "snake_case")]
-pub enum TrainingLoadName {
-    Rest,
-    Light,
-    Moderate,
-    Hard,
-    VeryHard,
-}
-
-impl From<TrainingLoadName> for TrainingLoad {
-    fn from(l: TrainingLoadName) -> Self {
-        match l {
-            TrainingLoadName::Rest => TrainingLoad::Rest,
-            TrainingLoadName::Light => TrainingLoad::Light,
-            TrainingLoadName::Moderate => TrainingLoad::Moderate,
-            TrainingLoadName::Hard => TrainingLoad::Hard,
-            TrainingLoadName::VeryHard => TrainingLoad::VeryHard,
-        }
-    }
-}
+api_enum!(
+    /// The day's training load.
+    TrainingLoadName => TrainingLoad { Rest, Light, Moderate, Hard, VeryHard }
+);
 
 impl From<TrainingLoad> for TrainingLoadName {
     fn from(l: TrainingLoad) -> Self {

@@ -58,9 +58,13 @@ fn resolve(schema: &Value) -> &Value {
         .and_then(|r| r.strip_prefix("#/components/schemas/"))
     {
         Some(name) => resolve(&spec()["components"]["schemas"][name]),
-        None => match schema["allOf"].as_array() {
-            Some(all) if all.len() == 1 => resolve(&all[0]),
-            _ => schema,
+        // A documented reference is `allOf: [{$ref}, {description}]`: the typed member is the schema.
+        None => match schema["allOf"].as_array().and_then(|all| {
+            all.iter()
+                .find(|s| s.get("$ref").is_some() || s.get("type").is_some())
+        }) {
+            Some(typed) => resolve(typed),
+            None => schema,
         },
     }
 }
@@ -102,6 +106,9 @@ fn mismatch(schema: &Value, value: &Value, at: &str) -> Option<FieldError> {
             format!("must be of type {}", expected.unwrap_or("?")),
         ));
     }
+    if let Some(why) = format_mismatch(schema["format"].as_str().unwrap_or(""), value) {
+        return Some(FieldError::new(field(), why));
+    }
     if let (Some(allowed), Some(s)) = (schema["enum"].as_array(), value.as_str()) {
         if !allowed.iter().any(|a| a == s) {
             let names: Vec<&str> = allowed.iter().filter_map(Value::as_str).collect();
@@ -135,6 +142,33 @@ fn mismatch(schema: &Value, value: &Value, at: &str) -> Option<FieldError> {
     }
 }
 
+/// Why `value` does not have the schema's `format`, for the formats our types use.
+fn format_mismatch(format: &str, value: &Value) -> Option<String> {
+    use time::format_description::well_known::Rfc3339;
+    let text = value.as_str();
+    let fits = match format {
+        "naive-date" | "date" => text.is_some_and(|t| {
+            time::Date::parse(t, time::macros::format_description!("[year]-[month]-[day]")).is_ok()
+        }),
+        "date-time" => text.is_some_and(|t| time::OffsetDateTime::parse(t, &Rfc3339).is_ok()),
+        "uuid" => text.is_some_and(|t| uuid::Uuid::parse_str(t).is_ok()),
+        "uint32" => value.as_u64().is_some_and(|n| n <= u64::from(u32::MAX)),
+        "uint64" => value.is_u64(),
+        "int32" => value.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+        _ => true,
+    };
+    (!fits).then(|| {
+        match format {
+            "naive-date" | "date" => "must be a calendar date, YYYY-MM-DD",
+            "date-time" => "must be an RFC 3339 date and time",
+            "uuid" => "must be a UUID",
+            "uint32" | "uint64" => "must be a whole number, zero or more",
+            _ => "is out of range for its type",
+        }
+        .to_owned()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -151,6 +185,24 @@ mod tests {
         assert_eq!(at(json!({ "password": "x" })), Some("email".into()));
         assert_eq!(at(json!([1])), Some("body".into()));
         assert_eq!(at(json!({ "email": "a@b.rs", "password": "x" })), None);
+    }
+
+    #[test]
+    fn checks_formats_of_dates_and_unsigned_numbers() {
+        let at = |body: Value| body_mismatch("POST", "/api/v1/progress", &body).map(|e| e.field);
+        assert_eq!(at(json!({ "date": "2026-02-30" })), Some("date".into()));
+        assert_eq!(
+            at(json!({ "date": "2026-02-28", "energy_kcal": -1 })),
+            Some("energy_kcal".into())
+        );
+        assert_eq!(
+            at(json!({ "date": "2026-02-28", "training_load": "extreme" })),
+            Some("training_load".into())
+        );
+        assert_eq!(
+            at(json!({ "date": "2026-02-28", "energy_kcal": 2000 })),
+            None
+        );
     }
 
     #[test]

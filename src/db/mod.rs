@@ -4,6 +4,7 @@ pub mod audit;
 pub mod cluster;
 pub mod coaching;
 pub mod profiles;
+pub mod progress;
 pub mod seed;
 pub mod sessions;
 pub mod users;

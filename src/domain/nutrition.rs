@@ -154,6 +154,15 @@ impl Athlete {
         self.weight_kg
     }
 
+    /// The same athlete at another body weight (e.g. a day's weigh-in); body fat % is kept.
+    pub fn with_weight_kg(&self, weight_kg: f64) -> Result<Self, OutOfRange> {
+        check("weight_kg", weight_kg, WEIGHT_KG, "kg")?;
+        Ok(Self {
+            weight_kg,
+            ..self.clone()
+        })
+    }
+
     /// Fat-free mass, when body fat is known.
     pub fn lean_mass_kg(&self) -> Option<f64> {
         self.body_fat_pct

@@ -7,4 +7,5 @@ mod health;
 mod health_profile;
 mod helpers;
 mod nutrition;
+mod progress;
 mod seeds;
