@@ -8,7 +8,7 @@ use super::{ApiTags, AppState, error::ApiError, error::FieldError, security::Bea
 use crate::{
     db::{self, profiles},
     domain::{
-        account::{Locale, Role},
+        account::Role,
         nutrition::{ActivityLevel, Athlete, Goal, Sex, Sport},
     },
 };
@@ -26,6 +26,13 @@ macro_rules! api_enum {
             }
         }
 
+        $crate::api::health_profile::enum_names!($name);
+    };
+}
+
+/// `as_str` and `parse` for an API enum, by its serialized (stored) name.
+macro_rules! enum_names {
+    ($name:ident) => {
         impl $name {
             /// The stored (snake_case) name.
             pub fn as_str(self) -> String {
@@ -35,13 +42,16 @@ macro_rules! api_enum {
             }
 
             pub fn parse(stored: &str) -> Option<Self> {
-                poem_openapi::types::ParseFromJSON::parse_from_json(Some(serde_json::Value::from(stored))).ok()
+                poem_openapi::types::ParseFromJSON::parse_from_json(Some(serde_json::Value::from(
+                    stored,
+                )))
+                .ok()
             }
         }
     };
 }
 
-pub(super) use api_enum;
+pub(super) use {api_enum, enum_names};
 
 api_enum!(SexName => Sex { Male, Female });
 api_enum!(
@@ -341,10 +351,7 @@ impl HealthProfileApi {
         name: Path<VocabularyName>,
         #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
     ) -> Result<Json<Vec<VocabularyTerm>>, ApiError> {
-        let locale = match lang.0.as_deref() {
-            None => Locale::DEFAULT,
-            Some(raw) => Locale::parse(raw).map_err(|m| ApiError::invalid("lang", m))?,
-        };
+        let locale = super::locale(lang.0.as_deref())?;
         let terms = profiles::vocabulary(&state.pool, name.0.stored(), locale.as_str()).await?;
         Ok(Json(
             terms

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod catalogue;
 pub mod coach;
 pub mod error;
 pub mod health;
@@ -27,6 +28,15 @@ use crate::{
     config::{Config, RunMode},
     db::Mode,
 };
+
+/// The `lang` parameter as a locale, or the default one.
+pub fn locale(lang: Option<&str>) -> Result<crate::domain::account::Locale, error::ApiError> {
+    use crate::domain::account::Locale;
+    match lang {
+        None => Ok(Locale::DEFAULT),
+        Some(raw) => Locale::parse(raw).map_err(|m| error::ApiError::invalid("lang", m)),
+    }
+}
 
 /// Shared by every handler.
 #[derive(Clone)]
@@ -53,6 +63,8 @@ pub enum ApiTags {
     Profile,
     /// Daily energy and macronutrient targets
     Nutrition,
+    /// Supplements, brands, stores and prices
+    Catalogue,
     /// The athlete's daily log and its trends
     Progress,
     /// The signed-in user's own account: profile, password, sessions, coaches, export and erasure
@@ -70,6 +82,7 @@ type Apis = (
     health_profile::HealthProfileApi,
     nutrition::NutritionApi,
     progress::ProgressApi,
+    catalogue::CatalogueApi,
     coach::CoachApi,
     admin::AdminApi,
 );
@@ -84,6 +97,7 @@ pub fn openapi() -> OpenApiService<Apis, ()> {
             health_profile::HealthProfileApi,
             nutrition::NutritionApi,
     progress::ProgressApi,
+    catalogue::CatalogueApi,
             coach::CoachApi,
             admin::AdminApi,
         ),

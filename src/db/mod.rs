@@ -1,6 +1,7 @@
 //! PostgreSQL: the connection pool, embedded migrations, the managed cluster and the seed loader.
 
 pub mod audit;
+pub mod catalogue;
 pub mod cluster;
 pub mod coaching;
 pub mod profiles;

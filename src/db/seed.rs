@@ -3,6 +3,8 @@
 //! USDA foods and portions are upserted (the source is authoritative; rows change only when the data
 //! does). Dishes are inserted when missing and never overwritten, so an admin's edits survive a re-seed.
 
+mod catalogue;
+
 use anyhow::Context;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -14,7 +16,7 @@ const DISHES_CSV: &str = include_str!("../../seeds/dishes/dishes.csv");
 const DISH_INGREDIENTS_CSV: &str = include_str!("../../seeds/dishes/dish_ingredients.csv");
 
 /// Bumped when the loader's behaviour changes, so start-up re-applies an unchanged data set.
-const LOADER_VERSION: &str = "1";
+const LOADER_VERSION: &str = "2";
 const SEED_NAME: &str = "reference";
 /// Rows per `UNNEST` batch: keeps each statement's parameters small.
 const BATCH: usize = 1000;
@@ -27,6 +29,8 @@ pub struct SeedReport {
     pub foods_written: u64,
     pub portions_written: u64,
     pub dishes_inserted: u64,
+    pub products_inserted: u64,
+    pub demo_prices_inserted: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -100,7 +104,10 @@ pub fn checksum() -> String {
         PORTIONS_CSV,
         DISHES_CSV,
         DISH_INGREDIENTS_CSV,
-    ] {
+    ]
+    .into_iter()
+    .chain(catalogue::FILES.iter().map(|(_, text)| *text))
+    {
         hash.update((part.len() as u64).to_le_bytes());
         hash.update(part.as_bytes());
     }
@@ -145,6 +152,9 @@ pub async fn run(pool: &PgPool, only_if_changed: bool) -> anyhow::Result<SeedRep
         &parse::<DishIngredientRow>("dishes/dish_ingredients.csv", DISH_INGREDIENTS_CSV)?,
     )
     .await?;
+    let inserted = catalogue::load(&mut tx).await?;
+    report.products_inserted = inserted.products;
+    report.demo_prices_inserted = inserted.prices;
     sqlx::query(
         "INSERT INTO seed_runs (name, checksum) VALUES ($1, $2)
          ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now()

@@ -124,6 +124,10 @@ pub const PERSONAL_TABLES: &[(&str, &str)] = &[
     ("coach_grants", "athlete_id"),
     ("coach_grants", "coach_id"),
     ("audit_log", "actor_id"),
+    // An admin's work: imports run, SKUs mapped, reviews decided (set to NULL on erasure).
+    ("price_feed_runs", "actor_id"),
+    ("store_skus", "created_by"),
+    ("price_review_items", "decided_by"),
 ];
 
 /// Columns never exported: secrets and internal hashes.

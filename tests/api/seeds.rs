@@ -11,6 +11,8 @@ async fn seeding_loads_reference_data_once_and_changes_nothing_the_second_time()
     let first = seed::run(&pool, false).await.unwrap();
     assert!(first.applied);
     assert_eq!(first.dishes_inserted, 33);
+    assert_eq!(first.products_inserted, 47);
+    assert_eq!(first.demo_prices_inserted, 276);
     let count = |table: &'static str| {
         let pool = pool.clone();
         async move {
@@ -24,6 +26,17 @@ async fn seeding_loads_reference_data_once_and_changes_nothing_the_second_time()
     assert_eq!(count("food_portions").await, 15438);
     assert_eq!(count("dishes").await, 33);
     assert_eq!(count("dish_ingredients").await, 225);
+    assert_eq!(count("substances").await, 37);
+    assert_eq!(count("product_packages").await, 84);
+    // Every seeded product has a name in the three seeded languages and at least one substance.
+    assert_eq!(count("product_translations").await, 3 * 47);
+    let without_substance: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM products p WHERE NOT EXISTS (SELECT 1 FROM product_substances s WHERE s.product_id = p.id)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(without_substance, 0);
 
     // Unknown stays unknown: butter has vitamin K in SR28, many foods do not.
     let unknown_k: i64 =
@@ -51,9 +64,11 @@ async fn seeding_loads_reference_data_once_and_changes_nothing_the_second_time()
         (
             second.foods_written,
             second.portions_written,
-            second.dishes_inserted
+            second.dishes_inserted,
+            second.products_inserted,
+            second.demo_prices_inserted
         ),
-        (0, 0, 0),
+        (0, 0, 0, 0, 0),
         "{second:?}"
     );
     let xmin_after: Vec<String> =

@@ -1,0 +1,161 @@
+//! Catalogue value types (slugs, GTINs) and what an offer costs once delivered.
+
+use std::fmt;
+
+use rust_decimal::Decimal;
+
+/// A URL-safe identifier: lower-case ASCII words joined by single hyphens, at most `max` characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Slug(String);
+
+impl Slug {
+    pub fn parse(raw: &str, max: usize) -> Result<Self, String> {
+        let ok = !raw.is_empty()
+            && raw.len() <= max
+            && raw.split('-').all(|w| {
+                !w.is_empty()
+                    && w.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            });
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(format!(
+                "must be 1 to {max} lower-case letters and digits in words joined by single hyphens"
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Slug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A GS1 trade item number (GTIN-8, -12, -13 or -14) whose check digit is right.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Gtin(String);
+
+impl Gtin {
+    /// Spaces and hyphens are ignored, as printed under barcodes.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let digits: String = raw.chars().filter(|c| *c != ' ' && *c != '-').collect();
+        if !(digits.len() == 8 || (12..=14).contains(&digits.len()))
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err("must be 8, 12, 13 or 14 digits".into());
+        }
+        let values: Vec<u32> = digits.bytes().map(|b| u32::from(b - b'0')).collect();
+        let (body, check) = values.split_at(values.len() - 1);
+        // GS1: weights 3 and 1 alternate from the digit next to the check digit.
+        let sum: u32 = body
+            .iter()
+            .rev()
+            .enumerate()
+            .map(|(i, d)| if i % 2 == 0 { d * 3 } else { *d })
+            .sum();
+        if (10 - sum % 10) % 10 == check[0] {
+            Ok(Self(digits))
+        } else {
+            Err("has a wrong check digit".into())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What one order at a store costs: the goods, plus delivery unless the goods reach the store's
+/// free-delivery threshold; and whether the store's minimum order is met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivered {
+    pub goods: Decimal,
+    pub delivery_fee: Decimal,
+    pub total: Decimal,
+    pub below_min_order: bool,
+}
+
+pub fn delivered(
+    goods: Decimal,
+    fee: Decimal,
+    free_from: Option<Decimal>,
+    min_order: Decimal,
+) -> Delivered {
+    let delivery_fee = match free_from {
+        Some(threshold) if goods >= threshold => Decimal::ZERO,
+        _ => fee,
+    };
+    Delivered {
+        goods,
+        delivery_fee,
+        total: goods + delivery_fee,
+        below_min_order: goods < min_order,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal::dec;
+
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert!(Slug::parse("muscle-shop", 80).is_ok());
+        assert!(Slug::parse("iso-100", 80).is_ok());
+        for bad in ["", "-a", "a-", "a--b", "Muscle", "mišić", "a b", "a_b"] {
+            assert!(Slug::parse(bad, 80).is_err(), "{bad:?}");
+        }
+        assert!(Slug::parse(&"a".repeat(81), 80).is_err());
+    }
+
+    #[test]
+    fn gtin_check_digits() {
+        // EAN-13 and UPC-A from GS1's examples; GTIN-8; restricted-circulation demo numbers.
+        for good in [
+            "4006381333931",
+            "036000291452",
+            "96385074",
+            "2000000000015",
+            "400-6381 333931",
+        ] {
+            assert!(Gtin::parse(good).is_ok(), "{good}");
+        }
+        assert_eq!(
+            Gtin::parse("400-6381 333931").unwrap().as_str(),
+            "4006381333931"
+        );
+        assert_eq!(
+            Gtin::parse("4006381333932").unwrap_err(),
+            "has a wrong check digit"
+        );
+        for bad in [
+            "",
+            "123",
+            "40063813339311234",
+            "40063813339a1",
+            "４００６３８１３３３９３１",
+        ] {
+            assert!(Gtin::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn delivery_is_waived_from_the_threshold() {
+        let d = delivered(dec!(4999.99), dec!(350), Some(dec!(5000)), dec!(1000));
+        assert_eq!(
+            (d.delivery_fee, d.total, d.below_min_order),
+            (dec!(350), dec!(5349.99), false)
+        );
+        let d = delivered(dec!(5000), dec!(350), Some(dec!(5000)), dec!(1000));
+        assert_eq!((d.delivery_fee, d.total), (dec!(0), dec!(5000)));
+        let d = delivered(dec!(900), dec!(350), None, dec!(1000));
+        assert_eq!((d.total, d.below_min_order), (dec!(1250), true));
+    }
+}

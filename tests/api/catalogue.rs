@@ -1,0 +1,312 @@
+//! The catalogue through the API, over the seeded demo data: filters, search in any script, stable
+//! pages, a product's card, the price comparison and the price history.
+
+use serde_json::Value;
+use sports_nutrition::db::seed;
+
+use crate::helpers::{TestApp, assert_problem, problem_fields};
+
+async fn seeded() -> TestApp {
+    let app = TestApp::spawn().await;
+    seed::run(&app.pool, false).await.unwrap();
+    app
+}
+
+async fn json(app: &TestApp, path: &str) -> Value {
+    let response = app.get(path).await;
+    assert_eq!(response.status(), 200, "{path}");
+    response.json().await.unwrap()
+}
+
+fn slugs(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["slug"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn search_filters_sorting_and_stable_pages() {
+    let app = seeded().await;
+
+    // Search ignores diacritics and script: `cokoladica`, `čokoladica` and `чоколадица` find the bars.
+    let latin = slugs(&json(&app, "/api/v1/products?q=cokoladica&per_page=100").await);
+    assert!(
+        latin.contains(&"myprotein-layered-protein-bar".to_string()),
+        "{latin:?}"
+    );
+    assert_eq!(
+        slugs(&json(&app, "/api/v1/products?q=%C4%8Dokoladica&per_page=100").await),
+        latin
+    );
+    assert_eq!(
+        slugs(&json(&app, "/api/v1/products?q=%D1%87%D0%BE%D0%BA%D0%BE%D0%BB%D0%B0%D0%B4%D0%B8%D1%86%D0%B0&per_page=100").await),
+        latin
+    );
+    // Every word must match (brand or name, any language); a typo still finds it.
+    let gold = slugs(&json(&app, "/api/v1/products?q=optimum%20whey").await);
+    assert_eq!(gold[0], "on-gold-standard-100-whey", "{gold:?}");
+    assert!(
+        slugs(&json(&app, "/api/v1/products?q=kazein%20optimum").await)
+            .contains(&"on-gold-standard-100-casein".to_string())
+    );
+    assert!(
+        slugs(&json(&app, "/api/v1/products?q=creatne").await)
+            .contains(&"on-micronized-creatine-powder".to_string())
+    );
+    assert!(slugs(&json(&app, "/api/v1/products?q=zzzxq").await).is_empty());
+    // Hostile input is only text.
+    let hostile = json(
+        &app,
+        "/api/v1/products?q=%25%27%3B%20DROP%20TABLE%20products%3B--",
+    )
+    .await;
+    assert_eq!(hostile["total"], 0);
+
+    // Filters.
+    let proteins = json(&app, "/api/v1/products?type=protein&per_page=100").await;
+    assert!(proteins["total"].as_u64().unwrap() >= 10);
+    assert!(
+        proteins["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["product_type"] == "protein")
+    );
+    let milk_free = json(
+        &app,
+        "/api/v1/products?type=protein&allergen_free=milk,soy&per_page=100",
+    )
+    .await;
+    assert!(milk_free["total"].as_u64().unwrap() >= 1);
+    for p in milk_free["items"].as_array().unwrap() {
+        let allergens = p["allergens"].as_array().unwrap();
+        assert!(
+            !allergens.contains(&"milk".into()) && !allergens.contains(&"soy".into()),
+            "{p}"
+        );
+    }
+    let local = json(&app, "/api/v1/products?brand=srpski-sport-lab").await;
+    assert!(
+        local["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["brand"]["is_local"] == true)
+    );
+    let caffeine = slugs(&json(&app, "/api/v1/products?substance=caffeine&per_page=100").await);
+    assert!(
+        caffeine.contains(&"bsn-no-xplode".to_string()),
+        "{caffeine:?}"
+    );
+    let in_range = json(
+        &app,
+        "/api/v1/products?in_stock=true&min_price=1000&max_price=3000&per_page=100",
+    )
+    .await;
+    for p in in_range["items"].as_array().unwrap() {
+        let price: f64 = p["best_price"].as_str().unwrap().parse().unwrap();
+        assert!((1000.0..=3000.0).contains(&price), "{p}");
+        assert!(p["stores_in_stock"].as_u64().unwrap() > 0);
+    }
+
+    // Sorting by price per 100 g protein: ascending, products without one last.
+    let by_protein = json(
+        &app,
+        "/api/v1/products?type=protein&sort=price_per_100g_protein&per_page=100",
+    )
+    .await;
+    let values: Vec<Option<f64>> = by_protein["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            p["price_per_100g_protein"]
+                .as_str()
+                .map(|v| v.parse().unwrap())
+        })
+        .collect();
+    let known: Vec<f64> = values.iter().flatten().copied().collect();
+    assert!(known.windows(2).all(|w| w[0] <= w[1]), "{values:?}");
+    let first_none = values
+        .iter()
+        .position(Option::is_none)
+        .unwrap_or(values.len());
+    assert!(
+        values[first_none..].iter().all(Option::is_none),
+        "{values:?}"
+    );
+
+    // Pages: disjoint, in the same order as one big page, with the same total.
+    let all = json(&app, "/api/v1/products?sort=price_per_serving&per_page=100").await;
+    let total = all["total"].as_u64().unwrap();
+    assert_eq!(total as usize, all["items"].as_array().unwrap().len());
+    let mut paged = Vec::new();
+    for page in 1..=total.div_ceil(7) {
+        let p = json(
+            &app,
+            &format!("/api/v1/products?sort=price_per_serving&per_page=7&page={page}"),
+        )
+        .await;
+        assert_eq!(p["total"], total);
+        paged.extend(slugs(&p));
+    }
+    assert_eq!(paged, slugs(&all));
+    let beyond = json(
+        &app,
+        &format!("/api/v1/products?per_page=7&page={}", total / 7 + 5),
+    )
+    .await;
+    assert!(slugs(&beyond).is_empty());
+    assert_eq!(beyond["total"], total);
+
+    // Names in the requested language, with a fallback.
+    let cyr = json(
+        &app,
+        "/api/v1/products?brand=optimum-nutrition&lang=sr-Cyrl&per_page=1",
+    )
+    .await;
+    assert_eq!(cyr["items"][0]["name_locale"], "sr-Cyrl");
+    let hu = json(
+        &app,
+        "/api/v1/products?brand=optimum-nutrition&lang=hu&per_page=1",
+    )
+    .await;
+    assert_ne!(hu["items"][0]["name_locale"], "hu");
+
+    for (query, field) in [
+        ("type=steroids", "type"),
+        ("allergen_free=milk,unicorn", "allergen_free"),
+        ("min_price=-1", "min_price"),
+        ("min_price=5000&max_price=100", "min_price"),
+        ("per_page=101", "per_page"),
+        ("page=0", "page"),
+        ("sort=random", "sort"),
+        ("lang=xx", "lang"),
+    ] {
+        let response = app.get(&format!("/api/v1/products?{query}")).await;
+        let status = response.status().as_u16();
+        assert!(status == 400 || status == 422, "{query}: {status}");
+        let problem = assert_problem(response, status).await;
+        assert_eq!(problem_fields(&problem), [field], "{query}");
+    }
+}
+
+#[tokio::test]
+async fn a_product_card_its_price_comparison_and_history() {
+    let app = seeded().await;
+    let page = json(&app, "/api/v1/products?q=gold%20standard%20whey").await;
+    let id = page["items"][0]["id"].as_str().unwrap().to_owned();
+
+    let card = json(&app, &format!("/api/v1/products/{id}?lang=en")).await;
+    assert_eq!(card["slug"], "on-gold-standard-100-whey");
+    assert_eq!(card["brand"]["slug"], "optimum-nutrition");
+    assert!(card["description"].is_string());
+    assert!(
+        card["allergens"]
+            .as_array()
+            .unwrap()
+            .contains(&"milk".into())
+    );
+    let whey = card["substances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["code"] == "whey_protein")
+        .expect("whey protein listed");
+    assert_eq!(whey["unit"], "g");
+    assert_eq!(whey["evidence"], "A");
+    let packages = card["packages"].as_array().unwrap();
+    assert!(!packages.is_empty());
+    let offers: Vec<&Value> = packages
+        .iter()
+        .flat_map(|p| p["offers"].as_array().unwrap())
+        .collect();
+    assert!(!offers.is_empty());
+    for o in &offers {
+        assert_eq!(o["source"], "demo");
+        let effective: f64 = o["effective_price"].as_str().unwrap().parse().unwrap();
+        let price: f64 = o["price"].as_str().unwrap().parse().unwrap();
+        assert!(effective <= price);
+        let total: f64 = o["total_with_delivery"].as_str().unwrap().parse().unwrap();
+        let fee: f64 = o["delivery_fee"].as_str().unwrap().parse().unwrap();
+        assert!((total - effective - fee).abs() < 0.001, "{o}");
+    }
+
+    let comparison = json(&app, &format!("/api/v1/products/{id}/prices")).await;
+    let compared = comparison["offers"].as_array().unwrap();
+    assert_eq!(compared.len(), offers.len());
+    // In stock first, then cheapest per serving.
+    let keys: Vec<(bool, f64)> = compared
+        .iter()
+        .map(|o| {
+            (
+                !o["in_stock"].as_bool().unwrap(),
+                o["price_per_serving"].as_str().unwrap().parse().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        keys.windows(2)
+            .all(|w| w[0] <= w[1]),
+        "{keys:?}"
+    );
+
+    // A price change is history: the seeded price, then the new one.
+    let store = compared[0]["store"]["slug"].as_str().unwrap().to_owned();
+    let package: uuid::Uuid = compared[0]["package_id"].as_str().unwrap().parse().unwrap();
+    sqlx::query(
+        "UPDATE prices SET price = price + 100, source = 'manual', observed_at = now()
+         WHERE package_id = $1 AND store_id = (SELECT id FROM stores WHERE slug = $2)",
+    )
+    .bind(package)
+    .bind(&store)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let history = json(
+        &app,
+        &format!("/api/v1/products/{id}/price-history?store={store}"),
+    )
+    .await;
+    let points: Vec<&Value> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["package_id"] == package.to_string())
+        .collect();
+    assert_eq!(points.len(), 2, "{history}");
+    assert_eq!(points[0]["source"], "demo");
+    assert_eq!(points[1]["source"], "manual");
+
+    let unknown = uuid::Uuid::now_v7();
+    for path in [
+        format!("/api/v1/products/{unknown}"),
+        format!("/api/v1/products/{unknown}/prices"),
+        format!("/api/v1/products/{unknown}/price-history"),
+    ] {
+        assert_problem(app.get(&path).await, 404).await;
+    }
+    let problem = assert_problem(app.get("/api/v1/products/not-a-uuid").await, 400).await;
+    assert_eq!(problem_fields(&problem), ["id"]);
+}
+
+#[tokio::test]
+async fn brands_and_stores() {
+    let app = seeded().await;
+    let brands = json(&app, "/api/v1/brands").await;
+    let brands = brands.as_array().unwrap();
+    assert_eq!(brands.len(), 12);
+    assert!(brands.iter().any(|b| b["is_local"] == true));
+    assert!(brands.iter().all(|b| b["products"].as_u64().unwrap() > 0));
+    let stores = json(&app, "/api/v1/stores?lang=en").await;
+    let stores = stores.as_array().unwrap();
+    assert_eq!(stores.len(), 7);
+    let muscle = stores.iter().find(|s| s["slug"] == "muscle-shop").unwrap();
+    assert_eq!(muscle["currency"], "RSD");
+    assert!(muscle["delivery_fee"].is_string());
+    // A feed URL may carry a token: never public.
+    assert!(stores.iter().all(|s| s.get("feed_url").is_none()));
+}
