@@ -274,6 +274,19 @@ pub struct Brand {
     pub products: u32,
 }
 
+impl From<db::Brand> for Brand {
+    fn from(b: db::Brand) -> Self {
+        Self {
+            id: b.id,
+            slug: b.slug,
+            name: b.name,
+            origin_country: b.origin_country,
+            is_local: b.is_local,
+            products: u32::try_from(b.products).unwrap_or(0),
+        }
+    }
+}
+
 #[derive(Object, Debug)]
 pub struct Store {
     pub id: Uuid,
@@ -428,43 +441,7 @@ impl CatalogueApi {
         #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
     ) -> Result<Json<Product>, ApiError> {
         let locale = locale(lang.0.as_deref())?.as_str();
-        let (row, description) = db::product(&state.pool, id.0, locale)
-            .await?
-            .ok_or_else(|| ApiError::not_found("product"))?;
-        let substances = db::product_substances(&state.pool, id.0, locale).await?;
-        let offers = db::offers(&state.pool, id.0).await?;
-        let packages = db::packages(&state.pool, id.0)
-            .await?
-            .into_iter()
-            .map(|p| Package {
-                offers: offers
-                    .iter()
-                    .filter(|o| o.package_id == p.id)
-                    .cloned()
-                    .map(Into::into)
-                    .collect(),
-                id: p.id,
-                size: p.size.normalize(),
-                size_unit: p.size_unit,
-                servings: p.servings.normalize(),
-                gtin: p.gtin,
-            })
-            .collect();
-        Ok(Json(Product {
-            summary: ProductSummary::from_row(row)?,
-            description,
-            substances: substances
-                .into_iter()
-                .map(|s| SubstanceAmount {
-                    code: s.code,
-                    name: s.name,
-                    amount_per_serving: s.amount_per_serving.normalize(),
-                    unit: s.unit,
-                    evidence: s.evidence,
-                })
-                .collect(),
-            packages,
-        }))
+        Ok(Json(product_card(&state, id.0, locale).await?))
     }
 
     /// Price comparison
@@ -533,19 +510,7 @@ impl CatalogueApi {
     #[oai(path = "/brands", method = "get", operation_id = "listBrands")]
     async fn brands(&self, state: Data<&AppState>) -> Result<Json<Vec<Brand>>, ApiError> {
         let brands = db::brands(&state.pool).await?;
-        Ok(Json(
-            brands
-                .into_iter()
-                .map(|b| Brand {
-                    id: b.id,
-                    slug: b.slug,
-                    name: b.name,
-                    origin_country: b.origin_country,
-                    is_local: b.is_local,
-                    products: u32::try_from(b.products).unwrap_or(0),
-                })
-                .collect(),
-        ))
+        Ok(Json(brands.into_iter().map(Into::into).collect()))
     }
 
     /// Stores
@@ -561,4 +526,49 @@ impl CatalogueApi {
         let stores = db::stores(&state.pool, locale, false).await?;
         Ok(Json(stores.into_iter().map(Into::into).collect()))
     }
+}
+
+/// A product's card as `GET /products/{id}` shows it (the admin API answers with it too).
+pub(super) async fn product_card(
+    state: &AppState,
+    id: Uuid,
+    locale: &'static str,
+) -> Result<Product, ApiError> {
+    let (row, description) = db::product(&state.pool, id, locale)
+        .await?
+        .ok_or_else(|| ApiError::not_found("product"))?;
+    let substances = db::product_substances(&state.pool, id, locale).await?;
+    let offers = db::offers(&state.pool, id).await?;
+    let packages = db::packages(&state.pool, id)
+        .await?
+        .into_iter()
+        .map(|p| Package {
+            offers: offers
+                .iter()
+                .filter(|o| o.package_id == p.id)
+                .cloned()
+                .map(Into::into)
+                .collect(),
+            id: p.id,
+            size: p.size.normalize(),
+            size_unit: p.size_unit,
+            servings: p.servings.normalize(),
+            gtin: p.gtin,
+        })
+        .collect();
+    Ok(Product {
+        summary: ProductSummary::from_row(row)?,
+        description,
+        substances: substances
+            .into_iter()
+            .map(|s| SubstanceAmount {
+                code: s.code,
+                name: s.name,
+                amount_per_serving: s.amount_per_serving.normalize(),
+                unit: s.unit,
+                evidence: s.evidence,
+            })
+            .collect(),
+        packages,
+    })
 }

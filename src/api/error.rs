@@ -178,6 +178,27 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+/// Names the field a constraint violation is about, from `constraints` as (constraint, field,
+/// message): unique and foreign-key violations are 409, check and not-null violations 422. Any
+/// other error, or an unlisted constraint, is a 500 as usual.
+pub fn on_constraint(e: sqlx::Error, constraints: &[(&str, &str, &str)]) -> ApiError {
+    use sqlx::error::ErrorKind;
+    if let sqlx::Error::Database(db) = &e {
+        let listed = db
+            .constraint()
+            .and_then(|name| constraints.iter().find(|(c, _, _)| *c == name));
+        if let Some(&(_, field, message)) = listed {
+            return match db.kind() {
+                ErrorKind::CheckViolation | ErrorKind::NotNullViolation => {
+                    ApiError::invalid(field, message)
+                }
+                _ => ApiError::conflict(field, message),
+            };
+        }
+    }
+    ApiError::from(e)
+}
+
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
         tracing::error!(error = %format!("{e:#}"), "internal error");

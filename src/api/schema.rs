@@ -130,9 +130,15 @@ fn mismatch(schema: &Value, value: &Value, at: &str) -> Option<FieldError> {
                     return Some(FieldError::new(join(at, required), "is required"));
                 }
             }
-            let properties = schema["properties"].as_object()?;
-            map.iter()
-                .find_map(|(name, v)| mismatch(properties.get(name)?, v, &join(at, name)))
+            match schema["properties"].as_object() {
+                Some(properties) => map
+                    .iter()
+                    .find_map(|(name, v)| mismatch(properties.get(name)?, v, &join(at, name))),
+                // A map (`additionalProperties`): every value has the same schema.
+                None => map.iter().find_map(|(name, v)| {
+                    mismatch(&schema["additionalProperties"], v, &join(at, name))
+                }),
+            }
         }
         Value::Array(items) => items
             .iter()
@@ -152,6 +158,10 @@ fn format_mismatch(format: &str, value: &Value) -> Option<String> {
         }),
         "date-time" => text.is_some_and(|t| time::OffsetDateTime::parse(t, &Rfc3339).is_ok()),
         "uuid" => text.is_some_and(|t| uuid::Uuid::parse_str(t).is_ok()),
+        "decimal" => {
+            value.is_number() || text.is_some_and(|t| t.parse::<rust_decimal::Decimal>().is_ok())
+        }
+        "uint16" => value.as_u64().is_some_and(|n| n <= u64::from(u16::MAX)),
         "uint32" => value.as_u64().is_some_and(|n| n <= u64::from(u32::MAX)),
         "uint64" => value.is_u64(),
         "int32" => value.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
@@ -162,7 +172,8 @@ fn format_mismatch(format: &str, value: &Value) -> Option<String> {
             "naive-date" | "date" => "must be a calendar date, YYYY-MM-DD",
             "date-time" => "must be an RFC 3339 date and time",
             "uuid" => "must be a UUID",
-            "uint32" | "uint64" => "must be a whole number, zero or more",
+            "decimal" => "must be a decimal number, e.g. \"1299.90\"",
+            "uint16" | "uint32" | "uint64" => "must be a whole number, zero or more",
             _ => "is out of range for its type",
         }
         .to_owned()
@@ -202,6 +213,30 @@ mod tests {
         assert_eq!(
             at(json!({ "date": "2026-02-28", "energy_kcal": 2000 })),
             None
+        );
+    }
+
+    #[test]
+    fn checks_decimals_small_integers_and_map_values() {
+        let at = |path: &str, body: Value| body_mismatch("POST", path, &body).map(|e| e.field);
+        let store = |field: &str, value: Value| {
+            let mut body = json!({ "slug": "s", "name": "S", "delivery_fee": "350.00", "min_order": 0, "is_active": true });
+            body[field] = value;
+            at("/api/v1/admin/stores", body)
+        };
+        assert_eq!(
+            store("delivery_fee", json!("lots")),
+            Some("delivery_fee".into())
+        );
+        assert_eq!(
+            store("delivery_days_min", json!(-1)),
+            Some("delivery_days_min".into())
+        );
+        assert_eq!(store("delivery_fee", json!(350.5)), None);
+        let substance = json!({ "code": "zinc", "unit": "mg", "names": { "en": ["Zinc"] } });
+        assert_eq!(
+            at("/api/v1/admin/substances", substance),
+            Some("names.en".into())
         );
     }
 

@@ -1,4 +1,4 @@
-//! Catalogue value types (slugs, GTINs) and what an offer costs once delivered.
+//! Catalogue value types (slugs, GTINs, web addresses, amounts) and what an offer costs once delivered.
 
 use std::fmt;
 
@@ -99,6 +99,61 @@ pub fn delivered(
     }
 }
 
+/// An absolute `http` or `https` address with a host, at most 2000 characters once normalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebUrl(url::Url);
+
+impl WebUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let invalid = || "must be an absolute http or https URL with a host".to_string();
+        let url = url::Url::parse(raw.trim()).map_err(|_| invalid())?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+            return Err(invalid());
+        }
+        if url.as_str().len() > 2000 {
+            return Err("must be at most 2000 characters".into());
+        }
+        Ok(Self(url))
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// Scheme, host, port and path only: user info, query and fragment may carry credentials.
+    pub fn redacted(&self) -> String {
+        let port = self.0.port().map(|p| format!(":{p}")).unwrap_or_default();
+        format!(
+            "{}://{}{port}{}",
+            self.0.scheme(),
+            self.0.host_str().unwrap_or_default(),
+            self.0.path()
+        )
+    }
+}
+
+/// A non-negative amount for a `numeric(precision, scale)` column: at most `scale` decimal places
+/// (trailing zeros do not count) and `precision - scale` digits before the point.
+pub fn numeric(value: Decimal, precision: u32, scale: u32) -> Result<Decimal, String> {
+    if value < Decimal::ZERO {
+        return Err("must not be negative".into());
+    }
+    let value = value.normalize();
+    if value.scale() > scale {
+        return Err(format!("must have at most {scale} decimal places"));
+    }
+    let limit = Decimal::from(10_u64.pow(precision - scale));
+    if value >= limit {
+        return Err(format!("must be below {limit}"));
+    }
+    Ok(value)
+}
+
+/// Money as stored (`numeric(12, 2)`): RSD with para, never negative.
+pub fn money(value: Decimal) -> Result<Decimal, String> {
+    numeric(value, 12, 2)
+}
+
 #[cfg(test)]
 mod tests {
     use rust_decimal::dec;
@@ -157,5 +212,48 @@ mod tests {
         assert_eq!((d.delivery_fee, d.total), (dec!(0), dec!(5000)));
         let d = delivered(dec!(900), dec!(350), None, dec!(1000));
         assert_eq!((d.total, d.below_min_order), (dec!(1250), true));
+    }
+
+    #[test]
+    fn web_urls_are_shown_without_credentials() {
+        let url =
+            WebUrl::parse(" https://ana:secret@Feeds.Example.rs:8443/cjenik.csv?token=abc#x ")
+                .unwrap();
+        assert_eq!(url.redacted(), "https://feeds.example.rs:8443/cjenik.csv");
+        assert!(url.as_str().contains("token=abc"));
+        assert_eq!(
+            WebUrl::parse("http://shop.rs").unwrap().redacted(),
+            "http://shop.rs/"
+        );
+        for bad in [
+            "",
+            "shop.rs",
+            "ftp://shop.rs/x",
+            "javascript:alert(1)",
+            "https://",
+            "file:///etc/passwd",
+        ] {
+            assert!(WebUrl::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(WebUrl::parse(&format!("https://shop.rs/{}", "a".repeat(2000))).is_err());
+    }
+
+    #[test]
+    fn amounts_fit_their_column() {
+        assert_eq!(money(dec!(1299.90)), Ok(dec!(1299.9)));
+        assert_eq!(money(dec!(0)), Ok(dec!(0)));
+        assert_eq!(money(dec!(12.500)), Ok(dec!(12.5)));
+        assert_eq!(money(dec!(-0.01)).unwrap_err(), "must not be negative");
+        assert_eq!(
+            money(dec!(1.001)).unwrap_err(),
+            "must have at most 2 decimal places"
+        );
+        assert!(money(dec!(9999999999.99)).is_ok());
+        assert_eq!(
+            money(dec!(10000000000)).unwrap_err(),
+            "must be below 10000000000"
+        );
+        assert!(numeric(dec!(99.9), 5, 1).is_ok());
+        assert!(numeric(dec!(10000), 5, 1).is_err());
     }
 }
