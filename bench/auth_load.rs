@@ -7,47 +7,14 @@
 
 use std::time::{Duration, Instant};
 
-use secrecy::SecretString;
+use common::{Node, now_rfc3339, proc_status, summary, write_result};
 use serde_json::json;
-use sports_nutrition::{config::Config, startup::Application};
-use sqlx::{Connection, PgConnection};
+
+mod common;
 
 const CLIENTS: usize = 50;
 const DURATION: Duration = Duration::from_secs(20);
 const PASSWORD: &str = "bench password for logins";
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn summary(mut ms: Vec<f64>) -> serde_json::Value {
-    ms.sort_by(f64::total_cmp);
-    let round = |v: f64| (v * 100.0).round() / 100.0;
-    json!({
-        "count": ms.len(),
-        "p50_ms": round(percentile(&ms, 50.0)),
-        "p90_ms": round(percentile(&ms, 90.0)),
-        "p99_ms": round(percentile(&ms, 99.0)),
-        "max_ms": round(ms.last().copied().unwrap_or(f64::NAN)),
-    })
-}
-
-/// A numeric field of /proc/self/status (e.g. `VmHWM`, `VmRSS`, `Threads`).
-fn proc_status(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(&format!("{field}:")))
-                .map(str::to_owned)
-        })
-        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        .unwrap_or(0)
-}
 
 fn main() -> anyhow::Result<()> {
     // As the binary's main does.
@@ -56,32 +23,14 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let admin = std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let name = format!("sn_bench_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = PgConnection::connect(&admin).await?;
-    sqlx::query(&format!(r#"CREATE DATABASE "{name}""#))
-        .execute(&mut conn)
-        .await?;
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-
-    let mut config = Config::default();
-    config.database.url = Some(SecretString::from(format!("{base}/{name}")));
-    config.database.seed_on_start = false;
-    config.server.port = 0;
-    config.auth.jwt_secret = Some(SecretString::from(format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    )));
-    config.rate_limit.enabled = false; // measuring the sign-in path, not the limiter
-    let argon2 = config.auth.argon2.clone();
-    let app = Application::build(config).await?;
-    let url = format!("http://{}", app.local_addr());
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until(async {
-        let _ = stop_rx.await;
-    }));
+    let mut argon2 = None;
+    let node = Node::start(|config| {
+        config.rate_limit.enabled = false; // measuring the sign-in path, not the limiter
+        argon2 = Some(config.auth.argon2.clone());
+    })
+    .await?;
+    let argon2 = argon2.expect("configured");
+    let url = node.url.clone();
 
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CLIENTS + 2)
@@ -153,7 +102,7 @@ async fn run() -> anyhow::Result<()> {
 
     let result = json!({
         "command": "cargo bench --bench auth_load",
-        "date": time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339)?,
+        "date": now_rfc3339(),
         "machine": { "cpus": std::thread::available_parallelism()?.get() },
         "setup": {
             "concurrent_clients": CLIENTS,
@@ -169,15 +118,6 @@ async fn run() -> anyhow::Result<()> {
         "rss_mib_at_end": proc_status("VmRSS") / 1024,
         "threads_at_end": threads,
     });
-    let text = serde_json::to_string_pretty(&result)?;
-    println!("{text}");
-    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/results/auth_load.json");
-    std::fs::write(out, text + "\n")?;
-
-    let _ = stop_tx.send(());
-    server.await??;
-    sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
-        .execute(&mut conn)
-        .await?;
-    Ok(())
+    write_result("auth_load.json", &result)?;
+    node.stop().await
 }

@@ -29,6 +29,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub security: SecurityConfig,
     pub rate_limit: RateLimitConfig,
+    pub feeds: FeedsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -256,6 +257,33 @@ impl Default for RateLimitConfig {
     }
 }
 
+/// Store price feeds: the schedule they are fetched on and how rows are matched.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FeedsConfig {
+    /// Fetch the price lists of stores with a `feed_url` on `schedule`.
+    pub enabled: bool,
+    /// Cron expression with seconds, in UTC: `sec min hour day-of-month month day-of-week`.
+    pub schedule: String,
+    /// Fuzzy matches (brand, name, size) from this confidence (0-1) apply; below, they wait for review.
+    pub match_threshold: f64,
+    pub fetch_timeout_secs: u64,
+    /// The largest price list accepted, fetched or uploaded.
+    pub max_bytes: usize,
+}
+
+impl Default for FeedsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            schedule: "0 0 5 * * *".into(),
+            match_threshold: 0.85,
+            fetch_timeout_secs: 60,
+            max_bytes: 20 * 1024 * 1024,
+        }
+    }
+}
+
 /// A configuration that cannot be used, with every key that is wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -346,6 +374,21 @@ impl Config {
                     "security.cors_origins: {origin:?} is not an origin like https://club.example.rs"
                 )),
             }
+        }
+        let feeds = &self.feeds;
+        if !(0.5..=1.0).contains(&feeds.match_threshold) {
+            errors.push("feeds.match_threshold: must be between 0.5 and 1".into());
+        }
+        if !(1..=3600).contains(&feeds.fetch_timeout_secs) {
+            errors.push("feeds.fetch_timeout_secs: must be between 1 and 3600".into());
+        }
+        if feeds.max_bytes < 1024 {
+            errors.push("feeds.max_bytes: must be at least 1024".into());
+        }
+        if feeds.schedule.split_whitespace().count() != 6 {
+            errors.push(
+                "feeds.schedule: must be a cron expression with six fields (seconds first)".into(),
+            );
         }
         let limits = &self.rate_limit;
         if limits.window_secs == 0 {

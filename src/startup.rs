@@ -15,6 +15,7 @@ use crate::{
     cache::rate_limit::RateLimiter,
     config::{Config, RunMode},
     db::{self, Database},
+    ops::feeds::{Fetcher, start_schedule},
 };
 
 /// A node that is bound and ready to serve: database open, migrated and seeded, socket listening.
@@ -23,6 +24,7 @@ pub struct Application {
     local_addr: SocketAddr,
     app: BoxEndpoint<'static>,
     db: Database,
+    scheduler: Option<tokio_cron_scheduler::JobScheduler>,
     shutdown_timeout: Duration,
 }
 
@@ -31,6 +33,7 @@ impl Application {
         check_secrets(&config)?;
         let jwt_secret = authn::jwt_secret(&config)?;
         let hasher = Hasher::new(&config.auth.argon2, config.auth.hash_concurrency)?;
+        let fetcher = Fetcher::new(&config.feeds)?;
         let db = Database::open(&config).await?;
         match Self::prepare(&config, &db).await {
             Ok((acceptor, local_addr)) => {
@@ -47,12 +50,21 @@ impl Application {
                     refresh_ttl_days: config.auth.refresh_token_ttl_days,
                     trusted_proxies: config.security.trusted_proxies.clone().into(),
                     mode: config.security.mode,
+                    fetcher,
+                };
+                let scheduler = match start_schedule(db.pool.clone(), &config.feeds).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        db.close().await;
+                        return Err(e);
+                    }
                 };
                 Ok(Self {
                     acceptor,
                     local_addr,
                     app: api::app(state, &config).boxed(),
                     db,
+                    scheduler,
                     shutdown_timeout: Duration::from_secs(config.server.shutdown_timeout_secs),
                 })
             }
@@ -103,6 +115,11 @@ impl Application {
         let served = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(self.app, signal, Some(self.shutdown_timeout))
             .await;
+        if let Some(mut scheduler) = self.scheduler {
+            if let Err(e) = scheduler.shutdown().await {
+                tracing::warn!(error = %e, "stopping the job scheduler");
+            }
+        }
         self.db.close().await;
         tracing::info!("stopped");
         served.context("HTTP server failed")

@@ -123,13 +123,20 @@ pub async fn client_and_limits<E: Endpoint>(next: Arc<E>, mut req: Request) -> R
 /// (chunked uploads) while reading, so an endpoint never sees more than `limit`. Keeps the body, to
 /// name the property when the endpoint cannot parse it.
 pub fn body_limit<E: Endpoint + 'static>(
-    limit: usize,
+    default_limit: usize,
+    upload_limit: usize,
 ) -> impl Fn(Arc<E>, Request) -> std::pin::Pin<Box<dyn Future<Output = Result<Response>> + Send>>
 + Send
 + Sync
 + 'static {
     move |next: Arc<E>, mut req: Request| {
         Box::pin(async move {
+            // Price lists are files, not forms: they get the feed size limit.
+            let limit = if req.uri().path().ends_with("/price-feed") {
+                upload_limit
+            } else {
+                default_limit
+            };
             let too_large = || {
                 ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,

@@ -5,8 +5,10 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod catalogue;
+pub mod catalogue_admin;
 pub mod coach;
 pub mod error;
+pub mod feeds;
 pub mod health;
 pub mod health_profile;
 pub mod middleware;
@@ -51,6 +53,7 @@ pub struct AppState {
     pub refresh_ttl_days: u32,
     pub trusted_proxies: Arc<[IpNet]>,
     pub mode: RunMode,
+    pub fetcher: crate::ops::feeds::Fetcher,
 }
 
 #[derive(Tags)]
@@ -83,6 +86,8 @@ type Apis = (
     nutrition::NutritionApi,
     progress::ProgressApi,
     catalogue::CatalogueApi,
+    catalogue_admin::CatalogueAdminApi,
+    feeds::FeedsApi,
     coach::CoachApi,
     admin::AdminApi,
 );
@@ -98,6 +103,8 @@ pub fn openapi() -> OpenApiService<Apis, ()> {
             nutrition::NutritionApi,
     progress::ProgressApi,
     catalogue::CatalogueApi,
+            catalogue_admin::CatalogueAdminApi,
+    feeds::FeedsApi,
             coach::CoachApi,
             admin::AdminApi,
         ),
@@ -140,7 +147,10 @@ pub fn app(state: AppState, config: &Config) -> impl Endpoint<Output = poem::Res
             .boxed()
     };
     routes
-        .around(middleware::body_limit(config.server.body_limit_bytes))
+        .around(middleware::body_limit(
+            config.server.body_limit_bytes,
+            config.feeds.max_bytes,
+        ))
         .around(middleware::aliases)
         .around(middleware::observe)
         .around(middleware::security_headers(false))

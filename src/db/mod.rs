@@ -2,8 +2,10 @@
 
 pub mod audit;
 pub mod catalogue;
+pub mod catalogue_admin;
 pub mod cluster;
 pub mod coaching;
+pub mod feeds;
 pub mod profiles;
 pub mod progress;
 pub mod seed;

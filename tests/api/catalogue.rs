@@ -248,11 +248,7 @@ async fn a_product_card_its_price_comparison_and_history() {
             )
         })
         .collect();
-    assert!(
-        keys.windows(2)
-            .all(|w| w[0] <= w[1]),
-        "{keys:?}"
-    );
+    assert!(keys.windows(2).all(|w| w[0] <= w[1]), "{keys:?}");
 
     // A price change is history: the seeded price, then the new one.
     let store = compared[0]["store"]["slug"].as_str().unwrap().to_owned();

@@ -2,8 +2,10 @@
 
 mod auth;
 mod catalogue;
+mod catalogue_admin;
 mod cli;
 mod errors;
+mod feeds;
 mod health;
 mod health_profile;
 mod helpers;

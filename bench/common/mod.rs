@@ -1,0 +1,122 @@
+//! What the load benchmarks share: a throw-away database and node, latency summaries, process stats.
+
+#![allow(dead_code)]
+
+use secrecy::SecretString;
+use serde_json::json;
+use sports_nutrition::{config::Config, startup::Application};
+use sqlx::{Connection, PgConnection};
+
+/// Nearest-rank percentile of sorted samples.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+pub fn summary(mut ms: Vec<f64>) -> serde_json::Value {
+    ms.sort_by(f64::total_cmp);
+    let round = |v: f64| (v * 100.0).round() / 100.0;
+    json!({
+        "count": ms.len(),
+        "p50_ms": round(percentile(&ms, 50.0)),
+        "p90_ms": round(percentile(&ms, 90.0)),
+        "p99_ms": round(percentile(&ms, 99.0)),
+        "max_ms": round(ms.last().copied().unwrap_or(f64::NAN)),
+    })
+}
+
+/// A numeric field of /proc/self/status (e.g. `VmHWM`, `VmRSS`, `Threads`).
+pub fn proc_status(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(&format!("{field}:")))
+                .map(str::to_owned)
+        })
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A node on a fresh database of the server at TEST_DATABASE_URL; drop it with [`Node::stop`].
+pub struct Node {
+    pub url: String,
+    pub pool: sqlx::PgPool,
+    admin: PgConnection,
+    name: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Node {
+    pub async fn start(customise: impl FnOnce(&mut Config)) -> anyhow::Result<Self> {
+        let admin_url = std::env::var("TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let name = format!("sn_bench_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&admin_url).await?;
+        sqlx::query(&format!(r#"CREATE DATABASE "{name}""#))
+            .execute(&mut admin)
+            .await?;
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(b, _)| b)
+            .unwrap_or(&admin_url);
+        let mut config = Config::default();
+        config.database.url = Some(SecretString::from(format!("{base}/{name}")));
+        config.database.seed_on_start = false;
+        config.server.port = 0;
+        config.auth.jwt_secret = Some(SecretString::from(format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        )));
+        customise(&mut config);
+        let app = Application::build(config).await?;
+        let url = format!("http://{}", app.local_addr());
+        let pool = app.pool().clone();
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = stop_rx.await;
+        }));
+        Ok(Self {
+            url,
+            pool,
+            admin,
+            name,
+            stop,
+            server,
+        })
+    }
+
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.server.await??;
+        sqlx::query(&format!(
+            r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#,
+            self.name
+        ))
+        .execute(&mut self.admin)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Writes a result as pretty JSON to bench/results/`file` and prints it.
+pub fn write_result(file: &str, result: &serde_json::Value) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(result)?;
+    println!("{text}");
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("bench/results")
+        .join(file);
+    std::fs::write(out, text + "\n")?;
+    Ok(())
+}
+
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

@@ -1,0 +1,198 @@
+//! Fetching store price lists from their URLs: on demand, and on the `feeds.schedule` with
+//! tokio-cron-scheduler. With several nodes, one takes each scheduled round (a PostgreSQL advisory
+//! lock); the others skip it.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::PgPool;
+use tokio_cron_scheduler::{Job, JobScheduler};
+use uuid::Uuid;
+
+use crate::{
+    config::FeedsConfig,
+    db::feeds::{self, Import, Run, Trigger},
+};
+
+/// Downloads price lists, refusing anything larger than the configured maximum.
+#[derive(Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    max_bytes: usize,
+    threshold: f64,
+}
+
+impl Fetcher {
+    pub fn new(config: &FeedsConfig) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(config.fetch_timeout_secs))
+            .connect_timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::limited(3))
+            .user_agent(concat!(
+                "sports-nutrition/",
+                env!("CARGO_PKG_VERSION"),
+                " (price feed)"
+            ))
+            .build()
+            .context("building the feed HTTP client")?;
+        Ok(Self {
+            client,
+            max_bytes: config.max_bytes,
+            threshold: config.match_threshold,
+        })
+    }
+
+    pub fn threshold(&self) -> f64 {
+        self.threshold
+    }
+
+    pub fn max_bytes(&self) -> usize {
+        self.max_bytes
+    }
+
+    /// The body at `url`; errors never include the URL, which may carry a token.
+    pub async fn fetch(&self, url: &str) -> Result<Vec<u8>, String> {
+        let parsed =
+            url::Url::parse(url).map_err(|_| "the feed URL is not a valid URL".to_string())?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err("the feed URL must be http or https".into());
+        }
+        let mut response = self
+            .client
+            .get(parsed)
+            .send()
+            .await
+            .map_err(|e| format!("fetching the feed failed: {}", describe(&e)))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(format!("the feed server answered {status}"));
+        }
+        if response
+            .content_length()
+            .is_some_and(|n| n > self.max_bytes as u64)
+        {
+            return Err(format!("the feed is larger than {} bytes", self.max_bytes));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| format!("reading the feed failed: {}", describe(&e)))?
+        {
+            if body.len() + chunk.len() > self.max_bytes {
+                return Err(format!("the feed is larger than {} bytes", self.max_bytes));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+/// What went wrong, without the URL reqwest puts in its messages.
+fn describe(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_redirect() {
+        "too many redirects"
+    } else if e.is_body() || e.is_decode() {
+        "the body could not be read"
+    } else {
+        "request error"
+    }
+}
+
+/// Fetches a store's price list and imports it; a failed fetch is recorded as a failed run.
+pub async fn fetch_and_import(
+    pool: &PgPool,
+    fetcher: &Fetcher,
+    store: Uuid,
+    url: &str,
+    trigger: Trigger,
+    actor: Option<Uuid>,
+) -> sqlx::Result<Run> {
+    match fetcher.fetch(url).await {
+        Ok(bytes) => {
+            feeds::import(
+                pool,
+                Import {
+                    store,
+                    bytes: &bytes,
+                    trigger,
+                    actor,
+                    threshold: fetcher.threshold,
+                    dry_run: false,
+                },
+            )
+            .await
+        }
+        Err(message) => feeds::record_failure(pool, store, trigger, actor, &message).await,
+    }
+}
+
+/// One scheduled round: every active store with a feed URL, unless another node has the round.
+pub async fn scheduled_round(pool: &PgPool, fetcher: &Fetcher) -> anyhow::Result<usize> {
+    let mut lock = pool.acquire().await?;
+    let mine: bool =
+        sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext('sports-nutrition:feed-round'))")
+            .fetch_one(&mut *lock)
+            .await?;
+    if !mine {
+        tracing::info!("another node is importing the scheduled price feeds");
+        return Ok(0);
+    }
+    let result = async {
+        let stores = feeds::stores_with_feeds(pool).await?;
+        for (id, slug, url) in &stores {
+            match fetch_and_import(pool, fetcher, *id, url, Trigger::Schedule, None).await {
+                Ok(run) => tracing::info!(
+                    store = %slug, status = %run.status, applied = run.rows_applied,
+                    queued = run.rows_queued, rejected = run.rows_rejected, "price feed imported"
+                ),
+                Err(e) => tracing::error!(store = %slug, error = %e, "price feed import failed"),
+            }
+        }
+        anyhow::Ok(stores.len())
+    }
+    .await;
+    sqlx::query("SELECT pg_advisory_unlock(hashtext('sports-nutrition:feed-round'))")
+        .execute(&mut *lock)
+        .await?;
+    result
+}
+
+/// Starts the feed schedule; `None` when feeds are disabled.
+pub async fn start_schedule(
+    pool: PgPool,
+    config: &FeedsConfig,
+) -> anyhow::Result<Option<JobScheduler>> {
+    if !config.enabled {
+        return Ok(None);
+    }
+    let fetcher = Fetcher::new(config)?;
+    let scheduler = JobScheduler::new()
+        .await
+        .context("starting the job scheduler")?;
+    let job = Job::new_async(config.schedule.as_str(), move |_id, _scheduler| {
+        let pool = pool.clone();
+        let fetcher = fetcher.clone();
+        Box::pin(async move {
+            if let Err(e) = scheduled_round(&pool, &fetcher).await {
+                tracing::error!(error = %format!("{e:#}"), "scheduled price feed round failed");
+            }
+        })
+    })
+    .with_context(|| {
+        format!(
+            "feeds.schedule: {:?} is not a valid cron expression",
+            config.schedule
+        )
+    })?;
+    scheduler.add(job).await.context("scheduling price feeds")?;
+    scheduler
+        .start()
+        .await
+        .context("starting the job scheduler")?;
+    Ok(Some(scheduler))
+}
