@@ -94,15 +94,19 @@ async fn run() -> anyhow::Result<()> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CLIENTS + 2)
         .build()?;
-    let admin: serde_json::Value = client
+    let registered = client
         .post(format!("{url}/api/v1/auth/register"))
         .json(
-            &json!({ "email": "admin@bench.example.rs", "password": "bench password for admins" }),
+            &json!({ "email": "admin@bench.example.rs", "password": "kajmak i ajvar za doručak" }),
         )
         .send()
-        .await?
-        .json()
         .await?;
+    anyhow::ensure!(
+        registered.status() == 201,
+        "register: {}",
+        registered.status()
+    );
+    let admin: serde_json::Value = registered.json().await?;
     sqlx::query("UPDATE users SET role = 'admin'")
         .execute(&node.pool)
         .await?;
@@ -116,7 +120,12 @@ async fn run() -> anyhow::Result<()> {
         .body(feed)
         .send()
         .await?;
-    anyhow::ensure!(response.status() == 200, "import: {}", response.status());
+    anyhow::ensure!(
+        response.status() == 200,
+        "import: {} {}",
+        response.status(),
+        response.text().await?
+    );
     let import_ms = t.elapsed().as_secs_f64() * 1000.0;
     let run: serde_json::Value = response.json().await?;
 

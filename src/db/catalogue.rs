@@ -88,50 +88,71 @@ pub struct ProductRow {
     pub best_price: Option<Decimal>,
     pub price_per_serving: Option<Decimal>,
     pub price_per_100g_protein: Option<Decimal>,
+    /// Products matching the filters, on all pages.
+    pub total: i64,
 }
 
-/// The filtered products with their best in-stock offer; `$1` is the locale, the rest the filters.
+/// The filtered products with their best in-stock offer; `$1` is the locale, `$2`–`$10` the filters,
+/// `$11` the sort. The best offers are aggregated once for all products, the locale chain computed
+/// once, and the search words checked against the trigram-indexed name keys.
 const FILTERED: &str = "
-    WITH terms AS (
-        SELECT array_agg(w) AS words FROM unnest(string_to_array(search_key($9), ' ')) AS w WHERE w <> ''
-    ), filtered AS (
-        SELECT p.id, p.slug, p.product_type, p.serving_size, p.serving_unit, p.is_available,
-               b.id AS brand_id, b.slug AS brand_slug, b.name AS brand_name, b.is_local AS brand_is_local,
-               n.name, n.locale AS name_locale,
-               array(SELECT a.code FROM product_allergens a WHERE a.product_id = p.id ORDER BY a.code) AS allergens,
-               coalesce(best.stores, 0) AS stores_in_stock, best.best_price, best.price_per_serving,
-               best.price_per_100g_protein, doc.text AS doc
-        FROM products p
-        JOIN brands b ON b.id = p.brand_id
-        LEFT JOIN LATERAL (
-            SELECT count(DISTINCT o.store_id) AS stores, min(o.effective_price) AS best_price,
-                   min(o.price_per_serving) AS price_per_serving, min(o.price_per_100g_protein) AS price_per_100g_protein
-            FROM current_offers o WHERE o.product_id = p.id AND o.in_stock
-        ) best ON true
-        LEFT JOIN LATERAL (
-            SELECT t.name, t.locale FROM product_translations t LEFT JOIN locale_chain($1) c ON c.code = t.locale
-            WHERE t.product_id = p.id ORDER BY c.depth NULLS LAST, t.locale LIMIT 1
-        ) n ON true
-        CROSS JOIN LATERAL (
-            SELECT search_key(b.name) || ' ' || coalesce(string_agg(t.name_key, ' '), '') AS text
-            FROM product_translations t WHERE t.product_id = p.id
-        ) doc
-        WHERE ($2::text IS NULL OR p.product_type = $2)
-          AND ($3::text IS NULL OR b.slug = $3)
-          AND ($4::text IS NULL OR EXISTS (
-                SELECT 1 FROM product_substances ps JOIN substances s ON s.id = ps.substance_id
-                WHERE ps.product_id = p.id AND s.code = $4))
-          AND NOT EXISTS (SELECT 1 FROM product_allergens a WHERE a.product_id = p.id AND a.code = ANY($5::text[]))
-          AND (NOT $6 OR best.stores > 0)
-          AND ($7::numeric IS NULL OR best.best_price >= $7)
-          AND ($8::numeric IS NULL OR best.best_price <= $8)
-          AND ($10::uuid IS NULL OR p.id = $10)
+    WITH chain AS (SELECT code, depth FROM locale_chain($1)),
+    terms AS (
+        SELECT array_agg(DISTINCT w) AS words FROM unnest(string_to_array(search_key($9), ' ')) AS w WHERE w <> ''
+    ),
+    -- Products whose brand or names hold every word of the query (or nearly: a typo), with how well
+    -- they match (the mean over words of the best word similarity). The trigram index finds them.
+    word_hits AS (
+        SELECT w, t.product_id, max(word_similarity(w, t.name_key)) AS similarity
+        FROM terms, unnest(terms.words) AS w
+        JOIN product_translations t
+          ON t.name_key LIKE '%' || replace(replace(replace(w, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
+          OR w <% t.name_key
+        GROUP BY w, t.product_id
+        UNION ALL
+        SELECT w, p.id, 1.0
+        FROM terms, unnest(terms.words) AS w
+        JOIN brands b ON strpos(search_key(b.name), w) > 0
+        JOIN products p ON p.brand_id = b.id
+    ),
+    hits AS (
+        SELECT h.product_id, sum(h.best) / max(cardinality(terms.words)) AS relevance
+        FROM (SELECT product_id, w, max(similarity) AS best FROM word_hits GROUP BY product_id, w) h, terms
+        GROUP BY h.product_id
+        HAVING count(*) = max(cardinality(terms.words))
+    ),
+    best AS (
+        SELECT o.product_id, count(DISTINCT o.store_id) AS stores, min(o.effective_price) AS best_price,
+               min(o.price_per_serving) AS price_per_serving, min(o.price_per_100g_protein) AS price_per_100g_protein
+        FROM current_offers o WHERE o.in_stock GROUP BY o.product_id
     )
-    SELECT f.*, coalesce((SELECT avg(word_similarity(w, f.doc)) FROM unnest(terms.words) w), 0) AS relevance
-    FROM filtered f, terms
-    -- Every word of the query is in the product's names or brand, or nearly (a typo).
-    WHERE terms.words IS NULL OR NOT EXISTS (
-        SELECT 1 FROM unnest(terms.words) w WHERE strpos(f.doc, w) = 0 AND NOT w <% f.doc)";
+    SELECT p.id, p.slug, p.product_type, p.serving_size, p.serving_unit, p.is_available,
+           b.id AS brand_id, b.slug AS brand_slug, b.name AS brand_name, b.is_local AS brand_is_local,
+           n.name, n.locale AS name_locale, n.name_key,
+           array(SELECT a.code FROM product_allergens a WHERE a.product_id = p.id ORDER BY a.code) AS allergens,
+           coalesce(best.stores, 0) AS stores_in_stock, best.best_price, best.price_per_serving,
+           best.price_per_100g_protein,
+           hits.relevance
+    FROM products p
+    JOIN brands b ON b.id = p.brand_id
+    CROSS JOIN terms
+    LEFT JOIN best ON best.product_id = p.id
+    LEFT JOIN hits ON hits.product_id = p.id
+    LEFT JOIN LATERAL (
+        SELECT t.name, t.locale, t.name_key FROM product_translations t LEFT JOIN chain c ON c.code = t.locale
+        WHERE t.product_id = p.id ORDER BY c.depth NULLS LAST, t.locale LIMIT 1
+    ) n ON true
+    WHERE ($2::text IS NULL OR p.product_type = $2)
+      AND ($3::text IS NULL OR b.slug = $3)
+      AND ($4::text IS NULL OR EXISTS (
+            SELECT 1 FROM product_substances ps JOIN substances s ON s.id = ps.substance_id
+            WHERE ps.product_id = p.id AND s.code = $4))
+      AND NOT EXISTS (SELECT 1 FROM product_allergens a WHERE a.product_id = p.id AND a.code = ANY($5::text[]))
+      AND (NOT $6 OR best.stores > 0)
+      AND ($7::numeric IS NULL OR best.best_price >= $7)
+      AND ($8::numeric IS NULL OR best.best_price <= $8)
+      AND ($10::uuid IS NULL OR p.id = $10)
+      AND (terms.words IS NULL OR hits.product_id IS NOT NULL)";
 
 /// A page of products and, when `count`, how many match in all.
 pub async fn list_products(
@@ -139,17 +160,18 @@ pub async fn list_products(
     f: &Filter,
     count: bool,
 ) -> sqlx::Result<(Vec<ProductRow>, i64)> {
+    // The total rides along with the page (a window over every match, before LIMIT).
     let page_sql = format!(
-        "SELECT * FROM ({FILTERED}) m
+        "SELECT m.*, count(*) OVER () AS total FROM ({FILTERED}) m
          ORDER BY
              CASE WHEN $11 = 'relevance' THEN m.relevance END DESC NULLS LAST,
              CASE WHEN $11 = 'price' THEN m.best_price END ASC NULLS LAST,
              CASE WHEN $11 = 'price_per_serving' THEN m.price_per_serving END ASC NULLS LAST,
              CASE WHEN $11 = 'price_per_100g_protein' THEN m.price_per_100g_protein END ASC NULLS LAST,
-             search_key(m.name) ASC, m.id
+             m.name_key ASC, m.id
          LIMIT $12 OFFSET $13"
     );
-    let count_sql = format!("SELECT count(*) FROM ({FILTERED}) m WHERE $11::text IS NOT NULL");
+    let count_sql = format!("SELECT count(*) FROM ({FILTERED}) m");
     let sort = match (f.sort, &f.q) {
         (Sort::Relevance, None) => Sort::Name,
         (s, _) => s,
@@ -169,17 +191,24 @@ pub async fn list_products(
                 .bind(sort.as_str())
         };
     }
+    // Not a cached prepared statement: a generic plan cannot drop the filters that are unset, and
+    // runs searches several times slower than a plan made for the actual parameters.
     let rows: Vec<ProductRow> = bind_filters!(sqlx::query_as(&page_sql))
         .bind(f.limit)
         .bind(f.offset)
+        .persistent(false)
         .fetch_all(pool)
         .await?;
-    let total: i64 = if count {
-        bind_filters!(sqlx::query_scalar(&count_sql))
-            .fetch_one(pool)
-            .await?
-    } else {
-        rows.len() as i64
+    let total = match rows.first() {
+        Some(first) => first.total,
+        // A page past the end has no row to carry the total.
+        None if count && f.offset > 0 => {
+            bind_filters!(sqlx::query_scalar(&count_sql))
+                .persistent(false)
+                .fetch_one(pool)
+                .await?
+        }
+        None => 0,
     };
     Ok((rows, total))
 }

@@ -554,6 +554,49 @@ fn token_key(s: &str) -> String {
     words.join(" ")
 }
 
+/// The character pairs of a text without its spaces, sorted: what the Sørensen–Dice coefficient
+/// compares. Built once per catalogue name (strsim would rebuild both sides on every comparison,
+/// which dominates a 10 000-row import).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Bigrams {
+    text: String,
+    pairs: Vec<(char, char)>,
+}
+
+impl Bigrams {
+    fn new(s: &str) -> Self {
+        let text: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+        let chars: Vec<char> = text.chars().collect();
+        let mut pairs: Vec<(char, char)> = chars.windows(2).map(|w| (w[0], w[1])).collect();
+        pairs.sort_unstable();
+        Self { text, pairs }
+    }
+
+    /// Sørensen–Dice: twice the shared pairs over all pairs (as `strsim::sorensen_dice`).
+    fn dice(&self, other: &Self) -> f64 {
+        if self.text == other.text {
+            return 1.0;
+        }
+        let (a, b) = (&self.pairs, &other.pairs);
+        if a.is_empty() || b.is_empty() {
+            return 0.0;
+        }
+        let (mut i, mut j, mut shared) = (0, 0, 0);
+        while i < a.len() && j < b.len() {
+            match a[i].cmp(&b[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    shared += 1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        2.0 * shared as f64 / (a.len() + b.len()) as f64
+    }
+}
+
 /// A package a row may be.
 #[derive(Debug, Clone)]
 pub struct Candidate {
@@ -565,12 +608,23 @@ pub struct Candidate {
     pub size: Size,
 }
 
+/// A candidate prepared for matching: its brand's index and its names' pairs.
+#[derive(Debug)]
+struct Prepared {
+    package_id: Uuid,
+    brand: usize,
+    names: Vec<Bigrams>,
+    size: Size,
+}
+
 /// What rows are matched against: the packages, and the store's own SKUs.
 #[derive(Debug, Default)]
 pub struct Catalogue {
     by_gtin: HashMap<String, Uuid>,
     by_sku: HashMap<String, Uuid>,
-    candidates: Vec<(Candidate, String, Vec<String>)>,
+    /// Normalized brand names; candidates point into it.
+    brands: Vec<String>,
+    candidates: Vec<Prepared>,
 }
 
 impl Catalogue {
@@ -579,21 +633,33 @@ impl Catalogue {
             .iter()
             .filter_map(|c| c.gtin.clone().map(|g| (g, c.package_id)))
             .collect();
+        let mut brands: Vec<String> = Vec::new();
+        let mut brand_index: HashMap<String, usize> = HashMap::new();
         let candidates = candidates
             .into_iter()
             .map(|c| {
-                let brand = normalize(&c.brand);
+                let normalized = normalize(&c.brand);
+                let brand = *brand_index.entry(normalized.clone()).or_insert_with(|| {
+                    brands.push(normalized);
+                    brands.len() - 1
+                });
                 let names = c
                     .names
                     .iter()
-                    .map(|n| token_key(&format!("{} {n}", c.brand)))
+                    .map(|n| Bigrams::new(&token_key(&format!("{} {n}", c.brand))))
                     .collect();
-                (c, brand, names)
+                Prepared {
+                    package_id: c.package_id,
+                    brand,
+                    names,
+                    size: c.size,
+                }
             })
             .collect();
         Self {
             by_gtin,
             by_sku: skus,
+            brands,
             candidates,
         }
     }
@@ -627,42 +693,58 @@ pub fn match_row(catalogue: &Catalogue, row: &FeedRow, threshold: f64) -> Match 
     if let Some(p) = row.sku.as_ref().and_then(|s| catalogue.by_sku.get(s)) {
         return Match::Sku(*p);
     }
-    let brand = row.brand.as_deref().map(normalize);
-    let key = token_key(&format!(
+    let key_text = token_key(&format!(
         "{} {}",
         row.brand.as_deref().unwrap_or(""),
         row.name
     ));
-    let best = catalogue
-        .candidates
-        .iter()
-        .map(|(c, c_brand, c_names)| {
-            let name = c_names
-                .iter()
-                .map(|n| strsim::sorensen_dice(&key, n))
-                .fold(0.0, f64::max);
-            let brand_score = match &brand {
-                Some(b) => strsim::jaro_winkler(b, c_brand),
-                // No brand column: the brand's words must be in the name.
-                None if key.contains(c_brand.as_str()) => 1.0,
-                None => 0.5,
-            };
-            let size = match row.size {
-                Some(s) if s.unit == c.size.unit => {
-                    let diff = (s.amount - c.size.amount).abs();
-                    // Within 2 %: 5 lb is 2268 g, labelled 2270 g.
-                    if diff * Decimal::from(50) <= c.size.amount {
-                        1.0
-                    } else {
-                        0.4
-                    }
+    let key = Bigrams::new(&key_text);
+    // Each brand is scored once per row, not once per package.
+    let brand_scores: Vec<f64> = match row.brand.as_deref().map(normalize) {
+        Some(b) => catalogue
+            .brands
+            .iter()
+            .map(|c| strsim::jaro_winkler(&b, c))
+            .collect(),
+        // No brand column: the brand's words must be in the name.
+        None => catalogue
+            .brands
+            .iter()
+            .map(|c| {
+                if key_text.contains(c.as_str()) {
+                    1.0
+                } else {
+                    0.5
                 }
-                Some(_) => 0.4,
-                None => 0.8,
-            };
-            (c.package_id, (0.25 * brand_score + 0.75 * name) * size)
-        })
-        .max_by(|a, b| a.1.total_cmp(&b.1));
+            })
+            .collect(),
+    };
+    let mut best: Option<(Uuid, f64)> = None;
+    for c in &catalogue.candidates {
+        let size = match row.size {
+            Some(s) if s.unit == c.size.unit => {
+                let diff = (s.amount - c.size.amount).abs();
+                // Within 2 %: 5 lb is 2268 g, labelled 2270 g.
+                if diff * Decimal::from(50) <= c.size.amount {
+                    1.0
+                } else {
+                    0.4
+                }
+            }
+            Some(_) => 0.4,
+            None => 0.8,
+        };
+        let brand = 0.25 * brand_scores[c.brand];
+        // Even a perfect name could not beat the best so far: skip the comparison.
+        if best.is_some_and(|(_, b)| (brand + 0.75) * size <= b) {
+            continue;
+        }
+        let name = c.names.iter().map(|n| key.dice(n)).fold(0.0, f64::max);
+        let confidence = (brand + 0.75 * name) * size;
+        if best.is_none_or(|(_, b)| confidence > b) {
+            best = Some((c.package_id, confidence));
+        }
+    }
     match best {
         Some((package, confidence)) if confidence >= threshold => Match::Fuzzy {
             package,
@@ -937,6 +1019,24 @@ mod tests {
             ),
             Match::Unmatched { .. }
         ));
+    }
+
+    #[test]
+    fn dice_agrees_with_strsim() {
+        for (a, b) in [
+            ("100 gold whey", "gold standard whey"),
+            ("ab", "ab"),
+            ("a", "b"),
+            ("", ""),
+            ("kreatin", "creatine"),
+            ("aaaa", "aa"),
+        ] {
+            let ours = Bigrams::new(a).dice(&Bigrams::new(b));
+            assert!(
+                (ours - strsim::sorensen_dice(a, b)).abs() < 1e-12,
+                "{a:?} {b:?}: {ours}"
+            );
+        }
     }
 
     #[test]
