@@ -157,6 +157,20 @@ impl Locale {
     pub fn as_str(&self) -> &'static str {
         self.0
     }
+
+    /// Where a missing translation is looked up, this locale first; the same chain as the
+    /// database's `locales.fallback` (Cyrillic Serbian falls back to Latin, everything to English).
+    pub fn chain(&self) -> &'static [&'static str] {
+        match self.0 {
+            "sr-Cyrl" => &["sr-Cyrl", "sr-Latn", "en"],
+            "sr-Latn" => &["sr-Latn", "en"],
+            "hu" => &["hu", "en"],
+            "ro" => &["ro", "en"],
+            "ru" => &["ru", "en"],
+            "uk" => &["uk", "en"],
+            _ => &["en"],
+        }
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,10 @@
 
 pub mod account;
 pub mod catalogue;
+pub mod dosage;
 pub mod feed;
 pub mod nutrition;
 pub mod progress;
+pub mod recommend;
+pub mod safety;
+pub mod shopping;

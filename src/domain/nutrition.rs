@@ -154,6 +154,22 @@ impl Athlete {
         self.weight_kg
     }
 
+    pub fn age_years(&self) -> u32 {
+        self.age_years
+    }
+
+    pub fn sport(&self) -> Sport {
+        self.sport
+    }
+
+    pub fn goal(&self) -> Goal {
+        self.goal
+    }
+
+    pub fn training_hours_per_week(&self) -> f64 {
+        self.training_hours_per_week
+    }
+
     /// The same athlete at another body weight (e.g. a day's weigh-in); body fat % is kept.
     pub fn with_weight_kg(&self, weight_kg: f64) -> Result<Self, OutOfRange> {
         check("weight_kg", weight_kg, WEIGHT_KG, "kg")?;

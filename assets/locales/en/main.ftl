@@ -1,0 +1,69 @@
+# Interface messages of the API, in English (the fallback of every other locale).
+# Amounts and prices arrive already formatted for the locale; counts arrive as numbers (plurals).
+
+## Why a product is recommended
+
+reason-protein-gap = Covers { $percent } % of your protein gap of { $gap } g a day.
+reason-protein-per-meal = { $grams } g of protein after training, the dose per meal the ISSN advises (0.25–0.4 g/kg). Log what you eat to size it to your protein gap.
+reason-dose = { $amount } { $unit } of { $substance } a day.
+reason-evidence-a = Strong evidence that { $substance } works (AIS group A).
+reason-evidence-b = Emerging evidence for { $substance } (AIS group B).
+reason-evidence-c = Little evidence for { $substance } (AIS group C).
+reason-sport = Particularly suited to { $sport }.
+reason-goal = Fits your goal: { $goal }.
+reason-price-per-day = { $price } a day at the cheapest store.
+reason-not-in-stock = Not in stock in any store at the moment.
+
+## Why a product is left out
+
+exclusion-not-needed = Not needed: your food or your training already covers what it is for.
+exclusion-evidence-d = Contains { $substance }, which the AIS places in group D: banned or at high risk of contamination for athletes.
+exclusion-too-strong = Even the smallest serving would go above the safe daily upper limit of { $substance }.
+exclusion-max-servings = Even the smallest serving is more than the daily maximum of servings.
+exclusion-allergen = Contains { $allergen }, which you are allergic to.
+
+## When to take it
+
+timing-pre_workout = 30–60 minutes before training
+timing-well_before_training = 2–3 hours before training
+timing-post_workout = Within an hour after training
+timing-during_training = During training sessions longer than an hour
+timing-with_meal = With a meal
+timing-daily = Once a day, on training and rest days alike
+timing-doses = { $doses ->
+    [one] in one dose
+   *[other] split into { $doses } doses through the day
+}
+
+## Names used inside sentences
+
+substance-protein = protein
+sport-endurance = endurance sports
+sport-strength_power = strength and power sports
+sport-team_sport = team sports
+sport-weight_class_combat = weight-class and combat sports
+sport-aesthetic = aesthetic sports
+sport-general_fitness = general fitness
+goal-mass = gaining muscle mass
+goal-cut = losing fat
+goal-maintain = keeping your weight
+goal-endurance = endurance
+goal-performance = performance
+unit-g = g
+unit-mg = mg
+unit-ug = µg
+unit-iu = IU
+unit-servings = { $count ->
+    [one] serving
+   *[other] servings
+}
+
+## Shopping plans
+
+shopping-not-sold = Not on sale in stock in any of the stores considered.
+shopping-unsafe = Not safe for you at this amount: { $why }
+shopping-constraints = No plan meets every store's minimum order within the stores allowed.
+shopping-max-stores = No plan buys everything in { $count ->
+    [one] one store
+   *[other] { $count } stores
+}; allow more stores.

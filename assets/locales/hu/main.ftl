@@ -1,0 +1,69 @@
+# Az API felületi üzenetei magyarul; a tartalék nyelv minden nyelvi változatnál az angol.
+# A mennyiségek és az árak már a nyelvi beállításnak megfelelően formázva érkeznek; a darabszámok számként (a többes számú alakokhoz).
+
+## Miért ajánljuk a terméket
+
+reason-protein-gap = Fedezi a napi fehérjebeviteledből hiányzó { $gap } g { $percent }%-át.
+reason-protein-per-meal = Edzés után { $grams } g fehérje: az ISSN által étkezésenként ajánlott adag (0,25–0,4 g/kg). Rögzítsd, mit eszel, hogy az adagot a fehérjehiányodhoz igazíthassuk.
+reason-dose = Napi { $amount } { $unit } { $substance }.
+reason-evidence-a = Erős bizonyítékok a hatásosságra: { $substance } (AIS, A csoport).
+reason-evidence-b = Kezdeti bizonyítékok a hatásosságra: { $substance } (AIS, B csoport).
+reason-evidence-c = Kevés bizonyíték a hatásosságra: { $substance } (AIS, C csoport).
+reason-sport = Különösen alkalmas { $sport }.
+reason-goal = Megfelel a célodnak: { $goal }.
+reason-price-per-day = Napi { $price } a legolcsóbb boltban.
+reason-not-in-stock = Jelenleg egyik boltban sincs készleten.
+
+## Miért maradt ki a termék
+
+exclusion-not-needed = Nincs rá szükség: az étrended vagy az edzésed már fedezi azt, amire való.
+exclusion-evidence-d = Olyan összetevőt tartalmaz ({ $substance }), amelyet az AIS a D csoportba sorol: sportolók számára tiltott, vagy nagy a szennyezettség kockázata.
+exclusion-too-strong = Már a legkisebb adag is túllépné a biztonságos napi felső beviteli határt ({ $substance }).
+exclusion-max-servings = Már a legkisebb adag is több a napi maximális adagszámnál.
+exclusion-allergen = Olyan allergént tartalmaz, amelyre allergiás vagy: { $allergen }.
+
+## Mikor vedd be
+
+timing-pre_workout = Edzés előtt 30–60 perccel
+timing-well_before_training = Edzés előtt 2–3 órával
+timing-post_workout = Edzés után egy órán belül
+timing-during_training = Egy óránál hosszabb edzések alatt
+timing-with_meal = Étkezés közben
+timing-daily = Naponta egyszer, edzés- és pihenőnapokon egyaránt
+timing-doses = { $doses ->
+    [one] egy részletben
+   *[other] a nap folyamán { $doses } részletre elosztva
+}
+
+## Mondatokba illesztett nevek
+
+substance-protein = fehérje
+sport-endurance = állóképességi sportokhoz
+sport-strength_power = erő- és gyorserősportokhoz
+sport-team_sport = csapatsportokhoz
+sport-weight_class_combat = súlycsoportos sportokhoz és küzdősportokhoz
+sport-aesthetic = esztétikai sportokhoz
+sport-general_fitness = általános fitneszedzéshez
+goal-mass = izomtömeg-növelés
+goal-cut = zsírvesztés
+goal-maintain = testsúly megtartása
+goal-endurance = állóképesség
+goal-performance = teljesítmény
+unit-g = g
+unit-mg = mg
+unit-ug = µg
+unit-iu = NE
+unit-servings = { $count ->
+    [one] adag
+   *[other] adag
+}
+
+## Vásárlási tervek
+
+shopping-not-sold = A figyelembe vett boltok egyikében sincs készleten.
+shopping-unsafe = Ebben a mennyiségben nem biztonságos számodra: { $why }
+shopping-constraints = Az engedélyezett boltokkal egyik terv sem teljesíti minden bolt minimális rendelési értékét.
+shopping-max-stores = Egyik tervvel sem lehet mindent beszerezni { $count ->
+    [one] egyetlen boltból
+   *[other] { $count } boltból
+}; engedélyezz több boltot.

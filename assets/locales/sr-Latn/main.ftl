@@ -1,0 +1,74 @@
+# Poruke interfejsa API-ja na srpskom jeziku (latinica); engleski je rezervni jezik za svaki lokalitet.
+# Količine i cene stižu već formatirane za lokalitet; brojevi stižu kao brojevi (zbog oblika množine).
+
+## Zašto se proizvod preporučuje
+
+reason-protein-gap = Pokriva { $percent } % vašeg manjka proteina od { $gap } g dnevno.
+reason-protein-per-meal = { $grams } g proteina posle treninga – doza po obroku koju preporučuje ISSN (0,25–0,4 g/kg). Beležite šta jedete kako bi se doza prilagodila vašem manjku proteina.
+reason-dose = { $amount } { $unit } dnevno ({ $substance }).
+reason-evidence-a = Čvrsti dokazi o delotvornosti: { $substance } (AIS, grupa A).
+reason-evidence-b = Preliminarni dokazi o delotvornosti: { $substance } (AIS, grupa B).
+reason-evidence-c = Malo dokaza o delotvornosti: { $substance } (AIS, grupa C).
+reason-sport = Posebno pogodan izbor za { $sport }.
+reason-goal = Odgovara vašem cilju: { $goal }.
+reason-price-per-day = { $price } dnevno u najjeftinijoj prodavnici.
+reason-not-in-stock = Trenutno nema na stanju ni u jednoj prodavnici.
+
+## Zašto je proizvod izostavljen
+
+exclusion-not-needed = Nije potrebno: vaša ishrana ili trening već pokriva ono čemu služi.
+exclusion-evidence-d = Sadrži sastojak { $substance }, koji AIS svrstava u grupu D: za sportiste je zabranjen ili nosi visok rizik od kontaminacije.
+exclusion-too-strong = Čak bi i najmanja porcija premašila gornju granicu bezbednog dnevnog unosa sastojka { $substance }.
+exclusion-max-servings = Čak i najmanja porcija premašuje dnevni maksimum porcija.
+exclusion-allergen = Sadrži alergen na koji imate alergiju: { $allergen }.
+
+## Kada uzimati
+
+timing-pre_workout = 30–60 minuta pre treninga
+timing-well_before_training = 2–3 sata pre treninga
+timing-post_workout = U roku od sat vremena posle treninga
+timing-during_training = Tokom treninga dužih od sat vremena
+timing-with_meal = Uz obrok
+timing-daily = Jednom dnevno, podjednako u dane treninga i odmora
+timing-doses = { $doses ->
+    [1] u jednoj dozi
+    [one] podeljeno na { $doses } dozu tokom dana
+    [few] podeljeno na { $doses } doze tokom dana
+   *[other] podeljeno na { $doses } doza tokom dana
+}
+
+## Nazivi koji se umeću u rečenice
+
+substance-protein = protein
+sport-endurance = sportove izdržljivosti
+sport-strength_power = sportove snage i eksplozivnosti
+sport-team_sport = ekipne sportove
+sport-weight_class_combat = sportove sa težinskim kategorijama i borilačke sportove
+sport-aesthetic = estetske sportove
+sport-general_fitness = opšti fitnes
+goal-mass = povećanje mišićne mase
+goal-cut = gubitak masnog tkiva
+goal-maintain = održavanje telesne težine
+goal-endurance = izdržljivost
+goal-performance = sportske performanse
+unit-g = g
+unit-mg = mg
+unit-ug = µg
+unit-iu = IJ
+unit-servings = { $count ->
+    [one] porcija
+    [few] porcije
+   *[other] porcija
+}
+
+## Planovi kupovine
+
+shopping-not-sold = Nema na stanju ni u jednoj od razmatranih prodavnica.
+shopping-unsafe = U ovoj količini nije bezbedno za vas: { $why }
+shopping-constraints = Nijedan plan u okviru dozvoljenih prodavnica ne ispunjava minimalnu porudžbinu svake prodavnice.
+shopping-max-stores = Nijedan plan ne kupuje sve u { $count ->
+    [1] jednoj prodavnici
+    [one] { $count } prodavnici
+    [few] { $count } prodavnice
+   *[other] { $count } prodavnica
+}; dozvolite više prodavnica.

@@ -1,0 +1,727 @@
+//! The cheapest shopping plan: which packages to buy in which stores so that every item's need is
+//! covered at the lowest **total** cost — packages, with discounts already in their prices, plus the
+//! delivery fee of every store used unless its order reaches that store's free-delivery threshold —
+//! while every store used gets at least its minimum order and at most `max_stores` are used.
+//!
+//! The model: each item is bought in one store, as whole packages of one product (a substance item
+//! may choose among several products); a store's basket may hold more than the need when that
+//! reaches its minimum order or free delivery for less. It is solved exactly as a 0-1 integer
+//! program (a facility-location formulation; [`good_lp`] with the pure-Rust microlp
+//! branch-and-bound): each (item, store) contributes the distinct costs of the package combinations
+//! that cover the need, and a lemma bounds which combinations can be optimal (see [`options`]). The
+//! tests check the optimum against exhaustive search on thousands of random instances.
+
+use std::collections::BTreeMap;
+
+use good_lp::{
+    Expression, ProblemVariables, Solution as _, SolverModel, Variable, constraint, microlp,
+    variable,
+};
+use rust_decimal::{Decimal, prelude::ToPrimitive};
+
+/// A store's delivery terms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Store {
+    pub delivery_fee: Decimal,
+    /// Orders at or above this ship free; `None`: never free.
+    pub free_delivery_from: Option<Decimal>,
+    /// Orders below this are refused (0: none).
+    pub min_order: Decimal,
+}
+
+impl Store {
+    /// What an order of `subtotal` costs delivered.
+    pub fn delivered(&self, subtotal: Decimal) -> Decimal {
+        subtotal + self.fee_for(subtotal)
+    }
+
+    pub fn fee_for(&self, subtotal: Decimal) -> Decimal {
+        match self.free_delivery_from {
+            Some(free) if subtotal >= free => Decimal::ZERO,
+            _ => self.delivery_fee,
+        }
+    }
+}
+
+/// A package on sale: in `store` (index), of `product` (any key the caller uses to keep one item's
+/// packages of one product together), covering `quantity` of the item's need for `price`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Offer {
+    pub store: usize,
+    pub product: usize,
+    pub quantity: Decimal,
+    pub price: Decimal,
+}
+
+/// One thing to buy: `need` in the unit of its offers' quantities.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub need: Decimal,
+    pub offers: Vec<Offer>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub stores: Vec<Store>,
+    pub items: Vec<Item>,
+    pub max_stores: Option<usize>,
+}
+
+/// How one item is bought: packages (offer index into the item's offers, count).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Purchase {
+    pub store: usize,
+    pub packages: Vec<(usize, u32)>,
+    pub cost: Decimal,
+}
+
+/// A store's part of a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Basket {
+    pub store: usize,
+    pub subtotal: Decimal,
+    pub delivery_fee: Decimal,
+}
+
+/// An optimal plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// One per item, in the problem's order.
+    pub purchases: Vec<Purchase>,
+    /// The stores used, in index order.
+    pub baskets: Vec<Basket>,
+    pub total: Decimal,
+}
+
+/// Why no plan exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Infeasible {
+    /// These items are on sale in none of the stores considered.
+    NotSold(Vec<usize>),
+    /// Every way to buy everything breaks a store's minimum order or `max_stores`.
+    Constraints,
+    /// The solver failed or answered with a plan that breaks a constraint (a bug, never the input).
+    Solver(String),
+}
+
+/// A way to cover one item in one store: its cost and packages.
+#[derive(Debug, Clone, PartialEq)]
+struct Option_ {
+    store: usize,
+    cost: Decimal,
+    packages: Vec<(usize, u32)>,
+}
+
+/// Enough combinations of whole packages of one product to cover `need`, by distinct cost, up to
+/// `limit` (inclusive).
+fn covers(
+    offers: &[(usize, &Offer)],
+    need: Decimal,
+    limit: Decimal,
+) -> BTreeMap<Decimal, Vec<(usize, u32)>> {
+    struct Walk<'a> {
+        offers: &'a [(usize, &'a Offer)],
+        need: Decimal,
+        limit: Decimal,
+        counts: Vec<(usize, u32)>,
+        out: BTreeMap<Decimal, Vec<(usize, u32)>>,
+    }
+    impl Walk<'_> {
+        /// Every count of package `k` and after, on top of `have` for `cost`.
+        fn from(&mut self, k: usize, have: Decimal, cost: Decimal) {
+            if cost > self.limit {
+                return;
+            }
+            if have >= self.need {
+                // Record this cover (the first found for a cost is kept), and go on: more packages
+                // may still be worth it to reach a threshold.
+                self.out.entry(cost).or_insert_with(|| self.counts.clone());
+            }
+            let Some(&(index, offer)) = self.offers.get(k) else {
+                return;
+            };
+            let (mut have, mut cost, mut n) = (have, cost, 0u32);
+            while cost <= self.limit {
+                if n > 0 {
+                    self.counts.push((index, n));
+                }
+                self.from(k + 1, have, cost);
+                if n > 0 {
+                    self.counts.pop();
+                }
+                n += 1;
+                have += offer.quantity;
+                cost += offer.price;
+            }
+        }
+    }
+    let mut walk = Walk {
+        offers,
+        need,
+        limit,
+        counts: Vec::new(),
+        out: BTreeMap::new(),
+    };
+    walk.from(0, Decimal::ZERO, Decimal::ZERO);
+    walk.out
+}
+
+/// The options worth considering for `item` in `store`.
+///
+/// Lemma: with `m` the cheapest cover of the item in the store, no optimal plan pays more than
+/// `m + min_order + delivery_fee` for it there. Given the rest `R` of the store's basket, the item
+/// should cost either the least `y₁ ≥ min_order − R` (paying the fee) or the least
+/// `y₂ ≥ free_from − R` (free delivery), and `y₂` only when `y₂ < y₁ + fee`. The covers
+/// `m + k·p` (adding packages of price `p ≤ m` of the cheapest cover's product) reach any level
+/// within `p` above it, so `y₁ ≤ max(m, min_order + p) ≤ m + min_order`, and `y₂ < y₁ + fee`.
+fn options(item: &Item, store_index: usize, store: &Store) -> Vec<Option_> {
+    let mut by_product: BTreeMap<usize, Vec<(usize, &Offer)>> = BTreeMap::new();
+    for (i, o) in item.offers.iter().enumerate() {
+        if o.store == store_index && o.quantity > Decimal::ZERO && o.price > Decimal::ZERO {
+            by_product.entry(o.product).or_default().push((i, o));
+        }
+    }
+    for offers in by_product.values_mut() {
+        // Larger packages first, so that equal-cost covers prefer fewer packages.
+        offers.sort_by(|a, b| b.1.quantity.cmp(&a.1.quantity).then(a.0.cmp(&b.0)));
+    }
+    let cheapest = by_product
+        .values()
+        .filter_map(|offers| min_cover(offers, item.need))
+        .min();
+    let Some(m) = cheapest else {
+        return Vec::new();
+    };
+    let limit = m + store.min_order + store.delivery_fee;
+    let mut best: BTreeMap<Decimal, Vec<(usize, u32)>> = BTreeMap::new();
+    for offers in by_product.values() {
+        for (cost, packages) in covers(offers, item.need, limit) {
+            best.entry(cost).or_insert(packages);
+        }
+    }
+    best.into_iter()
+        .map(|(cost, packages)| Option_ {
+            store: store_index,
+            cost,
+            packages,
+        })
+        .collect()
+}
+
+/// The cheapest cover with packages of one product (unbounded knapsack by enumeration over the
+/// largest counts that can matter).
+fn min_cover(offers: &[(usize, &Offer)], need: Decimal) -> Option<Decimal> {
+    if offers.is_empty() {
+        return None;
+    }
+    // No cover needs more of a package than fills the need alone; a bound for the search.
+    let limit = offers
+        .iter()
+        .map(|(_, o)| (need / o.quantity).ceil() * o.price)
+        .min()?;
+    covers(offers, need, limit).keys().next().copied()
+}
+
+/// Money in para (hundredths), exact for the solver's floating point.
+fn para(d: Decimal) -> f64 {
+    (d * Decimal::ONE_HUNDRED)
+        .round()
+        .to_f64()
+        .unwrap_or(f64::MAX)
+}
+
+/// Solves the problem exactly.
+pub fn solve(problem: &Problem) -> Result<Plan, Infeasible> {
+    let options: Vec<Vec<Option_>> = problem
+        .items
+        .iter()
+        .map(|item| {
+            problem
+                .stores
+                .iter()
+                .enumerate()
+                .flat_map(|(s, store)| options(item, s, store))
+                .collect()
+        })
+        .collect();
+    let not_sold: Vec<usize> = options
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.is_empty())
+        .map(|(i, _)| i)
+        .collect();
+    if !not_sold.is_empty() {
+        return Err(Infeasible::NotSold(not_sold));
+    }
+    if problem.items.is_empty() {
+        return Ok(Plan {
+            purchases: Vec::new(),
+            baskets: Vec::new(),
+            total: Decimal::ZERO,
+        });
+    }
+    if problem.max_stores == Some(0) {
+        return Err(Infeasible::Constraints);
+    }
+
+    let n_stores = problem.stores.len();
+    let mut vars = ProblemVariables::new();
+    let used: Vec<Variable> = (0..n_stores)
+        .map(|_| vars.add(variable().binary()))
+        .collect();
+    let free: Vec<Variable> = (0..n_stores)
+        .map(|_| vars.add(variable().binary()))
+        .collect();
+    let chosen: Vec<Vec<Variable>> = options
+        .iter()
+        .map(|o| o.iter().map(|_| vars.add(variable().binary())).collect())
+        .collect();
+
+    // Cost in para, and a twentieth of a para per store used so that among equally cheap plans the
+    // one with fewer stores wins (at most 15 stores: less than one para in all, so never at the
+    // price of a para).
+    let mut objective = Expression::default();
+    for (opts, xs) in options.iter().zip(&chosen) {
+        for (o, x) in opts.iter().zip(xs) {
+            objective += para(o.cost) * *x;
+        }
+    }
+    for (s, store) in problem.stores.iter().enumerate() {
+        objective +=
+            (para(store.delivery_fee) + 0.05) * used[s] - para(store.delivery_fee) * free[s];
+    }
+    let mut model = vars.minimise(objective).using(microlp);
+    for xs in &chosen {
+        let one: Expression = xs.iter().copied().sum();
+        model = model.with(constraint!(one == 1));
+    }
+    for (s, store) in problem.stores.iter().enumerate() {
+        let mut subtotal = Expression::default();
+        for (opts, xs) in options.iter().zip(&chosen) {
+            for (o, x) in opts.iter().zip(xs).filter(|(o, _)| o.store == s) {
+                subtotal += para(o.cost) * *x;
+                model = model.with(constraint!(*x <= used[s]));
+            }
+        }
+        model = model.with(constraint!(
+            subtotal.clone() >= para(store.min_order) * used[s]
+        ));
+        match store.free_delivery_from {
+            Some(from) => model = model.with(constraint!(subtotal >= para(from) * free[s])),
+            None => model = model.with(constraint!(free[s] <= 0)),
+        }
+        model = model.with(constraint!(free[s] <= used[s]));
+    }
+    if let Some(k) = problem.max_stores {
+        let stores: Expression = used.iter().copied().sum();
+        model = model.with(constraint!(stores <= k as f64));
+    }
+    let solution = model.solve().map_err(|e| match e {
+        good_lp::ResolutionError::Infeasible => Infeasible::Constraints,
+        other => Infeasible::Solver(other.to_string()),
+    })?;
+
+    let purchases: Vec<Purchase> = options
+        .iter()
+        .zip(&chosen)
+        .map(|(opts, xs)| {
+            let (o, _) = opts
+                .iter()
+                .zip(xs)
+                .max_by(|a, b| solution.value(*a.1).total_cmp(&solution.value(*b.1)))
+                .expect("every item has options");
+            Purchase {
+                store: o.store,
+                packages: o.packages.clone(),
+                cost: o.cost,
+            }
+        })
+        .collect();
+    let plan = plan_of(problem, purchases);
+    // The solver's answer is re-checked in exact arithmetic.
+    if plan
+        .baskets
+        .iter()
+        .any(|b| b.subtotal < problem.stores[b.store].min_order)
+        || problem.max_stores.is_some_and(|k| plan.baskets.len() > k)
+    {
+        return Err(Infeasible::Solver(
+            "the plan breaks a minimum order or max_stores".into(),
+        ));
+    }
+    Ok(plan)
+}
+
+/// The plan made of these purchases: baskets per store and the delivered total.
+pub fn plan_of(problem: &Problem, purchases: Vec<Purchase>) -> Plan {
+    let mut subtotals: BTreeMap<usize, Decimal> = BTreeMap::new();
+    for p in &purchases {
+        *subtotals.entry(p.store).or_default() += p.cost;
+    }
+    let baskets: Vec<Basket> = subtotals
+        .into_iter()
+        .map(|(store, subtotal)| Basket {
+            store,
+            subtotal,
+            delivery_fee: problem.stores[store].fee_for(subtotal),
+        })
+        .collect();
+    let total = baskets.iter().map(|b| b.subtotal + b.delivery_fee).sum();
+    Plan {
+        purchases,
+        baskets,
+        total,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use rust_decimal::dec;
+
+    use super::*;
+
+    fn store(fee: Decimal, free: Option<Decimal>, min: Decimal) -> Store {
+        Store {
+            delivery_fee: fee,
+            free_delivery_from: free,
+            min_order: min,
+        }
+    }
+
+    fn offer(store: usize, product: usize, quantity: Decimal, price: Decimal) -> Offer {
+        Offer {
+            store,
+            product,
+            quantity,
+            price,
+        }
+    }
+
+    /// Every way to buy every item (each item in one store, whole packages of one product, no more
+    /// of any package than the need plus the largest threshold could use), the cheapest valid one.
+    fn brute_force(p: &Problem) -> Option<Decimal> {
+        let threshold = p
+            .stores
+            .iter()
+            .map(|s| s.min_order.max(s.free_delivery_from.unwrap_or_default()))
+            .max()
+            .unwrap_or_default();
+        // Each item's (store, cost) choices.
+        let choices: Vec<Vec<(usize, Decimal)>> = p
+            .items
+            .iter()
+            .map(|item| {
+                let mut out = Vec::new();
+                let mut groups: BTreeMap<(usize, usize), Vec<&Offer>> = BTreeMap::new();
+                for o in &item.offers {
+                    groups.entry((o.store, o.product)).or_default().push(o);
+                }
+                for ((s, _), offers) in groups {
+                    // A package beyond need/quantity + threshold/price can be dropped: the rest still
+                    // covers and still reaches every threshold, for less.
+                    let bounds: Vec<u32> = offers
+                        .iter()
+                        .map(|o| {
+                            ((item.need / o.quantity).ceil() + (threshold / o.price).ceil())
+                                .to_u32()
+                                .unwrap()
+                                + 1
+                        })
+                        .collect();
+                    let mut counts = vec![0u32; offers.len()];
+                    loop {
+                        let have: Decimal = offers
+                            .iter()
+                            .zip(&counts)
+                            .map(|(o, n)| o.quantity * Decimal::from(*n))
+                            .sum();
+                        let cost: Decimal = offers
+                            .iter()
+                            .zip(&counts)
+                            .map(|(o, n)| o.price * Decimal::from(*n))
+                            .sum();
+                        if have >= item.need {
+                            out.push((s, cost));
+                        }
+                        let mut k = 0;
+                        while k < counts.len() {
+                            counts[k] += 1;
+                            if counts[k] <= bounds[k] {
+                                break;
+                            }
+                            counts[k] = 0;
+                            k += 1;
+                        }
+                        if k == counts.len() {
+                            break;
+                        }
+                    }
+                }
+                out.sort();
+                out.dedup();
+                out
+            })
+            .collect();
+        if choices.iter().any(Vec::is_empty) {
+            return None;
+        }
+        let mut best: Option<Decimal> = None;
+        let mut pick = vec![0usize; choices.len()];
+        loop {
+            let mut subtotals: BTreeMap<usize, Decimal> = BTreeMap::new();
+            for (i, &j) in pick.iter().enumerate() {
+                *subtotals.entry(choices[i][j].0).or_default() += choices[i][j].1;
+            }
+            let valid = subtotals
+                .iter()
+                .all(|(s, sub)| *sub >= p.stores[*s].min_order)
+                && p.max_stores.is_none_or(|k| subtotals.len() <= k);
+            if valid {
+                let total: Decimal = subtotals
+                    .iter()
+                    .map(|(s, sub)| p.stores[*s].delivered(*sub))
+                    .sum();
+                best = Some(best.map_or(total, |b| b.min(total)));
+            }
+            let mut k = 0;
+            while k < pick.len() {
+                pick[k] += 1;
+                if pick[k] < choices[k].len() {
+                    break;
+                }
+                pick[k] = 0;
+                k += 1;
+            }
+            if k == pick.len() {
+                return best;
+            }
+        }
+    }
+
+    fn check_plan(p: &Problem, plan: &Plan) {
+        for (item, purchase) in p.items.iter().zip(&plan.purchases) {
+            let mut have = Decimal::ZERO;
+            let mut cost = Decimal::ZERO;
+            let mut products = std::collections::BTreeSet::new();
+            for (o, n) in &purchase.packages {
+                let offer = &item.offers[*o];
+                assert_eq!(offer.store, purchase.store);
+                products.insert(offer.product);
+                have += offer.quantity * Decimal::from(*n);
+                cost += offer.price * Decimal::from(*n);
+            }
+            assert!(have >= item.need, "the need is covered");
+            assert_eq!(cost, purchase.cost);
+            assert!(products.len() <= 1, "one product per item");
+        }
+        let again = plan_of(p, plan.purchases.clone());
+        assert_eq!(&again, plan, "baskets and total follow from the purchases");
+    }
+
+    #[test]
+    fn one_store_with_free_delivery_beats_two_cheaper_shelves() {
+        // Creatine is 100 cheaper at B, but B's fee is 350 and A ships free from 5000.
+        let stores = vec![
+            store(dec!(300), Some(dec!(5000)), dec!(0)),
+            store(dec!(350), Some(dec!(10000)), dec!(0)),
+        ];
+        let items = vec![
+            Item {
+                need: dec!(30),
+                offers: vec![
+                    offer(0, 0, dec!(30), dec!(4000)),
+                    offer(1, 0, dec!(30), dec!(4100)),
+                ],
+            },
+            Item {
+                need: dec!(60),
+                offers: vec![
+                    offer(0, 1, dec!(60), dec!(2100)),
+                    offer(1, 1, dec!(60), dec!(2000)),
+                ],
+            },
+        ];
+        let p = Problem {
+            stores,
+            items,
+            max_stores: None,
+        };
+        let plan = solve(&p).unwrap();
+        check_plan(&p, &plan);
+        assert_eq!(plan.total, dec!(6100));
+        assert_eq!(plan.baskets.len(), 1);
+        assert_eq!(plan.baskets[0].delivery_fee, dec!(0));
+    }
+
+    #[test]
+    fn an_extra_package_can_be_cheaper_than_the_delivery_fee() {
+        // 3900 + 600 fee = 4500, or 3900 + a 450 package = 4350 shipped free from 4000.
+        let p = Problem {
+            stores: vec![store(dec!(600), Some(dec!(4000)), dec!(0))],
+            items: vec![Item {
+                need: dec!(30),
+                offers: vec![
+                    offer(0, 0, dec!(30), dec!(3900)),
+                    offer(0, 0, dec!(3), dec!(450)),
+                ],
+            }],
+            max_stores: None,
+        };
+        let plan = solve(&p).unwrap();
+        check_plan(&p, &plan);
+        assert_eq!(plan.total, dec!(4350));
+        assert_eq!(plan.purchases[0].packages, vec![(0, 1), (1, 1)]);
+        assert_eq!(plan.baskets[0].delivery_fee, dec!(0));
+    }
+
+    #[test]
+    fn minimum_orders_and_max_stores_are_respected_or_explained() {
+        let p = Problem {
+            stores: vec![
+                store(dec!(300), None, dec!(5000)),
+                store(dec!(300), None, dec!(0)),
+            ],
+            items: vec![Item {
+                need: dec!(1),
+                offers: vec![
+                    offer(0, 0, dec!(1), dec!(1000)),
+                    offer(1, 0, dec!(1), dec!(2000)),
+                ],
+            }],
+            max_stores: None,
+        };
+        let plan = solve(&p).unwrap();
+        check_plan(&p, &plan);
+        // Five packages at A (5000 + 300) cost more than one at B (2300).
+        assert_eq!(plan.total, dec!(2300));
+
+        let only_a = Problem {
+            items: vec![Item {
+                need: dec!(1),
+                offers: vec![offer(0, 0, dec!(1), dec!(1000))],
+            }],
+            ..p.clone()
+        };
+        let plan = solve(&only_a).unwrap();
+        assert_eq!(
+            plan.total,
+            dec!(5300),
+            "the minimum order is reached with more packages"
+        );
+
+        let split = Problem {
+            stores: vec![
+                store(dec!(300), None, dec!(0)),
+                store(dec!(300), None, dec!(0)),
+            ],
+            items: vec![
+                Item {
+                    need: dec!(1),
+                    offers: vec![offer(0, 0, dec!(1), dec!(100))],
+                },
+                Item {
+                    need: dec!(1),
+                    offers: vec![offer(1, 1, dec!(1), dec!(100))],
+                },
+            ],
+            max_stores: Some(1),
+        };
+        assert_eq!(solve(&split), Err(Infeasible::Constraints));
+        let nowhere = Problem {
+            items: vec![Item {
+                need: dec!(1),
+                offers: vec![],
+            }],
+            ..split
+        };
+        assert_eq!(solve(&nowhere), Err(Infeasible::NotSold(vec![0])));
+    }
+
+    #[test]
+    fn a_substance_item_picks_one_product() {
+        // Two half-size packages of different brands would cover the need, but one product is bought.
+        let p = Problem {
+            stores: vec![store(dec!(0), None, dec!(0))],
+            items: vec![Item {
+                need: dec!(150),
+                offers: vec![
+                    offer(0, 0, dec!(100), dec!(1000)),
+                    offer(0, 1, dec!(50), dec!(400)),
+                    offer(0, 1, dec!(150), dec!(1500)),
+                ],
+            }],
+            max_stores: None,
+        };
+        let plan = solve(&p).unwrap();
+        check_plan(&p, &plan);
+        assert_eq!(plan.total, dec!(1200), "three 50s of product 1");
+    }
+
+    /// 1000.00–6000.00 RSD in steps of 250.50, so that sums rarely tie.
+    fn money() -> impl Strategy<Value = Decimal> {
+        (0u32..=20).prop_map(|n| dec!(1000) + Decimal::from(n) * dec!(250.50))
+    }
+
+    fn instance() -> impl Strategy<Value = Problem> {
+        let store =
+            (0u32..8, prop::option::of(0u32..=6), 0u32..=4).prop_map(|(fee, free, min)| Store {
+                delivery_fee: Decimal::from(fee * 100),
+                free_delivery_from: free.map(|f| Decimal::from(f * 1000)),
+                min_order: Decimal::from(min * 1000),
+            });
+        (
+            prop::collection::vec(store, 1..=3),
+            1usize..=3,
+            prop::option::of(1usize..=3),
+        )
+            .prop_flat_map(|(stores, n_items, max_stores)| {
+                let n_stores = stores.len();
+                let offer = (0..n_stores, 0usize..2, 5u32..=20, money()).prop_map(
+                    |(s, product, q, price)| Offer {
+                        store: s,
+                        product,
+                        quantity: Decimal::from(q),
+                        price,
+                    },
+                );
+                let item =
+                    (1u32..=30, prop::collection::vec(offer, 0..=3)).prop_map(|(need, offers)| {
+                        Item {
+                            need: Decimal::from(need),
+                            offers,
+                        }
+                    });
+                prop::collection::vec(item, n_items).prop_map(move |items| Problem {
+                    stores: stores.clone(),
+                    items,
+                    max_stores,
+                })
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// The solver's plan is valid and costs exactly what exhaustive search finds cheapest; when
+        /// exhaustive search finds nothing, the solver says why.
+        #[test]
+        fn the_plan_is_optimal(p in instance()) {
+            let expected = brute_force(&p);
+            match solve(&p) {
+                Ok(plan) => {
+                    check_plan(&p, &plan);
+                    prop_assert!(plan.baskets.iter().all(|b| b.subtotal >= p.stores[b.store].min_order));
+                    prop_assert!(p.max_stores.is_none_or(|k| plan.baskets.len() <= k));
+                    prop_assert_eq!(Some(plan.total), expected);
+                }
+                Err(Infeasible::NotSold(items)) => {
+                    prop_assert!(expected.is_none());
+                    prop_assert!(items.iter().all(|i| p.items[*i].offers.is_empty()));
+                }
+                Err(Infeasible::Constraints) => prop_assert_eq!(expected, None),
+                Err(Infeasible::Solver(e)) => prop_assert!(false, "solver: {e}"),
+            }
+        }
+    }
+}
