@@ -923,7 +923,7 @@ impl CatalogueAdminApi {
 }
 
 /// Records an admin's change to the catalogue in the change's own transaction.
-async fn record(
+pub(super) async fn record(
     conn: &mut PgConnection,
     caller: &Caller,
     client: &ClientInfo,
@@ -966,31 +966,31 @@ fn kept_feed_url(sent: Option<String>, stored: Option<String>) -> Option<String>
 
 /// Every invalid field of a request, so that one answer names them all.
 #[derive(Default)]
-struct Check(Vec<FieldError>);
+pub(super) struct Check(Vec<FieldError>);
 
 impl Check {
     /// The value, or `None` with the field's message recorded.
-    fn ok<T>(&mut self, field: &str, checked: Result<T, String>) -> Option<T> {
+    pub(super) fn ok<T>(&mut self, field: &str, checked: Result<T, String>) -> Option<T> {
         checked
             .map_err(|message| self.0.push(FieldError::new(field, message)))
             .ok()
     }
 
-    fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.0.push(FieldError::new(field, message));
     }
 
-    fn is_clean(&self) -> bool {
+    pub(super) fn is_clean(&self) -> bool {
         self.0.is_empty()
     }
 
-    fn into_error(self) -> ApiError {
+    pub(super) fn into_error(self) -> ApiError {
         ApiError::validation(self.0)
     }
 
     /// The entries of a map keyed by locale, as (locale, field name, value); unknown and repeated
     /// locales are recorded.
-    fn locales<V>(
+    pub(super) fn locales<V>(
         &mut self,
         field: &str,
         map: BTreeMap<String, V>,
@@ -1012,12 +1012,12 @@ impl Check {
 }
 
 /// At most 40 characters of what a client sent, to quote it back.
-fn shown(raw: &str) -> String {
+pub(super) fn shown(raw: &str) -> String {
     raw.chars().take(40).collect()
 }
 
 /// Trimmed text of 1 to `max` characters.
-fn text(raw: &str, max: usize) -> Result<String, String> {
+pub(super) fn text(raw: &str, max: usize) -> Result<String, String> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
         Err("must not be empty".into())
@@ -1078,12 +1078,12 @@ fn days(value: u16) -> Result<i16, String> {
         .ok_or_else(|| "must be at most 60 days".into())
 }
 
-fn web_url(raw: &str) -> Result<String, String> {
+pub(super) fn web_url(raw: &str) -> Result<String, String> {
     WebUrl::parse(raw).map(|u| u.as_str().to_owned())
 }
 
 /// A substance code: a lower-case letter, then letters, digits or underscores; 2 to 63 in all.
-fn substance_code(raw: &str) -> Result<String, String> {
+pub(super) fn substance_code(raw: &str) -> Result<String, String> {
     let code = raw.trim();
     let ok = (2..=63).contains(&code.len())
         && code.starts_with(|c: char| c.is_ascii_lowercase())

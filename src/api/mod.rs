@@ -14,8 +14,10 @@ pub mod health_profile;
 pub mod middleware;
 pub mod nutrition;
 pub mod progress;
+pub mod safety_rules;
 pub mod schema;
 pub mod security;
+pub mod supplements;
 
 use std::{sync::Arc, time::Instant};
 
@@ -70,6 +72,10 @@ pub enum ApiTags {
     Catalogue,
     /// The athlete's daily log and its trends
     Progress,
+    /// Recommended supplements, their doses and the cheapest way to buy them
+    Supplements,
+    /// The contraindication rules the safety screen applies
+    Safety,
     /// The signed-in user's own account: profile, password, sessions, coaches, export and erasure
     Account,
     /// What coaches may read of the athletes who granted them access
@@ -88,6 +94,8 @@ type Apis = (
     catalogue::CatalogueApi,
     catalogue_admin::CatalogueAdminApi,
     feeds::FeedsApi,
+    supplements::SupplementsApi,
+    safety_rules::SafetyRulesApi,
     coach::CoachApi,
     admin::AdminApi,
 );
@@ -101,10 +109,12 @@ pub fn openapi() -> OpenApiService<Apis, ()> {
             account::AccountApi,
             health_profile::HealthProfileApi,
             nutrition::NutritionApi,
-    progress::ProgressApi,
-    catalogue::CatalogueApi,
+            progress::ProgressApi,
+            catalogue::CatalogueApi,
             catalogue_admin::CatalogueAdminApi,
-    feeds::FeedsApi,
+            feeds::FeedsApi,
+            supplements::SupplementsApi,
+            safety_rules::SafetyRulesApi,
             coach::CoachApi,
             admin::AdminApi,
         ),

@@ -8,8 +8,10 @@ pub mod coaching;
 pub mod feeds;
 pub mod profiles;
 pub mod progress;
+pub mod safety;
 pub mod seed;
 pub mod sessions;
+pub mod supplements;
 pub mod users;
 
 use std::{str::FromStr, time::Duration};

@@ -120,6 +120,7 @@ pub const PERSONAL_TABLES: &[(&str, &str)] = &[
     ("nutrition_plans", "user_id"),
     ("progress_entries", "user_id"),
     ("meal_plans", "user_id"),
+    ("shopping_lists", "user_id"),
     ("sessions", "user_id"),
     ("coach_grants", "athlete_id"),
     ("coach_grants", "coach_id"),

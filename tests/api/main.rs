@@ -11,4 +11,6 @@ mod health_profile;
 mod helpers;
 mod nutrition;
 mod progress;
+mod safety_rules;
 mod seeds;
+mod supplements;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::parse;
 
-pub const FILES: [(&str, &str); 7] = [
+pub const FILES: [(&str, &str); 8] = [
     (
         "catalogue/substances.csv",
         include_str!("../../../seeds/catalogue/substances.csv"),
@@ -37,6 +37,10 @@ pub const FILES: [(&str, &str); 7] = [
     (
         "catalogue/prices.csv",
         include_str!("../../../seeds/catalogue/prices.csv"),
+    ),
+    (
+        "catalogue/contraindication_rules.csv",
+        include_str!("../../../seeds/catalogue/contraindication_rules.csv"),
     ),
 ];
 
@@ -111,6 +115,24 @@ struct PackageRow {
     size_unit: String,
     servings: Decimal,
     gtin: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RuleRow {
+    substance_code: String,
+    vocabulary: String,
+    code: String,
+    severity: String,
+    min_daily_amount: Option<Decimal>,
+    source: String,
+    source_url: Option<String>,
+    explanation_en: String,
+    explanation_sr_latn: String,
+    explanation_sr_cyrl: String,
+    explanation_hu: Option<String>,
+    explanation_ro: Option<String>,
+    explanation_ru: Option<String>,
+    explanation_uk: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -219,10 +241,57 @@ pub async fn load(tx: &mut Transaction<'_, Postgres>) -> anyhow::Result<Inserted
     .await
     .context("loading demo prices")?
     .rows_affected();
+    load_rules(tx, &file("contraindication_rules.csv")?).await?;
     Ok(Inserted {
         products,
         prices: inserted,
     })
+}
+
+/// Contraindication rules, each with its explanations; a rule an admin has edited is left alone.
+async fn load_rules(tx: &mut Transaction<'_, Postgres>, rows: &[RuleRow]) -> anyhow::Result<()> {
+    for r in rows {
+        let what = || format!("rule {} × {}:{}", r.substance_code, r.vocabulary, r.code);
+        let id: Option<Uuid> = sqlx::query_scalar(
+            // An unknown substance code fails on the NOT NULL substance_id, naming the rule.
+            "INSERT INTO contraindication_rules (substance_id, vocabulary, code, severity, min_daily_amount, source, source_url)
+             VALUES ((SELECT id FROM substances WHERE code = $1), $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (substance_id, vocabulary, code) DO NOTHING RETURNING id",
+        )
+        .bind(&r.substance_code)
+        .bind(&r.vocabulary)
+        .bind(&r.code)
+        .bind(&r.severity)
+        .bind(r.min_daily_amount)
+        .bind(&r.source)
+        .bind(&r.source_url)
+        .fetch_optional(&mut **tx)
+        .await
+        .with_context(what)?;
+        let Some(id) = id else { continue };
+        let explanations = [
+            ("en", Some(&r.explanation_en)),
+            ("sr-Latn", Some(&r.explanation_sr_latn)),
+            ("sr-Cyrl", Some(&r.explanation_sr_cyrl)),
+            ("hu", r.explanation_hu.as_ref()),
+            ("ro", r.explanation_ro.as_ref()),
+            ("ru", r.explanation_ru.as_ref()),
+            ("uk", r.explanation_uk.as_ref()),
+        ];
+        for (locale, text) in explanations {
+            let Some(text) = text else { continue };
+            sqlx::query(
+                "INSERT INTO contraindication_rule_translations (rule_id, locale, explanation) VALUES ($1, $2, $3)",
+            )
+            .bind(id)
+            .bind(locale)
+            .bind(text)
+            .execute(&mut **tx)
+            .await
+            .with_context(what)?;
+        }
+    }
+    Ok(())
 }
 
 async fn load_substances(

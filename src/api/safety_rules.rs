@@ -1,0 +1,416 @@
+//! `/safety-rules` and `/admin/safety-rules`: the contraindication rules the safety screen applies,
+//! public to read (with sources), edited by admins (validated, one transaction, audited).
+
+use std::collections::BTreeMap;
+
+use poem::web::Data;
+use poem_openapi::{Enum, Object, OpenApi, param::Path, param::Query, payload::Json};
+use rust_decimal::Decimal;
+use serde_json::json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{
+    ApiTags, AppState,
+    account::Done,
+    catalogue_admin::{Check, Created, record, substance_code, text, web_url},
+    error::{ApiError, on_constraint},
+    locale,
+    security::{BearerAuth, ClientInfo},
+};
+use crate::{
+    db::{self, safety::RuleFields},
+    domain::{
+        account::Role,
+        catalogue::numeric,
+        safety::{Severity, Vocabulary},
+    },
+};
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum RuleVocabulary {
+    Allergen,
+    Condition,
+    MedicationClass,
+    /// Derived from age: `minor` (under 18), `older_adult` (65 and over).
+    Population,
+}
+
+impl From<RuleVocabulary> for Vocabulary {
+    fn from(v: RuleVocabulary) -> Self {
+        match v {
+            RuleVocabulary::Allergen => Vocabulary::Allergen,
+            RuleVocabulary::Condition => Vocabulary::Condition,
+            RuleVocabulary::MedicationClass => Vocabulary::MedicationClass,
+            RuleVocabulary::Population => Vocabulary::Population,
+        }
+    }
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum SeverityName {
+    /// The product is never suggested to a person the rule applies to.
+    Avoid,
+    /// Suggested with a warning.
+    Caution,
+    /// Suggested with a note.
+    Info,
+}
+
+impl From<SeverityName> for Severity {
+    fn from(s: SeverityName) -> Self {
+        match s {
+            SeverityName::Avoid => Severity::Avoid,
+            SeverityName::Caution => Severity::Caution,
+            SeverityName::Info => Severity::Info,
+        }
+    }
+}
+
+/// A contraindication rule, in one language.
+#[derive(Object, Debug, Clone, PartialEq)]
+pub struct SafetyRule {
+    pub id: Uuid,
+    /// Substance code.
+    pub substance: String,
+    pub substance_name: String,
+    /// The substance's unit, which `above_daily` is in.
+    pub unit: String,
+    pub vocabulary: String,
+    pub code: String,
+    /// The term's name.
+    pub term: String,
+    /// `avoid`, `caution` or `info`.
+    pub severity: String,
+    /// The rule applies only above this daily amount; absent: any amount.
+    #[oai(skip_serializing_if_is_none)]
+    pub above_daily: Option<Decimal>,
+    pub explanation: String,
+    /// The locale the explanation is in (a fallback when the requested one has none).
+    pub explanation_locale: String,
+    pub source: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub source_url: Option<String>,
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<db::safety::RuleView> for SafetyRule {
+    fn from(v: db::safety::RuleView) -> Self {
+        Self {
+            id: v.id,
+            substance_name: v.substance_name.unwrap_or_else(|| v.substance.clone()),
+            substance: v.substance,
+            unit: v.substance_unit,
+            term: v.term_name.unwrap_or_else(|| v.code.clone()),
+            vocabulary: v.vocabulary,
+            code: v.code,
+            severity: v.severity,
+            above_daily: v.min_daily_amount.map(|d| d.normalize()),
+            explanation: v.explanation.unwrap_or_default(),
+            explanation_locale: v.explanation_locale.unwrap_or_default(),
+            source: v.source,
+            source_url: v.source_url,
+            updated_at: v.updated_at,
+        }
+    }
+}
+
+/// A rule with its explanations in every language, for admins.
+#[derive(Object, Debug, Clone, PartialEq)]
+pub struct AdminSafetyRule {
+    #[oai(flatten)]
+    pub rule: SafetyRule,
+    /// Explanation by locale.
+    pub explanations: BTreeMap<String, String>,
+}
+
+/// A rule as an admin writes it.
+#[derive(Object, Debug, Clone)]
+pub struct SafetyRuleInput {
+    /// Substance code.
+    #[oai(validator(max_length = 63))]
+    pub substance: String,
+    pub vocabulary: RuleVocabulary,
+    /// A term of the vocabulary (see `/vocabularies/...`; populations: `minor`, `older_adult`).
+    #[oai(validator(max_length = 63))]
+    pub code: String,
+    pub severity: SeverityName,
+    /// Apply only above this daily amount, in the substance's unit.
+    pub above_daily: Option<Decimal>,
+    /// The citation the rule rests on.
+    #[oai(validator(max_length = 1000))]
+    pub source: String,
+    #[oai(validator(max_length = 2000))]
+    pub source_url: Option<String>,
+    /// Explanation by locale (`en` required), 1–2000 characters each.
+    pub explanations: BTreeMap<String, String>,
+}
+
+const RULES: &[(&str, &str, &str)] = &[
+    (
+        "contraindication_rules_substance_id_vocabulary_code_key",
+        "code",
+        "a rule for this substance and term exists; edit it instead",
+    ),
+    (
+        "contraindication_rules_vocabulary_code_fkey",
+        "code",
+        "not a term of this vocabulary",
+    ),
+];
+
+impl SafetyRuleInput {
+    fn parse(self) -> Result<RuleFields, ApiError> {
+        let mut check = Check::default();
+        let substance = check.ok("substance", substance_code(&self.substance));
+        let code = check.ok("code", substance_code(&self.code));
+        let above_daily = self.above_daily.and_then(|v| {
+            let checked = if v <= Decimal::ZERO {
+                Err("must be above 0".to_owned())
+            } else {
+                numeric(v, 12, 3)
+            };
+            check.ok("above_daily", checked)
+        });
+        let source = check.ok(
+            "source",
+            text(&self.source, 1000).and_then(|s| {
+                if s.chars().count() < 3 {
+                    Err("must be at least 3 characters".into())
+                } else {
+                    Ok(s)
+                }
+            }),
+        );
+        let source_url = self
+            .source_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .and_then(|u| check.ok("source_url", web_url(u)));
+        let entries = check.locales("explanations", self.explanations);
+        if !entries.iter().any(|(l, ..)| *l == "en") {
+            check.add("explanations", "needs the English explanation (\"en\")");
+        }
+        let mut explanations = Vec::new();
+        for (locale, at, value) in entries {
+            if let Some(t) = check.ok(&at, text(&value, 2000)) {
+                explanations.push((locale, t));
+            }
+        }
+        match (substance, code, source) {
+            (Some(substance), Some(code), Some(source)) if check.is_clean() => Ok(RuleFields {
+                substance,
+                vocabulary: self.vocabulary.into(),
+                code,
+                severity: self.severity.into(),
+                min_daily_amount: above_daily,
+                source,
+                source_url,
+                explanations,
+            }),
+            _ => Err(check.into_error()),
+        }
+    }
+}
+
+pub struct SafetyRulesApi;
+
+#[OpenApi(tag = "ApiTags::Safety")]
+impl SafetyRulesApi {
+    /// Contraindication rules
+    ///
+    /// Every rule the safety screen applies — substance × allergen, condition, medication class or
+    /// population → `avoid` (never suggested), `caution` (with a warning) or `info` — with its
+    /// explanation in `lang` and its source. Filter by `substance` code. Public.
+    #[oai(
+        path = "/safety-rules",
+        method = "get",
+        operation_id = "listSafetyRules"
+    )]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        #[oai(validator(max_length = 63))] substance: Query<Option<String>>,
+        #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
+    ) -> Result<Json<Vec<SafetyRule>>, ApiError> {
+        let locale = locale(lang.0.as_deref())?;
+        let rules = db::safety::views(&state.pool, locale.as_str(), None).await?;
+        Ok(Json(
+            rules
+                .into_iter()
+                .filter(|r| substance.0.as_ref().is_none_or(|s| &r.substance == s))
+                .map(SafetyRule::from)
+                .collect(),
+        ))
+    }
+
+    /// A contraindication rule, for editing
+    ///
+    /// With its explanations in every language. Admins.
+    #[oai(
+        path = "/admin/safety-rules/:id",
+        method = "get",
+        operation_id = "getSafetyRule"
+    )]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<AdminSafetyRule>, ApiError> {
+        auth.0.require(&[Role::Admin])?;
+        Ok(Json(admin_rule(&state, id.0).await?))
+    }
+
+    /// Create a contraindication rule
+    ///
+    /// 409 when the substance already has a rule for the term; 422 naming every invalid field (an
+    /// unknown substance or term included). Audited. Admins.
+    #[oai(
+        path = "/admin/safety-rules",
+        method = "post",
+        operation_id = "createSafetyRule"
+    )]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        client: Data<&ClientInfo>,
+        auth: BearerAuth,
+        body: Json<SafetyRuleInput>,
+    ) -> Result<Created<AdminSafetyRule>, ApiError> {
+        auth.0.require(&[Role::Admin])?;
+        let fields = body.0.parse()?;
+        let mut tx = state.pool.begin().await?;
+        check_term(&mut tx, &fields).await?;
+        let id = db::safety::insert(&mut tx, &fields)
+            .await
+            .map_err(|e| on_constraint(e, RULES))?
+            .ok_or_else(|| ApiError::invalid("substance", "no such substance"))?;
+        let details = json!({ "id": id, "substance": fields.substance, "vocabulary": fields.vocabulary.as_str(),
+                              "code": fields.code, "severity": fields.severity.as_str() });
+        record(
+            &mut tx,
+            &auth.0,
+            &client,
+            "admin.safety_rule_create",
+            details,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Created::Created(Json(admin_rule(&state, id).await?)))
+    }
+
+    /// Replace a contraindication rule
+    ///
+    /// The whole rule, explanations included. Audited. Admins.
+    #[oai(
+        path = "/admin/safety-rules/:id",
+        method = "put",
+        operation_id = "updateSafetyRule"
+    )]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        client: Data<&ClientInfo>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        body: Json<SafetyRuleInput>,
+    ) -> Result<Json<AdminSafetyRule>, ApiError> {
+        auth.0.require(&[Role::Admin])?;
+        let fields = body.0.parse()?;
+        let mut tx = state.pool.begin().await?;
+        check_term(&mut tx, &fields).await?;
+        if !db::safety::substance_exists(&mut tx, &fields.substance).await? {
+            return Err(ApiError::invalid("substance", "no such substance"));
+        }
+        if !db::safety::update(&mut tx, id.0, &fields)
+            .await
+            .map_err(|e| on_constraint(e, RULES))?
+        {
+            return Err(ApiError::not_found("safety rule"));
+        }
+        let details = json!({ "id": id.0, "substance": fields.substance, "vocabulary": fields.vocabulary.as_str(),
+                              "code": fields.code, "severity": fields.severity.as_str() });
+        record(
+            &mut tx,
+            &auth.0,
+            &client,
+            "admin.safety_rule_update",
+            details,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Json(admin_rule(&state, id.0).await?))
+    }
+
+    /// Delete a contraindication rule
+    ///
+    /// Audited. Admins.
+    #[oai(
+        path = "/admin/safety-rules/:id",
+        method = "delete",
+        operation_id = "deleteSafetyRule"
+    )]
+    async fn delete(
+        &self,
+        state: Data<&AppState>,
+        client: Data<&ClientInfo>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+    ) -> Result<Done, ApiError> {
+        auth.0.require(&[Role::Admin])?;
+        let mut tx = state.pool.begin().await?;
+        let (substance, vocabulary, code) = db::safety::delete(&mut tx, id.0)
+            .await?
+            .ok_or_else(|| ApiError::not_found("safety rule"))?;
+        let details =
+            json!({ "id": id.0, "substance": substance, "vocabulary": vocabulary, "code": code });
+        record(
+            &mut tx,
+            &auth.0,
+            &client,
+            "admin.safety_rule_delete",
+            details,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Done::NoContent)
+    }
+}
+
+/// The term must be in the vocabulary (checked here to name the field; the foreign key holds too).
+async fn check_term(conn: &mut sqlx::PgConnection, f: &RuleFields) -> Result<(), ApiError> {
+    let unknown = db::profiles::unknown_terms(
+        &mut *conn,
+        f.vocabulary.as_str(),
+        std::slice::from_ref(&f.code),
+    )
+    .await?;
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            "code",
+            format!("not a term of the {} vocabulary", f.vocabulary.as_str()),
+        ))
+    }
+}
+
+async fn admin_rule(state: &AppState, id: Uuid) -> Result<AdminSafetyRule, ApiError> {
+    let view = db::safety::views(&state.pool, "en", Some(&[id]))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::not_found("safety rule"))?;
+    let explanations = db::safety::explanations(&state.pool, id)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(AdminSafetyRule {
+        rule: view.into(),
+        explanations,
+    })
+}
