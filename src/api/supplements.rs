@@ -1099,16 +1099,17 @@ impl SupplementsApi {
                 .collect(),
             max_stores: req.max_stores.map(|k| k as usize),
         };
-        let single = shopping::Problem {
-            max_stores: Some(1),
-            ..problem.clone()
-        };
         // Both solves are CPU work: off the async threads.
         let (plan, single) = tokio::task::spawn_blocking(move || {
-            (shopping::solve(&problem), shopping::solve(&single))
+            (
+                shopping::solve(&problem),
+                shopping::best_single_store(&problem),
+            )
         })
         .await
         .map_err(|e| ApiError::from(anyhow::anyhow!("shopping-plan solver panicked: {e}")))?;
+        let single =
+            single.map_err(|e| ApiError::from(anyhow::anyhow!("single-store plan: {e:?}")))?;
         let plan = match plan {
             Ok(plan) => plan,
             Err(shopping::Infeasible::NotSold(items)) => {
@@ -1231,7 +1232,7 @@ impl SupplementsApi {
             .collect();
         let packages_total: Decimal = out_stores.iter().map(|s| s.subtotal).sum();
         let delivery_total: Decimal = out_stores.iter().map(|s| s.delivery_fee).sum();
-        let best_single_store = single.ok().map(|s| {
+        let best_single_store = single.map(|s| {
             let store = stores[s.baskets[0].store];
             SingleStore {
                 store_slug: store.store_slug.clone(),

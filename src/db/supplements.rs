@@ -51,39 +51,62 @@ pub async fn products(
     product_type: Option<&str>,
     ids: Option<&[Uuid]>,
 ) -> sqlx::Result<Vec<ProductFacts>> {
+    // One pass per table (not a subquery per product): the best offers, the substances with their
+    // names and the allergens are each aggregated once, then joined.
     sqlx::query_as(
-        "WITH chain AS (SELECT code, depth FROM locale_chain($1))
+        "WITH chain AS (SELECT code, depth FROM locale_chain($1)),
+         chosen AS (
+             SELECT p.id FROM products p
+             WHERE CASE WHEN $3::uuid[] IS NULL THEN p.is_available ELSE p.id = ANY($3) END
+               AND ($2::text IS NULL OR p.product_type = $2)
+         ),
+         names AS (
+             SELECT DISTINCT ON (t.product_id) t.product_id, t.name
+             FROM product_translations t JOIN chosen ON chosen.id = t.product_id
+             LEFT JOIN chain c ON c.code = t.locale
+             ORDER BY t.product_id, c.depth NULLS LAST, t.locale
+         ),
+         substance_names AS (
+             SELECT DISTINCT ON (t.substance_id) t.substance_id, t.name
+             FROM substance_translations t LEFT JOIN chain c ON c.code = t.locale
+             ORDER BY t.substance_id, c.depth NULLS LAST, t.locale
+         ),
+         sub AS (
+             SELECT ps.product_id, array_agg(s.code ORDER BY s.code) AS codes, array_agg(s.unit ORDER BY s.code) AS units,
+                    array_agg(s.evidence ORDER BY s.code) AS evidence,
+                    array_agg(ps.amount_per_serving ORDER BY s.code) AS amounts,
+                    array_agg(n.name ORDER BY s.code) AS names
+             FROM product_substances ps JOIN chosen ON chosen.id = ps.product_id
+             JOIN substances s ON s.id = ps.substance_id
+             LEFT JOIN substance_names n ON n.substance_id = s.id
+             GROUP BY ps.product_id
+         ),
+         allergens AS (
+             SELECT a.product_id, array_agg(a.code ORDER BY a.code) AS codes
+             FROM product_allergens a JOIN chosen ON chosen.id = a.product_id GROUP BY a.product_id
+         ),
+         best AS (
+             SELECT DISTINCT ON (o.product_id) o.product_id, s.slug AS store_slug, s.name AS store_name, o.package_id,
+                    o.effective_price, o.price_per_serving
+             FROM current_offers o JOIN chosen ON chosen.id = o.product_id JOIN stores s ON s.id = o.store_id
+             WHERE o.in_stock
+             ORDER BY o.product_id, o.price_per_serving, o.effective_price, s.slug
+         )
          SELECT p.id, p.slug, p.product_type, p.serving_size, p.serving_unit, p.is_available,
-                b.slug AS brand_slug, b.name AS brand_name,
-                (SELECT t.name FROM product_translations t LEFT JOIN chain c ON c.code = t.locale
-                 WHERE t.product_id = p.id ORDER BY c.depth NULLS LAST, t.locale LIMIT 1) AS name,
+                b.slug AS brand_slug, b.name AS brand_name, names.name,
                 coalesce(sub.codes, '{}') AS substance_codes, coalesce(sub.names, '{}') AS substance_names,
                 coalesce(sub.units, '{}') AS substance_units, coalesce(sub.evidence, '{}') AS substance_evidence,
-                coalesce(sub.amounts, '{}') AS substance_amounts,
-                array(SELECT a.code FROM product_allergens a WHERE a.product_id = p.id ORDER BY a.code) AS allergens,
+                coalesce(sub.amounts, '{}') AS substance_amounts, coalesce(allergens.codes, '{}') AS allergens,
                 best.store_slug AS best_store_slug, best.store_name AS best_store_name,
                 best.package_id AS best_package_id, best.effective_price AS best_price,
                 best.price_per_serving AS best_price_per_serving
-         FROM products p
+         FROM chosen
+         JOIN products p ON p.id = chosen.id
          JOIN brands b ON b.id = p.brand_id
-         LEFT JOIN LATERAL (
-             SELECT array_agg(s.code ORDER BY s.code) AS codes, array_agg(s.unit ORDER BY s.code) AS units,
-                    array_agg(s.evidence ORDER BY s.code) AS evidence,
-                    array_agg(ps.amount_per_serving ORDER BY s.code) AS amounts,
-                    array_agg((SELECT t.name FROM substance_translations t LEFT JOIN chain c ON c.code = t.locale
-                               WHERE t.substance_id = s.id ORDER BY c.depth NULLS LAST, t.locale LIMIT 1)
-                              ORDER BY s.code) AS names
-             FROM product_substances ps JOIN substances s ON s.id = ps.substance_id
-             WHERE ps.product_id = p.id
-         ) sub ON true
-         LEFT JOIN LATERAL (
-             SELECT s.slug AS store_slug, s.name AS store_name, o.package_id, o.effective_price, o.price_per_serving
-             FROM current_offers o JOIN stores s ON s.id = o.store_id
-             WHERE o.product_id = p.id AND o.in_stock
-             ORDER BY o.price_per_serving, o.effective_price, s.slug LIMIT 1
-         ) best ON true
-         WHERE CASE WHEN $3::uuid[] IS NULL THEN p.is_available ELSE p.id = ANY($3) END
-           AND ($2::text IS NULL OR p.product_type = $2)
+         LEFT JOIN names ON names.product_id = p.id
+         LEFT JOIN sub ON sub.product_id = p.id
+         LEFT JOIN allergens ON allergens.product_id = p.id
+         LEFT JOIN best ON best.product_id = p.id
          ORDER BY p.slug",
     )
     .bind(locale)

@@ -352,6 +352,37 @@ pub fn solve(problem: &Problem) -> Result<Plan, Infeasible> {
     Ok(plan)
 }
 
+/// The cheapest plan that buys everything in one store: each store on its own (a small problem
+/// each), the cheapest of them. `None` when no store sells everything within its minimum order.
+pub fn best_single_store(problem: &Problem) -> Result<Option<Plan>, Infeasible> {
+    let mut best: Option<Plan> = None;
+    for s in 0..problem.stores.len() {
+        let only = Problem {
+            items: problem
+                .items
+                .iter()
+                .map(|item| Item {
+                    need: item.need,
+                    offers: item
+                        .offers
+                        .iter()
+                        .filter(|o| o.store == s)
+                        .cloned()
+                        .collect(),
+                })
+                .collect(),
+            max_stores: Some(1),
+            ..problem.clone()
+        };
+        match solve(&only) {
+            Ok(plan) if best.as_ref().is_none_or(|b| plan.total < b.total) => best = Some(plan),
+            Ok(_) | Err(Infeasible::NotSold(_) | Infeasible::Constraints) => {}
+            Err(e @ Infeasible::Solver(_)) => return Err(e),
+        }
+    }
+    Ok(best)
+}
+
 /// The plan made of these purchases: baskets per store and the delivered total.
 pub fn plan_of(problem: &Problem, purchases: Vec<Purchase>) -> Plan {
     let mut subtotals: BTreeMap<usize, Decimal> = BTreeMap::new();
@@ -722,6 +753,10 @@ mod tests {
                 Err(Infeasible::Constraints) => prop_assert_eq!(expected, None),
                 Err(Infeasible::Solver(e)) => prop_assert!(false, "solver: {e}"),
             }
+            // One store at a time finds what the whole problem with max_stores = 1 finds.
+            let one = Problem { max_stores: Some(1), ..p.clone() };
+            let single = best_single_store(&p).expect("no solver failure");
+            prop_assert_eq!(single.map(|s| s.total), solve(&one).ok().map(|s| s.total));
         }
     }
 }
