@@ -337,6 +337,34 @@ fn default_per_page() -> u32 {
     20
 }
 
+/// Allergen codes from a comma-separated `allergen_free` parameter, each checked against the
+/// vocabulary.
+pub(super) async fn allergen_codes(
+    state: &AppState,
+    raw: Option<&str>,
+) -> Result<Vec<String>, ApiError> {
+    let codes: Vec<String> = raw
+        .unwrap_or("")
+        .split(',')
+        .map(|c| c.trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty())
+        .collect();
+    if codes.is_empty() {
+        return Ok(codes);
+    }
+    if let Some(code) = crate::db::profiles::unknown_terms(&state.pool, "allergen", &codes)
+        .await?
+        .first()
+    {
+        let shown: String = code.chars().take(40).collect();
+        return Err(ApiError::invalid(
+            "allergen_free",
+            format!("unknown allergen {shown:?}; see /vocabularies/allergens"),
+        ));
+    }
+    Ok(codes)
+}
+
 pub struct CatalogueApi;
 
 #[OpenApi(tag = "ApiTags::Catalogue")]
@@ -386,22 +414,7 @@ impl CatalogueApi {
                 ));
             }
         }
-        let free_of: Vec<String> = allergen_free
-            .0
-            .as_deref()
-            .unwrap_or("")
-            .split(',')
-            .map(|c| c.trim().to_ascii_lowercase())
-            .filter(|c| !c.is_empty())
-            .collect();
-        let unknown = crate::db::profiles::unknown_terms(&state.pool, "allergen", &free_of).await?;
-        if let Some(code) = unknown.first() {
-            let shown: String = code.chars().take(40).collect();
-            return Err(ApiError::invalid(
-                "allergen_free",
-                format!("unknown allergen {shown:?}; see /vocabularies/allergens"),
-            ));
-        }
+        let free_of = allergen_codes(&state, allergen_free.0.as_deref()).await?;
         let q = q.0.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
         let filter = db::Filter {
             locale: locale(lang.0.as_deref())?.as_str(),

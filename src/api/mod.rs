@@ -7,10 +7,12 @@ pub mod auth;
 pub mod catalogue;
 pub mod catalogue_admin;
 pub mod coach;
+pub mod dishes;
 pub mod error;
 pub mod feeds;
 pub mod health;
 pub mod health_profile;
+pub mod meal_plans;
 pub mod middleware;
 pub mod nutrition;
 pub mod progress;
@@ -74,6 +76,8 @@ pub enum ApiTags {
     Progress,
     /// Recommended supplements, their doses and the cheapest way to buy them
     Supplements,
+    /// Ingredients, Serbian dishes and meal plans
+    Food,
     /// The contraindication rules the safety screen applies
     Safety,
     /// The signed-in user's own account: profile, password, sessions, coaches, export and erasure
@@ -96,6 +100,8 @@ type Apis = (
     feeds::FeedsApi,
     supplements::SupplementsApi,
     safety_rules::SafetyRulesApi,
+    dishes::DishesApi,
+    meal_plans::MealPlansApi,
     coach::CoachApi,
     admin::AdminApi,
 );
@@ -115,6 +121,8 @@ pub fn openapi() -> OpenApiService<Apis, ()> {
             feeds::FeedsApi,
             supplements::SupplementsApi,
             safety_rules::SafetyRulesApi,
+            dishes::DishesApi,
+            meal_plans::MealPlansApi,
             coach::CoachApi,
             admin::AdminApi,
         ),

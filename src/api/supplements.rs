@@ -48,14 +48,19 @@ pub const MAX_DAYS: u32 = 366;
 // ---- What every endpoint here knows about the athlete ------------------------------------------------
 
 /// The signed-in athlete, as the screen, the dosage and the ranking see them.
-struct AthleteContext {
-    athlete: Athlete,
-    person: Person,
-    needs: Needs,
-    protein_logged_days: i64,
+pub(super) struct AthleteContext {
+    pub profile: HealthProfile,
+    pub athlete: Athlete,
+    pub person: Person,
+    pub needs: Needs,
+    pub protein_logged_days: i64,
 }
 
-async fn athlete_context(state: &AppState, user: Uuid) -> Result<AthleteContext, ApiError> {
+/// The athlete's profile, today; 404 without a health profile (the safety screen needs it).
+pub(super) async fn athlete_context(
+    state: &AppState,
+    user: Uuid,
+) -> Result<AthleteContext, ApiError> {
     let row = profiles::get(&state.pool, user).await?.ok_or_else(|| {
         ApiError::not_found(
             "health profile (create it with PUT /health-profile: the safety screen needs it)",
@@ -78,6 +83,7 @@ async fn athlete_context(state: &AppState, user: Uuid) -> Result<AthleteContext,
         _ => None,
     };
     Ok(AthleteContext {
+        profile,
         athlete,
         person,
         needs: Needs { protein_gap_g },
@@ -85,7 +91,8 @@ async fn athlete_context(state: &AppState, user: Uuid) -> Result<AthleteContext,
     })
 }
 
-fn candidate(p: &ProductFacts) -> Candidate {
+/// A product as the recommendation engine judges it.
+pub(super) fn candidate(p: &ProductFacts) -> Candidate {
     Candidate {
         id: p.id,
         ingredients: p

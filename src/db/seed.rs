@@ -14,6 +14,9 @@ const FOODS_CSV: &str = include_str!("../../seeds/usda_sr28/foods.csv");
 const PORTIONS_CSV: &str = include_str!("../../seeds/usda_sr28/food_portions.csv");
 const DISHES_CSV: &str = include_str!("../../seeds/dishes/dishes.csv");
 const DISH_INGREDIENTS_CSV: &str = include_str!("../../seeds/dishes/dish_ingredients.csv");
+const INGREDIENT_ALLERGENS_CSV: &str = include_str!("../../seeds/dishes/ingredient_allergens.csv");
+const INGREDIENT_NAMES_CSV: &str = include_str!("../../seeds/dishes/ingredient_names.csv");
+const INGREDIENT_PRICES_CSV: &str = include_str!("../../seeds/dishes/ingredient_prices.csv");
 
 /// Bumped when the loader's behaviour changes, so start-up re-applies an unchanged data set.
 const LOADER_VERSION: &str = "2";
@@ -80,6 +83,29 @@ struct DishRow {
 }
 
 #[derive(Debug, Deserialize)]
+struct IngredientAllergenRow {
+    usda_ndb_no: String,
+    allergens: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct IngredientNameRow {
+    usda_ndb_no: String,
+    name_sr_latn: String,
+    name_sr_cyrl: String,
+    name_hu: Option<String>,
+    name_ro: Option<String>,
+    name_ru: Option<String>,
+    name_uk: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct IngredientPriceRow {
+    usda_ndb_no: String,
+    price_rsd_per_kg: f64,
+}
+
+#[derive(Debug, Deserialize)]
 struct DishIngredientRow {
     dish_slug: String,
     usda_ndb_no: String,
@@ -104,6 +130,9 @@ pub fn checksum() -> String {
         PORTIONS_CSV,
         DISHES_CSV,
         DISH_INGREDIENTS_CSV,
+        INGREDIENT_ALLERGENS_CSV,
+        INGREDIENT_NAMES_CSV,
+        INGREDIENT_PRICES_CSV,
     ]
     .into_iter()
     .chain(catalogue::FILES.iter().map(|(_, text)| *text))
@@ -152,6 +181,7 @@ pub async fn run(pool: &PgPool, only_if_changed: bool) -> anyhow::Result<SeedRep
         &parse::<DishIngredientRow>("dishes/dish_ingredients.csv", DISH_INGREDIENTS_CSV)?,
     )
     .await?;
+    load_ingredient_facts(&mut tx).await?;
     let inserted = catalogue::load(&mut tx).await?;
     report.products_inserted = inserted.products;
     report.demo_prices_inserted = inserted.prices;
@@ -286,6 +316,99 @@ async fn load_portions(
     Ok(written)
 }
 
+/// Allergens, names in the interface languages and demo prices of the foods the dishes use. Allergens
+/// and names follow the seed files; a price an admin set (`manual`) is never overwritten.
+async fn load_ingredient_facts(tx: &mut Transaction<'_, Postgres>) -> anyhow::Result<()> {
+    let allergens: Vec<IngredientAllergenRow> =
+        parse("dishes/ingredient_allergens.csv", INGREDIENT_ALLERGENS_CSV)?;
+    let (mut ndbs, mut codes) = (Vec::new(), Vec::new());
+    for row in &allergens {
+        for code in row
+            .allergens
+            .as_deref()
+            .unwrap_or("")
+            .split(';')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            ndbs.push(row.usda_ndb_no.as_str());
+            codes.push(code);
+        }
+    }
+    let listed: Vec<&str> = allergens.iter().map(|r| r.usda_ndb_no.as_str()).collect();
+    sqlx::query(
+        "DELETE FROM ingredient_allergens a USING ingredients i
+         WHERE i.id = a.ingredient_id AND i.usda_ndb_no = ANY($1)
+           AND NOT EXISTS (SELECT 1 FROM UNNEST($2::text[], $3::text[]) AS r (ndb, code)
+                           WHERE r.ndb = i.usda_ndb_no AND r.code = a.code)",
+    )
+    .bind(&listed)
+    .bind(&ndbs)
+    .bind(&codes)
+    .execute(&mut **tx)
+    .await?;
+    let added = sqlx::query(
+        "INSERT INTO ingredient_allergens (ingredient_id, code)
+         SELECT i.id, r.code FROM UNNEST($1::text[], $2::text[]) AS r (ndb, code)
+         JOIN ingredients i ON i.usda_ndb_no = r.ndb
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(&ndbs)
+    .bind(&codes)
+    .execute(&mut **tx)
+    .await
+    .context("seeds/dishes/ingredient_allergens.csv")?;
+    tracing::debug!(rows = added.rows_affected(), "ingredient allergens");
+
+    let names: Vec<IngredientNameRow> = parse("dishes/ingredient_names.csv", INGREDIENT_NAMES_CSV)?;
+    let (mut ndbs, mut locales, mut texts) = (Vec::new(), Vec::new(), Vec::new());
+    for row in &names {
+        for (locale, name) in [
+            ("sr-Latn", Some(&row.name_sr_latn)),
+            ("sr-Cyrl", Some(&row.name_sr_cyrl)),
+            ("hu", row.name_hu.as_ref()),
+            ("ro", row.name_ro.as_ref()),
+            ("ru", row.name_ru.as_ref()),
+            ("uk", row.name_uk.as_ref()),
+        ] {
+            if let Some(name) = name {
+                ndbs.push(row.usda_ndb_no.as_str());
+                locales.push(locale);
+                texts.push(name.as_str());
+            }
+        }
+    }
+    sqlx::query(
+        "INSERT INTO ingredient_translations (ingredient_id, locale, name)
+         SELECT i.id, r.locale, r.name FROM UNNEST($1::text[], $2::text[], $3::text[]) AS r (ndb, locale, name)
+         JOIN ingredients i ON i.usda_ndb_no = r.ndb
+         ON CONFLICT (ingredient_id, locale) DO UPDATE SET name = EXCLUDED.name
+         WHERE ingredient_translations.name IS DISTINCT FROM EXCLUDED.name",
+    )
+    .bind(&ndbs)
+    .bind(&locales)
+    .bind(&texts)
+    .execute(&mut **tx)
+    .await
+    .context("seeds/dishes/ingredient_names.csv")?;
+
+    let prices: Vec<IngredientPriceRow> =
+        parse("dishes/ingredient_prices.csv", INGREDIENT_PRICES_CSV)?;
+    sqlx::query(
+        "INSERT INTO ingredient_prices (ingredient_id, price_per_kg, source)
+         SELECT i.id, round(r.price::numeric, 2), 'demo' FROM UNNEST($1::text[], $2::float8[]) AS r (ndb, price)
+         JOIN ingredients i ON i.usda_ndb_no = r.ndb
+         ON CONFLICT (ingredient_id) DO UPDATE SET price_per_kg = EXCLUDED.price_per_kg
+         WHERE ingredient_prices.source = 'demo' AND ingredient_prices.price_per_kg IS DISTINCT FROM EXCLUDED.price_per_kg",
+    )
+    .bind(prices.iter().map(|p| p.usda_ndb_no.as_str()).collect::<Vec<_>>())
+    .bind(prices.iter().map(|p| p.price_rsd_per_kg).collect::<Vec<_>>())
+    .execute(&mut **tx)
+    .await
+    .context("seeds/dishes/ingredient_prices.csv")?;
+    Ok(())
+}
+
 async fn load_dishes(
     tx: &mut Transaction<'_, Postgres>,
     dishes: &[DishRow],
@@ -376,7 +499,7 @@ mod tests {
             15438
         );
         let dishes = parse::<DishRow>("dishes", DISHES_CSV).unwrap();
-        assert_eq!(dishes.len(), 33);
+        assert_eq!(dishes.len(), 59);
         let recipes = parse::<DishIngredientRow>("dish_ingredients", DISH_INGREDIENTS_CSV).unwrap();
         for dish in &dishes {
             assert!(
@@ -399,5 +522,56 @@ mod tests {
     fn checksum_is_stable() {
         assert_eq!(checksum(), checksum());
         assert_eq!(checksum().len(), 64);
+    }
+
+    /// Every food a dish uses is listed in the allergen and name files, so a dish's allergens are
+    /// never silently incomplete.
+    #[test]
+    fn every_dish_food_has_its_allergens_and_names_listed() {
+        let recipes = parse::<DishIngredientRow>("dish_ingredients", DISH_INGREDIENTS_CSV).unwrap();
+        let allergens =
+            parse::<IngredientAllergenRow>("allergens", INGREDIENT_ALLERGENS_CSV).unwrap();
+        let names = parse::<IngredientNameRow>("names", INGREDIENT_NAMES_CSV).unwrap();
+        let prices = parse::<IngredientPriceRow>("prices", INGREDIENT_PRICES_CSV).unwrap();
+        for r in &recipes {
+            assert!(
+                allergens.iter().any(|a| a.usda_ndb_no == r.usda_ndb_no),
+                "allergens of {}",
+                r.usda_ndb_no
+            );
+            assert!(
+                names.iter().any(|n| n.usda_ndb_no == r.usda_ndb_no),
+                "names of {}",
+                r.usda_ndb_no
+            );
+        }
+        let codes = [
+            "gluten",
+            "shellfish",
+            "egg",
+            "fish",
+            "peanut",
+            "soy",
+            "milk",
+            "tree_nuts",
+            "celery",
+            "mustard",
+            "sesame",
+            "sulphites",
+            "lupin",
+            "molluscs",
+        ];
+        for a in &allergens {
+            for code in a
+                .allergens
+                .as_deref()
+                .unwrap_or("")
+                .split(';')
+                .filter(|c| !c.is_empty())
+            {
+                assert!(codes.contains(&code), "{} lists {code}", a.usda_ndb_no);
+            }
+        }
+        assert!(prices.iter().all(|p| p.price_rsd_per_kg > 0.0));
     }
 }

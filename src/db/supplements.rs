@@ -15,6 +15,10 @@ pub struct ProductFacts {
     pub serving_size: Decimal,
     pub serving_unit: String,
     pub is_available: bool,
+    pub energy_kcal_per_100g: Option<Decimal>,
+    pub protein_g_per_100g: Option<Decimal>,
+    pub carbohydrate_g_per_100g: Option<Decimal>,
+    pub fat_g_per_100g: Option<Decimal>,
     pub brand_slug: String,
     pub brand_name: String,
     pub name: Option<String>,
@@ -93,6 +97,7 @@ pub async fn products(
              ORDER BY o.product_id, o.price_per_serving, o.effective_price, s.slug
          )
          SELECT p.id, p.slug, p.product_type, p.serving_size, p.serving_unit, p.is_available,
+                p.energy_kcal_per_100g, p.protein_g_per_100g, p.carbohydrate_g_per_100g, p.fat_g_per_100g,
                 b.slug AS brand_slug, b.name AS brand_name, names.name,
                 coalesce(sub.codes, '{}') AS substance_codes, coalesce(sub.names, '{}') AS substance_names,
                 coalesce(sub.units, '{}') AS substance_units, coalesce(sub.evidence, '{}') AS substance_evidence,

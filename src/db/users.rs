@@ -121,6 +121,8 @@ pub const PERSONAL_TABLES: &[(&str, &str)] = &[
     ("progress_entries", "user_id"),
     ("meal_plans", "user_id"),
     ("shopping_lists", "user_id"),
+    ("dish_preferences", "user_id"),
+    ("meal_preferences", "user_id"),
     ("sessions", "user_id"),
     ("coach_grants", "athlete_id"),
     ("coach_grants", "coach_id"),

@@ -4,6 +4,7 @@ pub mod account;
 pub mod catalogue;
 pub mod dosage;
 pub mod feed;
+pub mod mealplan;
 pub mod nutrition;
 pub mod progress;
 pub mod recommend;

@@ -10,7 +10,7 @@ async fn seeding_loads_reference_data_once_and_changes_nothing_the_second_time()
 
     let first = seed::run(&pool, false).await.unwrap();
     assert!(first.applied);
-    assert_eq!(first.dishes_inserted, 33);
+    assert_eq!(first.dishes_inserted, 59);
     assert_eq!(first.products_inserted, 47);
     assert_eq!(first.demo_prices_inserted, 276);
     let count = |table: &'static str| {
@@ -24,8 +24,8 @@ async fn seeding_loads_reference_data_once_and_changes_nothing_the_second_time()
     };
     assert_eq!(count("ingredients").await, 8789);
     assert_eq!(count("food_portions").await, 15438);
-    assert_eq!(count("dishes").await, 33);
-    assert_eq!(count("dish_ingredients").await, 225);
+    assert_eq!(count("dishes").await, 59);
+    assert_eq!(count("dish_ingredients").await, 379);
     assert_eq!(count("substances").await, 37);
     assert_eq!(count("product_packages").await, 84);
     // Every contraindication rule with its explanation in all seven languages.

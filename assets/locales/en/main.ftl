@@ -67,3 +67,15 @@ shopping-max-stores = No plan buys everything in { $count ->
     [one] one store
    *[other] { $count } stores
 }; allow more stores.
+
+## Meal plans
+
+plan-under = { $target } is { $amount } { $unit } below its range ({ $percent } % of the target).
+plan-over = { $target } is { $amount } { $unit } above its range ({ $percent } % of the target).
+target-energy_kcal = Energy
+target-protein_g = Protein
+target-carbohydrate_g = Carbohydrate
+target-fat_g = Fat
+target-budget = The food cost
+unit-kcal = kcal
+unit-rsd = RSD

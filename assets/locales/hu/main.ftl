@@ -67,3 +67,15 @@ shopping-max-stores = Egyik tervvel sem lehet mindent beszerezni { $count ->
     [one] egyetlen boltból
    *[other] { $count } boltból
 }; engedélyezz több boltot.
+
+## Étrendek
+
+plan-under = { $target }: { $amount } { $unit } a tartomány alatt (a cél { $percent } %-a).
+plan-over = { $target }: { $amount } { $unit } a tartomány felett (a cél { $percent } %-a).
+target-energy_kcal = Energia
+target-protein_g = Fehérje
+target-carbohydrate_g = Szénhidrát
+target-fat_g = Zsír
+target-budget = Az étel ára
+unit-kcal = kcal
+unit-rsd = RSD

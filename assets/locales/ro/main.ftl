@@ -70,3 +70,15 @@ shopping-max-stores = Niciun plan nu cumpără totul din { $count ->
     [few] { $count } magazine
    *[other] { $count } de magazine
 }; permite mai multe magazine.
+
+## Planuri de mese
+
+plan-under = { $target }: cu { $amount } { $unit } sub interval ({ $percent } % din țintă).
+plan-over = { $target }: cu { $amount } { $unit } peste interval ({ $percent } % din țintă).
+target-energy_kcal = Energie
+target-protein_g = Proteine
+target-carbohydrate_g = Carbohidrați
+target-fat_g = Grăsimi
+target-budget = Costul mâncării
+unit-kcal = kcal
+unit-rsd = RSD

@@ -75,3 +75,15 @@ shopping-max-stores = Ни один план не позволяет купит�
     [many] { $count } магазинах
    *[other] { $count } магазина
 }; разрешите больше магазинов.
+
+## Планы питания
+
+plan-under = { $target }: на { $amount } { $unit } ниже допустимого диапазона ({ $percent } % от цели).
+plan-over = { $target }: на { $amount } { $unit } выше допустимого диапазона ({ $percent } % от цели).
+target-energy_kcal = Энергия
+target-protein_g = Белки
+target-carbohydrate_g = Углеводы
+target-fat_g = Жиры
+target-budget = Стоимость еды
+unit-kcal = ккал
+unit-rsd = RSD

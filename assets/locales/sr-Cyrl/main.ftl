@@ -72,3 +72,15 @@ shopping-max-stores = Ниједан план не купује све у { $cou
     [few] { $count } продавнице
    *[other] { $count } продавница
 }; дозволите више продавница.
+
+## Планови оброка
+
+plan-under = { $target }: { $amount } { $unit } испод дозвољеног опсега ({ $percent } % циља).
+plan-over = { $target }: { $amount } { $unit } изнад дозвољеног опсега ({ $percent } % циља).
+target-energy_kcal = Енергија
+target-protein_g = Протеини
+target-carbohydrate_g = Угљени хидрати
+target-fat_g = Масти
+target-budget = Цена хране
+unit-kcal = kcal
+unit-rsd = RSD

@@ -72,3 +72,15 @@ shopping-max-stores = Nijedan plan ne kupuje sve u { $count ->
     [few] { $count } prodavnice
    *[other] { $count } prodavnica
 }; dozvolite više prodavnica.
+
+## Planovi obroka
+
+plan-under = { $target }: { $amount } { $unit } ispod dozvoljenog opsega ({ $percent } % cilja).
+plan-over = { $target }: { $amount } { $unit } iznad dozvoljenog opsega ({ $percent } % cilja).
+target-energy_kcal = Energija
+target-protein_g = Proteini
+target-carbohydrate_g = Ugljeni hidrati
+target-fat_g = Masti
+target-budget = Cena hrane
+unit-kcal = kcal
+unit-rsd = RSD

@@ -75,3 +75,15 @@ shopping-max-stores = Жоден план не дає змоги купити в
     [many] { $count } магазинах
    *[other] { $count } магазину
 }; дозвольте більше магазинів.
+
+## Плани харчування
+
+plan-under = { $target }: на { $amount } { $unit } нижче допустимого діапазону ({ $percent } % від цілі).
+plan-over = { $target }: на { $amount } { $unit } вище допустимого діапазону ({ $percent } % від цілі).
+target-energy_kcal = Енергія
+target-protein_g = Білки
+target-carbohydrate_g = Вуглеводи
+target-fat_g = Жири
+target-budget = Вартість їжі
+unit-kcal = ккал
+unit-rsd = RSD
