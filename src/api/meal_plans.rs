@@ -421,8 +421,18 @@ async fn plan_and_store(
     let rules = swap.map(|(r, _)| r).unwrap_or_else(mealplan::open_day);
     let variety = planner.variety(&replaced);
     let supplement = planner.supplement.as_ref().map(|(s, _)| s.clone());
+    // Each athlete's days rotate through the dishes differently.
+    let seed = (planner.user.as_u128() as u64)
+        ^ (date.to_julian_day() as u64).wrapping_mul(0x2545_f491_4f6c_dd1d);
     let plan = tokio::task::spawn_blocking(move || {
-        mealplan::plan_day(&dishes, &targets, supplement.as_ref(), &variety, &rules)
+        mealplan::plan_day(
+            &dishes,
+            &targets,
+            supplement.as_ref(),
+            &variety,
+            &rules,
+            seed,
+        )
     })
     .await
     .map_err(|e| ApiError::from(anyhow::anyhow!("meal planner panicked: {e}")))?;

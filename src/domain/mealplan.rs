@@ -8,8 +8,8 @@
 use std::collections::HashMap;
 
 use good_lp::{
-    Expression, ProblemVariables, Solution as _, SolverModel, Variable, constraint, microlp,
-    variable,
+    Expression, ProblemVariables, Solution as _, SolverModel, Variable, WithTimeLimit, constraint,
+    microlp, variable,
 };
 use uuid::Uuid;
 
@@ -255,14 +255,99 @@ pub fn open_day() -> Vec<SlotRule> {
     DAY.iter().map(SlotRule::open).collect()
 }
 
-/// The closest day to the targets from these dishes.
+/// The attempts, in order: dishes per meal (a shortlist rotated by the day's `seed`; `usize::MAX`:
+/// the whole menu) and how long the search may take. Most days are met from ten dishes a meal in
+/// milliseconds; the wider searches stop at their bound with the closest plan found so far
+/// (branch and bound over a few hundred integers can take seconds in the rare hard cases, and a plan
+/// that is not provably the closest beats a slow answer).
+pub const ATTEMPTS: [(usize, Option<f64>); 3] =
+    [(10, None), (20, Some(0.4)), (usize::MAX, Some(0.6))];
+
+/// The closest day to the targets from these dishes. A shortlist of dishes per meal is tried first
+/// (rotated by `seed`, so days differ); when it cannot meet every target, all the dishes are.
 pub fn plan_day(
     dishes: &[Dish],
     targets: &Targets,
     supplement: Option<&Supplement>,
     variety: &HashMap<Uuid, f64>,
     rules: &[SlotRule],
+    seed: u64,
 ) -> Result<DayPlan, NoPlan> {
+    let eligible = eligible(dishes, rules)?;
+    let weight = |d: &Dish| {
+        f64::from(d.uses_this_week) * REPEAT + variety.get(&d.id).copied().unwrap_or(0.0)
+            - if d.favourite { FAVOURITE } else { 0.0 }
+    };
+    let ranked: Vec<Vec<usize>> = eligible
+        .iter()
+        .zip(rules)
+        .map(|(e, rule)| {
+            let mut e = e.clone();
+            // Required dishes first, then the least penalised, then a rotation by the seed.
+            e.sort_by(|&a, &b| {
+                let (da, db) = (&dishes[a], &dishes[b]);
+                rule.required
+                    .contains(&db.id)
+                    .cmp(&rule.required.contains(&da.id))
+                    .then(weight(da).total_cmp(&weight(db)))
+                    .then(mix(seed, da.id).cmp(&mix(seed, db.id)))
+            });
+            e
+        })
+        .collect();
+    let mut best: Option<DayPlan> = None;
+    for (size, time_limit) in ATTEMPTS {
+        let list: Vec<Vec<usize>> = ranked
+            .iter()
+            .zip(rules)
+            .map(|(e, rule)| e[..e.len().min(size.max(rule.required.len()))].to_vec())
+            .collect();
+        let whole = list == ranked;
+        match solve_day(
+            dishes,
+            targets,
+            supplement,
+            variety,
+            rules,
+            &list,
+            time_limit.filter(|_| best.is_some()),
+        ) {
+            Ok(plan) if plan.misses.is_empty() => return Ok(plan),
+            Ok(plan) => {
+                if best
+                    .as_ref()
+                    .is_none_or(|b| miss_size(&plan) < miss_size(b))
+                {
+                    best = Some(plan);
+                }
+            }
+            // A time bound reached before any plan: keep the closest so far.
+            Err(NoPlan::Solver(_)) if best.is_some() => {}
+            Err(e) => return Err(e),
+        }
+        if whole {
+            break;
+        }
+    }
+    Ok(best.expect("the first attempt has no time bound, so it answers or fails"))
+}
+
+/// How far a plan is from its targets: the sum of its misses' shares.
+fn miss_size(plan: &DayPlan) -> f64 {
+    plan.misses.iter().map(|m| m.share.abs()).sum()
+}
+
+/// A deterministic shuffle key (SplitMix64 of the seed and the dish).
+fn mix(seed: u64, id: Uuid) -> u64 {
+    let mut z = seed ^ (id.as_u128() as u64) ^ ((id.as_u128() >> 64) as u64);
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The dishes each meal may take.
+fn eligible(dishes: &[Dish], rules: &[SlotRule]) -> Result<Vec<Vec<usize>>, NoPlan> {
     let eligible: Vec<Vec<usize>> = DAY
         .iter()
         .zip(rules)
@@ -286,7 +371,19 @@ pub fn plan_day(
             return Err(NoPlan::NoDishFor(slot.meal));
         }
     }
+    Ok(eligible)
+}
 
+/// The mixed-integer program over the dishes `eligible` for each meal.
+fn solve_day(
+    dishes: &[Dish],
+    targets: &Targets,
+    supplement: Option<&Supplement>,
+    variety: &HashMap<Uuid, f64>,
+    rules: &[SlotRule],
+    eligible: &[Vec<usize>],
+    time_limit: Option<f64>,
+) -> Result<DayPlan, NoPlan> {
     let t = targets.macros;
     let mut vars = ProblemVariables::new();
     // (slot, dish, chosen, quarters)
@@ -428,6 +525,9 @@ pub fn plan_day(
             cost += dishes[d].cost_per_serving.unwrap_or(0.0) / 4.0 * q;
         }
         model = model.with(constraint!(cost - over_budget <= budget));
+    }
+    if let Some(seconds) = time_limit {
+        model = model.with_time_limit(seconds);
     }
     let solution = model.solve().map_err(|e| NoPlan::Solver(e.to_string()))?;
 
@@ -592,7 +692,7 @@ mod tests {
     #[test]
     fn a_reachable_day_is_within_every_tolerance() {
         let t = targets(2800.0, 140.0, 360.0, 85.0);
-        let plan = plan_day(&menu(), &t, None, &HashMap::new(), &open_day()).unwrap();
+        let plan = plan_day(&menu(), &t, None, &HashMap::new(), &open_day(), 0).unwrap();
         assert!(plan.misses.is_empty(), "{plan:?}");
         for p in &plan.portions {
             assert!((MIN_QUARTERS..=MAX_QUARTERS).contains(&p.quarters));
@@ -626,7 +726,7 @@ mod tests {
     fn an_unreachable_target_gives_the_closest_plan_and_says_so() {
         // 400 g of protein in 2000 kcal cannot be done with these dishes.
         let t = targets(2000.0, 400.0, 150.0, 60.0);
-        let plan = plan_day(&menu(), &t, None, &HashMap::new(), &open_day()).unwrap();
+        let plan = plan_day(&menu(), &t, None, &HashMap::new(), &open_day(), 0).unwrap();
         let miss = plan
             .misses
             .iter()
@@ -648,8 +748,8 @@ mod tests {
             },
             max_servings: 3,
         };
-        let without = plan_day(&menu(), &t, None, &HashMap::new(), &open_day()).unwrap();
-        let with = plan_day(&menu(), &t, Some(&whey), &HashMap::new(), &open_day()).unwrap();
+        let without = plan_day(&menu(), &t, None, &HashMap::new(), &open_day(), 0).unwrap();
+        let with = plan_day(&menu(), &t, Some(&whey), &HashMap::new(), &open_day(), 0).unwrap();
         assert!(with.supplement_servings > 0);
         let gap = |p: &DayPlan| {
             p.misses
@@ -673,7 +773,8 @@ mod tests {
                 &targets(2500.0, 120.0, 300.0, 80.0),
                 None,
                 &HashMap::new(),
-                &open_day()
+                &open_day(),
+                0
             ),
             Err(NoPlan::NoDishFor(Breakfast))
         );
@@ -686,6 +787,7 @@ mod tests {
             None,
             &HashMap::new(),
             &open_day(),
+            0,
         )
         .unwrap();
         assert!(plan.portions.iter().any(|p| p.dish == Uuid::from_u128(6)));
@@ -694,7 +796,7 @@ mod tests {
     #[test]
     fn a_swap_keeps_the_other_meals_and_replaces_one_dish() {
         let t = targets(2800.0, 140.0, 360.0, 85.0);
-        let day = plan_day(&menu(), &t, None, &HashMap::new(), &open_day()).unwrap();
+        let day = plan_day(&menu(), &t, None, &HashMap::new(), &open_day(), 0).unwrap();
         let lunch = DAY.iter().position(|s| s.meal == Lunch).unwrap();
         let old = day.portions.iter().find(|p| p.slot == lunch).unwrap().dish;
         let mut rules: Vec<SlotRule> = (0..DAY.len())
@@ -720,7 +822,7 @@ mod tests {
             dishes: rules[lunch].dishes,
         };
         let dishes: Vec<Dish> = menu().into_iter().filter(|d| d.id != old).collect();
-        let swapped = plan_day(&dishes, &t, None, &HashMap::new(), &rules).unwrap();
+        let swapped = plan_day(&dishes, &t, None, &HashMap::new(), &rules, 0).unwrap();
         assert!(!swapped.portions.iter().any(|p| p.dish == old));
         for p in day.portions.iter().filter(|p| p.slot != lunch) {
             assert!(
@@ -740,7 +842,7 @@ mod tests {
             budget: Some(150.0),
             ..targets(2800.0, 140.0, 360.0, 85.0)
         };
-        let plan = plan_day(&menu(), &t, None, &HashMap::new(), &open_day()).unwrap();
+        let plan = plan_day(&menu(), &t, None, &HashMap::new(), &open_day(), 0).unwrap();
         assert!(
             plan.misses.iter().any(|m| m.target == "budget"),
             "100 RSD a serving cannot stay under 150 a day"

@@ -597,6 +597,7 @@ async fn the_planner_meets_the_targets_for_generated_athletes() {
             None,
             &HashMap::new(),
             &mealplan::open_day(),
+            i as u64,
         )
         .unwrap();
         if plan.misses.is_empty() {
