@@ -329,11 +329,12 @@ impl From<db::Store> for Store {
     }
 }
 
-fn default_page() -> u32 {
+/// The first page, and 20 items a page: the defaults of every paged list.
+pub(super) fn default_page() -> u32 {
     1
 }
 
-fn default_per_page() -> u32 {
+pub(super) fn default_per_page() -> u32 {
     20
 }
 

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::{
     ApiTags, AppState,
     account::Done,
-    catalogue::allergen_codes,
+    catalogue::{allergen_codes, default_page, default_per_page},
     catalogue_admin::{Check, Created, record, text},
     error::{ApiError, on_constraint},
     locale,
@@ -428,14 +428,6 @@ pub struct MealPreferences {
     pub cuisines: Vec<String>,
     /// A daily food budget (RSD) the planner tries to stay under.
     pub daily_budget: Option<Decimal>,
-}
-
-fn default_page() -> u32 {
-    1
-}
-
-fn default_per_page() -> u32 {
-    20
 }
 
 pub struct DishesApi;
