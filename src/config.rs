@@ -30,6 +30,7 @@ pub struct Config {
     pub security: SecurityConfig,
     pub rate_limit: RateLimitConfig,
     pub feeds: FeedsConfig,
+    pub i18n: I18nConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -284,6 +285,23 @@ impl Default for FeedsConfig {
     }
 }
 
+/// Languages.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct I18nConfig {
+    /// The language of a response when neither `?lang=`, the user's saved language nor the
+    /// `Accept-Language` header names a supported one.
+    pub default_locale: String,
+}
+
+impl Default for I18nConfig {
+    fn default() -> Self {
+        Self {
+            default_locale: "sr-Latn".into(),
+        }
+    }
+}
+
 /// A configuration that cannot be used, with every key that is wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -374,6 +392,9 @@ impl Config {
                     "security.cors_origins: {origin:?} is not an origin like https://club.example.rs"
                 )),
             }
+        }
+        if let Err(e) = crate::domain::account::Locale::parse(&self.i18n.default_locale) {
+            errors.push(format!("i18n.default_locale: {e}"));
         }
         let feeds = &self.feeds;
         if !(0.5..=1.0).contains(&feeds.match_threshold) {

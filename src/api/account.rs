@@ -141,6 +141,13 @@ impl From<db::coaching::Grant> for Grant {
     }
 }
 
+/// A new interface language.
+#[derive(Object, Debug, Clone)]
+pub struct LanguageChange {
+    #[oai(validator(max_length = 16))]
+    pub language: String,
+}
+
 #[derive(ApiResponse)]
 pub enum Done {
     #[oai(status = 204)]
@@ -183,6 +190,27 @@ impl AccountApi {
             account: account.into(),
             health_profile,
         }))
+    }
+
+    /// Change the interface language
+    ///
+    /// The language responses use when a request names none with `?lang=`: sr-Latn, sr-Cyrl, en,
+    /// hu, ro, ru or uk. Any role.
+    #[oai(
+        path = "/account/language",
+        method = "put",
+        operation_id = "setLanguage"
+    )]
+    async fn set_language(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        body: Json<LanguageChange>,
+    ) -> Result<Done, ApiError> {
+        let language = crate::domain::account::Locale::parse(&body.0.language)
+            .map_err(|m| ApiError::invalid("language", m))?;
+        db::users::set_language(&state.pool, auth.0.user, language.as_str()).await?;
+        Ok(Done::NoContent)
     }
 
     /// Change the password

@@ -6,9 +6,10 @@ use rust_decimal::Decimal;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{ApiTags, AppState, error::ApiError, locale};
+use super::{ApiTags, AppState, error::ApiError, language::Negotiation};
 use crate::{
     db::catalogue::{self as db, Sort},
+    domain::account::Locale,
     domain::catalogue::delivered,
 };
 
@@ -74,6 +75,8 @@ pub struct ProductSummary {
     pub name: String,
     pub name_locale: String,
     pub product_type: ProductType,
+    /// The type's name in the response's language.
+    pub type_name: String,
     pub brand: BrandRef,
     pub serving_size: Decimal,
     /// `g`, `ml` or `unit` (capsule, tablet, bar).
@@ -90,8 +93,13 @@ pub struct ProductSummary {
 }
 
 impl ProductSummary {
-    fn from_row(r: db::ProductRow) -> Result<Self, ApiError> {
+    fn from_row(r: db::ProductRow, locale: Locale) -> Result<Self, ApiError> {
         Ok(Self {
+            type_name: crate::i18n::Messages::global().get(
+                &locale,
+                &format!("product-type-{}", r.product_type),
+                &[],
+            ),
             id: r.id,
             name: r.name.unwrap_or_else(|| r.slug.clone()),
             name_locale: r.name_locale.unwrap_or_else(|| "en".into()),
@@ -381,6 +389,7 @@ impl CatalogueApi {
     async fn list(
         &self,
         state: Data<&AppState>,
+        neg: Data<&Negotiation>,
         #[oai(name = "type")] product_type: Query<Option<ProductType>>,
         #[oai(validator(max_length = 80))] brand: Query<Option<String>>,
         #[oai(validator(max_length = 63))] substance: Query<Option<String>>,
@@ -416,9 +425,10 @@ impl CatalogueApi {
             }
         }
         let free_of = allergen_codes(&state, allergen_free.0.as_deref()).await?;
+        let locale = neg.resolve(lang.0.as_deref(), None)?;
         let q = q.0.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
         let filter = db::Filter {
-            locale: locale(lang.0.as_deref())?.as_str(),
+            locale: locale.as_str(),
             id: None,
             product_type: product_type.0.map(ProductType::as_str),
             brand: brand.0,
@@ -436,7 +446,7 @@ impl CatalogueApi {
         Ok(Json(ProductPage {
             items: rows
                 .into_iter()
-                .map(ProductSummary::from_row)
+                .map(|r| ProductSummary::from_row(r, locale))
                 .collect::<Result<_, _>>()?,
             total: u64::try_from(total).unwrap_or(0),
             page: page.0,
@@ -451,10 +461,11 @@ impl CatalogueApi {
     async fn get(
         &self,
         state: Data<&AppState>,
+        neg: Data<&Negotiation>,
         id: Path<Uuid>,
         #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
     ) -> Result<Json<Product>, ApiError> {
-        let locale = locale(lang.0.as_deref())?.as_str();
+        let locale = neg.resolve(lang.0.as_deref(), None)?.as_str();
         Ok(Json(product_card(&state, id.0, locale).await?))
     }
 
@@ -534,9 +545,10 @@ impl CatalogueApi {
     async fn stores(
         &self,
         state: Data<&AppState>,
+        neg: Data<&Negotiation>,
         #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
     ) -> Result<Json<Vec<Store>>, ApiError> {
-        let locale = locale(lang.0.as_deref())?.as_str();
+        let locale = neg.resolve(lang.0.as_deref(), None)?.as_str();
         let stores = db::stores(&state.pool, locale, false).await?;
         Ok(Json(stores.into_iter().map(Into::into).collect()))
     }
@@ -571,7 +583,7 @@ pub(super) async fn product_card(
         })
         .collect();
     Ok(Product {
-        summary: ProductSummary::from_row(row)?,
+        summary: ProductSummary::from_row(row, Locale::parse(locale).unwrap_or(Locale::DEFAULT))?,
         description,
         substances: substances
             .into_iter()

@@ -19,7 +19,7 @@ use super::{
     account::Done,
     catalogue::{Brand, Product, ProductType, product_card},
     error::{ApiError, FieldError, on_constraint},
-    locale,
+    language::Negotiation,
     security::{BearerAuth, Caller, ClientInfo},
 };
 use crate::{
@@ -675,13 +675,14 @@ impl CatalogueAdminApi {
     async fn create_product(
         &self,
         state: Data<&AppState>,
+        neg: Data<&Negotiation>,
         client: Data<&ClientInfo>,
         auth: BearerAuth,
         #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
         body: Json<ProductInput>,
     ) -> Result<Created<Product>, ApiError> {
         auth.0.require(&[Role::Admin])?;
-        let locale = locale(lang.0.as_deref())?.as_str();
+        let locale = neg.resolve(lang.0.as_deref(), Some(&auth.0))?.as_str();
         let mut tx = state.pool.begin().await?;
         let fields = body.0.parse(&mut tx).await?;
         let id = db::insert_product(&mut tx, &fields)
@@ -699,9 +700,11 @@ impl CatalogueAdminApi {
     ///
     /// With all its names, substances and allergens (its packages stay). Admins.
     #[oai(path = "/products/:id", method = "put", operation_id = "updateProduct")]
+    #[allow(clippy::too_many_arguments)]
     async fn update_product(
         &self,
         state: Data<&AppState>,
+        neg: Data<&Negotiation>,
         client: Data<&ClientInfo>,
         auth: BearerAuth,
         id: Path<Uuid>,
@@ -709,7 +712,7 @@ impl CatalogueAdminApi {
         body: Json<ProductInput>,
     ) -> Result<Json<Product>, ApiError> {
         auth.0.require(&[Role::Admin])?;
-        let locale = locale(lang.0.as_deref())?.as_str();
+        let locale = neg.resolve(lang.0.as_deref(), Some(&auth.0))?.as_str();
         let mut tx = state.pool.begin().await?;
         let fields = body.0.parse(&mut tx).await?;
         if !db::update_product(&mut tx, id.0, &fields)

@@ -17,7 +17,7 @@ use super::{
     catalogue::{allergen_codes, default_page, default_per_page},
     catalogue_admin::{Check, Created, record, text},
     error::{ApiError, on_constraint},
-    locale,
+    language::Negotiation,
     security::{BearerAuth, ClientInfo},
 };
 use crate::{
@@ -448,6 +448,7 @@ impl DishesApi {
     async fn ingredients(
         &self,
         state: Data<&AppState>,
+        neg: Data<&Negotiation>,
         #[oai(validator(max_length = 100))] q: Query<Option<String>>,
         #[oai(validator(max_length = 100))] food_group: Query<Option<String>>,
         #[oai(validator(max_length = 300))] allergen_free: Query<Option<String>>,
@@ -464,7 +465,7 @@ impl DishesApi {
         )]
         per_page: Query<u32>,
     ) -> Result<Json<IngredientPage>, ApiError> {
-        let locale = locale(lang.0.as_deref())?;
+        let locale = neg.resolve(lang.0.as_deref(), None)?;
         let free_of = allergen_codes(&state, allergen_free.0.as_deref()).await?;
         let rows = store::ingredients(
             &state.pool,
@@ -500,10 +501,11 @@ impl DishesApi {
     async fn ingredient(
         &self,
         state: Data<&AppState>,
+        neg: Data<&Negotiation>,
         id: Path<Uuid>,
         #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
     ) -> Result<Json<IngredientCard>, ApiError> {
-        let locale = locale(lang.0.as_deref())?;
+        let locale = neg.resolve(lang.0.as_deref(), None)?;
         let row = store::ingredients(
             &state.pool,
             locale.as_str(),
@@ -542,6 +544,7 @@ impl DishesApi {
     async fn dishes(
         &self,
         state: Data<&AppState>,
+        neg: Data<&Negotiation>,
         meal_type: Query<Option<MealTypeName>>,
         #[oai(validator(max_length = 40))] cuisine: Query<Option<String>>,
         #[oai(validator(max_length = 300))] allergen_free: Query<Option<String>>,
@@ -570,7 +573,7 @@ impl DishesApi {
         )]
         per_page: Query<u32>,
     ) -> Result<Json<DishPage>, ApiError> {
-        let locale = locale(lang.0.as_deref())?;
+        let locale = neg.resolve(lang.0.as_deref(), None)?;
         if let (Some(lo), Some(hi)) = (min_kcal.0, max_kcal.0) {
             if lo > hi {
                 return Err(ApiError::invalid("min_kcal", "must not be above max_kcal"));
@@ -612,10 +615,11 @@ impl DishesApi {
     async fn dish(
         &self,
         state: Data<&AppState>,
+        neg: Data<&Negotiation>,
         id: Path<Uuid>,
         #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
     ) -> Result<Json<DishCard>, ApiError> {
-        let locale = locale(lang.0.as_deref())?;
+        let locale = neg.resolve(lang.0.as_deref(), None)?;
         Ok(Json(dish_card(&state, id.0, locale.as_str(), false).await?))
     }
 

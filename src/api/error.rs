@@ -22,6 +22,9 @@ pub struct Problem {
     /// What went wrong this time.
     #[oai(skip_serializing_if_is_none)]
     pub detail: Option<String>,
+    /// A stable code for `detail`, when it is one of the generic ones.
+    #[oai(skip_serializing_if_is_none)]
+    pub detail_code: Option<String>,
     /// The fields that were wrong, each with its own message.
     #[oai(skip_serializing_if_is_empty)]
     pub errors: Vec<FieldError>,
@@ -32,16 +35,102 @@ pub struct Problem {
 pub struct FieldError {
     /// The field's name as sent (a JSON property, query or path parameter).
     pub field: String,
+    /// In the response's language where the message has a `code`.
     pub message: String,
+    /// A stable code for the kind of problem (`range`, `empty`, `too_long`, `one_of`, `malformed`),
+    /// with the values the message names in `params`.
+    #[oai(skip_serializing_if_is_none)]
+    pub code: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub params: Option<std::collections::BTreeMap<String, String>>,
 }
 
 impl FieldError {
+    /// A field error; the messages the shared checks word the same everywhere ("must not be empty",
+    /// "must be at most N characters", "must be one of …") get their code, so that every language
+    /// words them.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let (code, params) = known_message(&message).unzip();
+        Self {
+            field: field.into(),
+            message,
+            code,
+            params: params.filter(|p: &std::collections::BTreeMap<String, String>| !p.is_empty()),
+        }
+    }
+
+    /// A domain range error on `field` (coded `range` when it has bounds).
+    pub fn out_of_range(
+        field: impl Into<String>,
+        e: &crate::domain::nutrition::OutOfRange,
+    ) -> Self {
+        match &e.bounds {
+            Some((min, max, unit)) => Self::coded(
+                field,
+                e.message.clone(),
+                "range",
+                &[
+                    ("min", min.clone()),
+                    ("max", max.clone()),
+                    ("unit", unit.clone()),
+                ],
+            ),
+            None => Self::new(field, e.message.clone()),
+        }
+    }
+
+    /// A message with a code the message catalogues word in every language (`field-<code>`).
+    pub fn coded(
+        field: impl Into<String>,
+        message: impl Into<String>,
+        code: &str,
+        params: &[(&str, String)],
+    ) -> Self {
         Self {
             field: field.into(),
             message: message.into(),
+            code: Some(code.into()),
+            params: (!params.is_empty()).then(|| {
+                params
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                    .collect()
+            }),
         }
     }
+}
+
+/// The code and parameters of a message the shared checks produce.
+fn known_message(message: &str) -> Option<(String, std::collections::BTreeMap<String, String>)> {
+    let one = |k: &str, v: &str| std::iter::once((k.to_owned(), v.to_owned())).collect();
+    if message == "must not be empty" {
+        return Some(("empty".into(), Default::default()));
+    }
+    if let Some(n) = message
+        .strip_prefix("must be at most ")
+        .and_then(|r| r.strip_suffix(" characters"))
+        .filter(|n| n.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Some(("too_long".into(), one("max", n)));
+    }
+    if let Some(values) = message.strip_prefix("must be one of ") {
+        return Some(("one_of".into(), one("values", values)));
+    }
+    if let Some(kind) = message.strip_prefix("must be of type ") {
+        return Some(("type".into(), one("type", kind)));
+    }
+    let code = match message {
+        "is required" => "required",
+        "must be a calendar date, YYYY-MM-DD" => "date",
+        "must be an RFC 3339 date and time" => "date_time",
+        "must be a UUID" => "uuid",
+        "must be a decimal number, e.g. \"1299.90\"" => "decimal",
+        "must be a whole number, zero or more" => "whole_number",
+        "is out of range for its type" => "out_of_type_range",
+        _ => return None,
+    };
+    Some((code.into(), Default::default()))
 }
 
 /// Every error an endpoint can answer with.
@@ -91,11 +180,13 @@ impl ApiError {
 
     /// 422 with the fields that failed validation.
     pub fn validation(errors: Vec<FieldError>) -> Self {
-        Self::from_problem(problem(
+        let mut p = problem(
             StatusCode::UNPROCESSABLE_ENTITY,
             Some("some fields are not valid".into()),
             errors,
-        ))
+        );
+        p.detail_code = Some("validation".into());
+        Self::from_problem(p)
     }
 
     /// 422 for one invalid field.
@@ -228,6 +319,7 @@ fn problem(status: StatusCode, detail: Option<String>, errors: Vec<FieldError>) 
         title: title.into(),
         status: status.as_u16(),
         detail,
+        detail_code: None,
         errors,
     }
 }
@@ -268,8 +360,11 @@ fn problem_json(p: &Problem) -> serde_json::Value {
 /// The field a framework parse error is about, when it names one.
 fn field_of(err: &poem::Error, path: &str) -> Option<FieldError> {
     use poem_openapi::error::{ParseParamError, ParsePathError, ParseRequestPayloadError};
+    let malformed = |field: String, reason: String| {
+        FieldError::coded(field, reason.clone(), "malformed", &[("reason", reason)])
+    };
     if let Some(e) = err.downcast_ref::<ParseParamError>() {
-        return Some(FieldError::new(e.name, e.reason.clone()));
+        return Some(malformed(e.name.to_owned(), e.reason.clone()));
     }
     if let Some(e) = err.downcast_ref::<ParsePathError>() {
         // poem-openapi routes path parameters as `param0`, `param1`…: name them as the spec does.
@@ -279,14 +374,17 @@ fn field_of(err: &poem::Error, path: &str) -> Option<FieldError> {
             .and_then(|n| n.parse::<usize>().ok())
             .and_then(|n| super::schema::path_parameter_name(path, n))
             .unwrap_or_else(|| e.name.to_string());
-        return Some(FieldError::new(name, e.reason.clone()));
+        return Some(malformed(name, e.reason.clone()));
     }
     if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
         // serde_json and poem-openapi name the property in backticks: "missing field `email`".
         let reason = &e.reason;
         let start = reason.find("field `")? + "field `".len();
         let len = reason[start..].find('`')?;
-        return Some(FieldError::new(&reason[start..start + len], reason.clone()));
+        return Some(malformed(
+            reason[start..start + len].to_owned(),
+            reason.clone(),
+        ));
     }
     None
 }

@@ -422,6 +422,8 @@ fn outcome(run: feeds::Run) -> Result<Json<PriceFeedRun>, ApiError> {
                 "the price list was {} and nothing was applied (run {})",
                 run.status, run.id
             ));
+            // Its own detail, not the generic one.
+            body.0.detail_code = None;
         }
         return Err(problem);
     }

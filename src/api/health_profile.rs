@@ -4,7 +4,10 @@ use poem::web::Data;
 use poem_openapi::{Enum, Object, OpenApi, param::Path, param::Query, payload::Json};
 use time::{Date, OffsetDateTime};
 
-use super::{ApiTags, AppState, error::ApiError, error::FieldError, security::BearerAuth};
+use super::{
+    ApiTags, AppState, error::ApiError, error::FieldError, language::Negotiation,
+    security::BearerAuth,
+};
 use crate::{
     db::{self, profiles},
     domain::{
@@ -156,10 +159,7 @@ pub fn athlete(
         errors
             .into_iter()
             .map(|e| {
-                FieldError::new(
-                    if e.field == "age" { age_field } else { e.field },
-                    e.message,
-                )
+                FieldError::out_of_range(if e.field == "age" { age_field } else { e.field }, &e)
             })
             .collect()
     })
@@ -348,10 +348,11 @@ impl HealthProfileApi {
     async fn vocabulary(
         &self,
         state: Data<&AppState>,
+        neg: Data<&Negotiation>,
         name: Path<VocabularyName>,
         #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
     ) -> Result<Json<Vec<VocabularyTerm>>, ApiError> {
-        let locale = super::locale(lang.0.as_deref())?;
+        let locale = neg.resolve(lang.0.as_deref(), None)?;
         let terms = profiles::vocabulary(&state.pool, name.0.stored(), locale.as_str()).await?;
         Ok(Json(
             terms

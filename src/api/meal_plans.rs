@@ -16,7 +16,7 @@ use super::{
     ApiTags, AppState,
     error::ApiError,
     health_profile::{HealthProfile, today},
-    locale,
+    language::Negotiation,
     nutrition::TrainingLoadName,
     security::BearerAuth,
     supplements::{athlete_context, candidate},
@@ -666,12 +666,13 @@ impl MealPlansApi {
     async fn daily(
         &self,
         state: Data<&AppState>,
+        neg: Data<&Negotiation>,
         auth: BearerAuth,
         #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
         body: Json<DailyRequest>,
     ) -> Result<Json<MealPlan>, ApiError> {
         auth.0.require(&[Role::Athlete])?;
-        let locale = locale(lang.0.as_deref())?;
+        let locale = neg.resolve(lang.0.as_deref(), Some(&auth.0))?;
         check_pinned(&state, &body.0.pinned_dishes).await?;
         let planner = Planner::load(&state, auth.0.user, &locale).await?;
         let load = body.0.training_load.map(Into::into);
@@ -698,12 +699,13 @@ impl MealPlansApi {
     async fn weekly(
         &self,
         state: Data<&AppState>,
+        neg: Data<&Negotiation>,
         auth: BearerAuth,
         #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
         body: Json<WeeklyRequest>,
     ) -> Result<Json<WeekPlan>, ApiError> {
         auth.0.require(&[Role::Athlete])?;
-        let locale = locale(lang.0.as_deref())?;
+        let locale = neg.resolve(lang.0.as_deref(), Some(&auth.0))?;
         check_pinned(&state, &body.0.pinned_dishes).await?;
         let planner = Planner::load(&state, auth.0.user, &locale).await?;
         let mut days = Vec::new();
@@ -736,13 +738,14 @@ impl MealPlansApi {
     async fn list(
         &self,
         state: Data<&AppState>,
+        neg: Data<&Negotiation>,
         auth: BearerAuth,
         from: Query<Option<Date>>,
         to: Query<Option<Date>>,
         #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
     ) -> Result<Json<Vec<MealPlan>>, ApiError> {
         auth.0.require(&[Role::Athlete])?;
-        let locale = locale(lang.0.as_deref())?;
+        let locale = neg.resolve(lang.0.as_deref(), Some(&auth.0))?;
         let (from, to) = range(from.0, to.0)?;
         let (plans, items) =
             store::between(&state.pool, auth.0.user, from, to, locale.as_str()).await?;
@@ -761,13 +764,14 @@ impl MealPlansApi {
     async fn shopping_list(
         &self,
         state: Data<&AppState>,
+        neg: Data<&Negotiation>,
         auth: BearerAuth,
         from: Query<Option<Date>>,
         to: Query<Option<Date>>,
         #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
     ) -> Result<Json<MealShoppingList>, ApiError> {
         auth.0.require(&[Role::Athlete])?;
-        let locale = locale(lang.0.as_deref())?;
+        let locale = neg.resolve(lang.0.as_deref(), Some(&auth.0))?;
         let (from, to) = range(from.0, to.0)?;
         let rows =
             store::shopping_list(&state.pool, auth.0.user, from, to, locale.as_str()).await?;
@@ -802,12 +806,13 @@ impl MealPlansApi {
     async fn get(
         &self,
         state: Data<&AppState>,
+        neg: Data<&Negotiation>,
         auth: BearerAuth,
         date: Path<Date>,
         #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
     ) -> Result<Json<MealPlan>, ApiError> {
         auth.0.require(&[Role::Athlete])?;
-        let locale = locale(lang.0.as_deref())?;
+        let locale = neg.resolve(lang.0.as_deref(), Some(&auth.0))?;
         Ok(Json(
             read_day(&state, auth.0.user, date.0, &locale)
                 .await?
@@ -828,13 +833,14 @@ impl MealPlansApi {
     async fn swap(
         &self,
         state: Data<&AppState>,
+        neg: Data<&Negotiation>,
         auth: BearerAuth,
         date: Path<Date>,
         #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
         body: Json<SwapRequest>,
     ) -> Result<Json<MealPlan>, ApiError> {
         auth.0.require(&[Role::Athlete])?;
-        let locale = locale(lang.0.as_deref())?;
+        let locale = neg.resolve(lang.0.as_deref(), Some(&auth.0))?;
         let current = read_day(&state, auth.0.user, date.0, &locale)
             .await?
             .ok_or_else(|| ApiError::not_found("meal plan"))?;

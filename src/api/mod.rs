@@ -12,6 +12,7 @@ pub mod error;
 pub mod feeds;
 pub mod health;
 pub mod health_profile;
+pub mod language;
 pub mod meal_plans;
 pub mod middleware;
 pub mod nutrition;
@@ -34,15 +35,6 @@ use crate::{
     config::{Config, RunMode},
     db::Mode,
 };
-
-/// The `lang` parameter as a locale, or the default one.
-pub fn locale(lang: Option<&str>) -> Result<crate::domain::account::Locale, error::ApiError> {
-    use crate::domain::account::Locale;
-    match lang {
-        None => Ok(Locale::DEFAULT),
-        Some(raw) => Locale::parse(raw).map_err(|m| error::ApiError::invalid("lang", m)),
-    }
-}
 
 /// Shared by every handler.
 #[derive(Clone)]
@@ -140,6 +132,8 @@ pub fn openapi() -> OpenApiService<Apis, ()> {
 
 /// The whole HTTP application.
 pub fn app(state: AppState, config: &Config) -> impl Endpoint<Output = poem::Response> + 'static {
+    let default_locale = crate::domain::account::Locale::parse(&config.i18n.default_locale)
+        .unwrap_or(crate::domain::account::Locale::DEFAULT);
     let api = openapi();
     let routes = Route::new()
         .at("/openapi.json", api.spec_endpoint())
@@ -171,5 +165,6 @@ pub fn app(state: AppState, config: &Config) -> impl Endpoint<Output = poem::Res
         ))
         .around(middleware::aliases)
         .around(middleware::observe)
+        .around(language::language(default_locale))
         .around(middleware::security_headers(false))
 }

@@ -395,7 +395,7 @@ fn validate(date: Date, v: ProgressValues) -> Result<Values, ApiError> {
             errors.extend(
                 invalid
                     .into_iter()
-                    .map(|e| FieldError::new(e.field, e.message)),
+                    .map(|e| FieldError::out_of_range(e.field, &e)),
             );
             return Err(ApiError::validation(errors));
         }

@@ -15,7 +15,7 @@ use super::{
     account::Done,
     catalogue_admin::{Check, Created, record, substance_code, text, web_url},
     error::{ApiError, on_constraint},
-    locale,
+    language::Negotiation,
     security::{BearerAuth, ClientInfo},
 };
 use crate::{
@@ -233,10 +233,11 @@ impl SafetyRulesApi {
     async fn list(
         &self,
         state: Data<&AppState>,
+        neg: Data<&Negotiation>,
         #[oai(validator(max_length = 63))] substance: Query<Option<String>>,
         #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
     ) -> Result<Json<Vec<SafetyRule>>, ApiError> {
-        let locale = locale(lang.0.as_deref())?;
+        let locale = neg.resolve(lang.0.as_deref(), None)?;
         let rules = db::safety::views(&state.pool, locale.as_str(), None).await?;
         Ok(Json(
             rules

@@ -79,6 +79,8 @@ pub struct Caller {
     pub session: Uuid,
     /// The role now (read with the session), not the one when the token was issued.
     pub role: Role,
+    /// The user's saved interface language.
+    pub language: crate::domain::account::Locale,
 }
 
 impl Caller {
@@ -112,7 +114,7 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
         tracing::debug!(error = %e, "access token refused");
         ApiError::unauthorized("the access token is invalid or expired")
     })?;
-    let role = db::sessions::active_role(&state.pool, claims.sid, claims.sub)
+    let (role, language) = db::sessions::active_role(&state.pool, claims.sid, claims.sub)
         .await
         .map_err(ApiError::from)?
         .ok_or_else(|| ApiError::unauthorized("the session has ended; sign in again"))?;
@@ -120,5 +122,7 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
         user: claims.sub,
         session: claims.sid,
         role,
+        language: crate::domain::account::Locale::parse(&language)
+            .unwrap_or(crate::domain::account::Locale::DEFAULT),
     })
 }

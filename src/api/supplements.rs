@@ -21,7 +21,7 @@ use super::{
     catalogue::ProductType,
     error::{ApiError, FieldError},
     health_profile::{HealthProfile, today},
-    locale,
+    language::Negotiation,
     security::BearerAuth,
 };
 use crate::{
@@ -796,6 +796,7 @@ impl SupplementsApi {
     async fn recommendations(
         &self,
         state: Data<&AppState>,
+        neg: Data<&Negotiation>,
         auth: BearerAuth,
         #[oai(
             default = "default_limit",
@@ -806,7 +807,7 @@ impl SupplementsApi {
         #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
     ) -> Result<Json<Recommendations>, ApiError> {
         auth.0.require(&[Role::Athlete])?;
-        let locale = locale(lang.0.as_deref())?;
+        let locale = neg.resolve(lang.0.as_deref(), Some(&auth.0))?;
         let ctx = athlete_context(&state, auth.0.user).await?;
         let type_name = product_type.0.map(ProductType::as_str);
         let products =
@@ -903,6 +904,7 @@ impl SupplementsApi {
     async fn dosage(
         &self,
         state: Data<&AppState>,
+        neg: Data<&Negotiation>,
         auth: BearerAuth,
         #[oai(validator(max_length = 1200))] product_ids: Query<String>,
         #[oai(
@@ -913,7 +915,7 @@ impl SupplementsApi {
         #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
     ) -> Result<Json<Dosage>, ApiError> {
         auth.0.require(&[Role::Athlete])?;
-        let locale = locale(lang.0.as_deref())?;
+        let locale = neg.resolve(lang.0.as_deref(), Some(&auth.0))?;
         let ids = parse_ids(&product_ids.0)?;
         let ctx = athlete_context(&state, auth.0.user).await?;
         let products =
@@ -1017,12 +1019,13 @@ impl SupplementsApi {
     async fn shopping_plan(
         &self,
         state: Data<&AppState>,
+        neg: Data<&Negotiation>,
         auth: BearerAuth,
         #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
         body: Json<ShoppingRequest>,
     ) -> Result<PlanCreated, ApiError> {
         auth.0.require(&[Role::Athlete])?;
-        let locale = locale(lang.0.as_deref())?;
+        let locale = neg.resolve(lang.0.as_deref(), Some(&auth.0))?;
         let req = body.0;
         check_request(&state, &req).await?;
         let ctx = athlete_context(&state, auth.0.user).await?;

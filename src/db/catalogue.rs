@@ -128,7 +128,7 @@ const FILTERED: &str = "
     )
     SELECT p.id, p.slug, p.product_type, p.serving_size, p.serving_unit, p.is_available,
            b.id AS brand_id, b.slug AS brand_slug, b.name AS brand_name, b.is_local AS brand_is_local,
-           n.name, n.locale AS name_locale, n.name_key,
+           localized(n.name, n.locale, $1) AS name, localized_locale(n.locale, $1) AS name_locale, n.name_key,
            array(SELECT a.code FROM product_allergens a WHERE a.product_id = p.id ORDER BY a.code) AS allergens,
            coalesce(best.stores, 0) AS stores_in_stock, best.best_price, best.price_per_serving,
            best.price_per_100g_protein,
@@ -230,7 +230,7 @@ pub async fn product(
         .next();
     let Some(row) = row else { return Ok(None) };
     let description: Option<String> = sqlx::query_scalar(
-        "SELECT t.description FROM product_translations t JOIN locale_chain($2) c ON c.code = t.locale
+        "SELECT localized(t.description, t.locale, $2) FROM product_translations t JOIN locale_chain($2) c ON c.code = t.locale
          WHERE t.product_id = $1 AND t.description IS NOT NULL ORDER BY c.depth LIMIT 1",
     )
     .bind(id)
@@ -257,7 +257,7 @@ pub async fn product_substances(
 ) -> sqlx::Result<Vec<SubstanceAmount>> {
     sqlx::query_as(
         "SELECT s.code, s.unit, s.evidence, ps.amount_per_serving,
-                (SELECT t.name FROM substance_translations t LEFT JOIN locale_chain($2) c ON c.code = t.locale
+                (SELECT localized(t.name, t.locale, $2) FROM substance_translations t LEFT JOIN locale_chain($2) c ON c.code = t.locale
                  WHERE t.substance_id = s.id ORDER BY c.depth NULLS LAST, t.locale LIMIT 1) AS name
          FROM product_substances ps JOIN substances s ON s.id = ps.substance_id
          WHERE ps.product_id = $1 ORDER BY s.code",
@@ -418,7 +418,7 @@ pub async fn stores(pool: &PgPool, locale: &str, all: bool) -> sqlx::Result<Vec<
     sqlx::query_as(
         "SELECT s.id, s.slug, s.name, s.website, s.city, s.currency, s.delivery_fee, s.free_delivery_from,
                 s.min_order, s.delivery_days_min, s.delivery_days_max, s.is_active, s.feed_url,
-                (SELECT t.description FROM store_translations t LEFT JOIN locale_chain($1) c ON c.code = t.locale
+                (SELECT localized(t.description, t.locale, $1) FROM store_translations t LEFT JOIN locale_chain($1) c ON c.code = t.locale
                  WHERE t.store_id = s.id ORDER BY c.depth NULLS LAST, t.locale LIMIT 1) AS description
          FROM stores s WHERE $2 OR s.is_active ORDER BY search_key(s.name), s.id",
     )

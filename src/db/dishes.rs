@@ -76,7 +76,8 @@ pub async fn ingredients(
          CROSS JOIN terms
          LEFT JOIN ingredient_prices p ON p.ingredient_id = i.id
          LEFT JOIN LATERAL (
-             SELECT t.name, t.name_key FROM ingredient_translations t LEFT JOIN chain c ON c.code = t.locale
+             SELECT localized(t.name, t.locale, $1) AS name, t.name_key FROM ingredient_translations t
+             LEFT JOIN chain c ON c.code = t.locale
              WHERE t.ingredient_id = i.id ORDER BY c.depth NULLS LAST, t.locale LIMIT 1
          ) n ON true
          WHERE ($3::text IS NULL OR i.food_group = $3)
@@ -185,7 +186,8 @@ pub async fn dishes(
          CROSS JOIN terms
          LEFT JOIN dish_nutrition dn ON dn.dish_id = d.id
          LEFT JOIN LATERAL (
-             SELECT t.name, t.instructions FROM dish_translations t LEFT JOIN chain c ON c.code = t.locale
+             SELECT localized(t.name, t.locale, $1) AS name, localized(t.instructions, t.locale, $1) AS instructions
+             FROM dish_translations t LEFT JOIN chain c ON c.code = t.locale
              WHERE t.dish_id = d.id ORDER BY c.depth NULLS LAST, t.locale LIMIT 1
          ) n ON true
          WHERE ($3 OR d.is_active)
@@ -240,7 +242,7 @@ pub async fn dish_ingredients(
 ) -> sqlx::Result<Vec<DishIngredient>> {
     sqlx::query_as(
         "SELECT di.ingredient_id, i.usda_ndb_no, di.grams, di.note,
-                (SELECT t.name FROM ingredient_translations t LEFT JOIN locale_chain($2) c ON c.code = t.locale
+                (SELECT localized(t.name, t.locale, $2) FROM ingredient_translations t LEFT JOIN locale_chain($2) c ON c.code = t.locale
                  WHERE t.ingredient_id = i.id ORDER BY c.depth NULLS LAST, t.locale LIMIT 1) AS name,
                 array(SELECT a.code FROM ingredient_allergens a WHERE a.ingredient_id = i.id ORDER BY a.code) AS allergens
          FROM dish_ingredients di JOIN ingredients i ON i.id = di.ingredient_id

@@ -116,7 +116,7 @@ pub async fn between(
 async fn items(db: impl PgExecutor<'_>, plans: &[Uuid], locale: &str) -> sqlx::Result<Vec<Item>> {
     sqlx::query_as(
         "SELECT i.meal_plan_id, i.position, i.meal_type, i.meal_time, i.dish_id, i.servings, d.slug,
-                (SELECT t.name FROM dish_translations t LEFT JOIN locale_chain($2) c ON c.code = t.locale
+                (SELECT localized(t.name, t.locale, $2) FROM dish_translations t LEFT JOIN locale_chain($2) c ON c.code = t.locale
                  WHERE t.dish_id = d.id ORDER BY c.depth NULLS LAST, t.locale LIMIT 1) AS name,
                 dn.energy_kcal, dn.protein_g, dn.carbohydrate_g, dn.fat_g
          FROM meal_plan_items i JOIN dishes d ON d.id = i.dish_id LEFT JOIN dish_nutrition dn ON dn.dish_id = d.id
@@ -178,7 +178,7 @@ pub async fn shopping_list(
          )
          SELECT n.ingredient_id, g.food_group, round(n.grams, 1) AS grams, pr.price_per_kg,
                 round(n.grams / 1000 * pr.price_per_kg, 2) AS cost,
-                (SELECT t.name FROM ingredient_translations t LEFT JOIN locale_chain($4) c ON c.code = t.locale
+                (SELECT localized(t.name, t.locale, $4) FROM ingredient_translations t LEFT JOIN locale_chain($4) c ON c.code = t.locale
                  WHERE t.ingredient_id = n.ingredient_id ORDER BY c.depth NULLS LAST, t.locale LIMIT 1) AS name
          FROM needed n JOIN ingredients g ON g.id = n.ingredient_id
          LEFT JOIN ingredient_prices pr ON pr.ingredient_id = n.ingredient_id

@@ -121,7 +121,7 @@ pub async fn vocabulary(pool: &PgPool, vocabulary: &str, locale: &str) -> sqlx::
              UNION ALL
              SELECT l.fallback, c.depth + 1 FROM chain c JOIN locales l ON l.code = c.code WHERE l.fallback IS NOT NULL
          )
-         SELECT DISTINCT ON (v.code) v.code, t.name, t.locale
+         SELECT DISTINCT ON (v.code) v.code, localized(t.name, t.locale, $2) AS name, localized_locale(t.locale, $2) AS locale
          FROM vocabulary_terms v
          JOIN vocabulary_term_translations t ON t.vocabulary = v.vocabulary AND t.code = v.code
          JOIN chain c ON c.code = t.locale

@@ -71,12 +71,12 @@ pub struct RuleView {
 const VIEW: &str = "
     SELECT r.id, s.id AS substance_id, s.code AS substance, s.unit AS substance_unit, r.vocabulary, r.code,
            r.severity, r.min_daily_amount, r.source, r.source_url, r.updated_at,
-           (SELECT t.name FROM substance_translations t LEFT JOIN locale_chain($1) c ON c.code = t.locale
+           (SELECT localized(t.name, t.locale, $1) FROM substance_translations t LEFT JOIN locale_chain($1) c ON c.code = t.locale
             WHERE t.substance_id = s.id ORDER BY c.depth NULLS LAST, t.locale LIMIT 1) AS substance_name,
-           (SELECT t.name FROM vocabulary_term_translations t LEFT JOIN locale_chain($1) c ON c.code = t.locale
+           (SELECT localized(t.name, t.locale, $1) FROM vocabulary_term_translations t LEFT JOIN locale_chain($1) c ON c.code = t.locale
             WHERE t.vocabulary = r.vocabulary AND t.code = r.code
             ORDER BY c.depth NULLS LAST, t.locale LIMIT 1) AS term_name,
-           e.explanation, e.locale AS explanation_locale
+           localized(e.explanation, e.locale, $1) AS explanation, localized_locale(e.locale, $1) AS explanation_locale
     FROM contraindication_rules r
     JOIN substances s ON s.id = r.substance_id
     LEFT JOIN LATERAL (

@@ -14,6 +14,7 @@ const FOODS_CSV: &str = include_str!("../../seeds/usda_sr28/foods.csv");
 const PORTIONS_CSV: &str = include_str!("../../seeds/usda_sr28/food_portions.csv");
 const DISHES_CSV: &str = include_str!("../../seeds/dishes/dishes.csv");
 const DISH_INGREDIENTS_CSV: &str = include_str!("../../seeds/dishes/dish_ingredients.csv");
+const DISH_NAMES_CSV: &str = include_str!("../../seeds/dishes/dish_names.csv");
 const INGREDIENT_ALLERGENS_CSV: &str = include_str!("../../seeds/dishes/ingredient_allergens.csv");
 const INGREDIENT_NAMES_CSV: &str = include_str!("../../seeds/dishes/ingredient_names.csv");
 const INGREDIENT_PRICES_CSV: &str = include_str!("../../seeds/dishes/ingredient_prices.csv");
@@ -83,6 +84,15 @@ struct DishRow {
 }
 
 #[derive(Debug, Deserialize)]
+struct DishNameRow {
+    slug: String,
+    name_hu: String,
+    name_ro: String,
+    name_ru: String,
+    name_uk: String,
+}
+
+#[derive(Debug, Deserialize)]
 struct IngredientAllergenRow {
     usda_ndb_no: String,
     allergens: Option<String>,
@@ -130,6 +140,7 @@ pub fn checksum() -> String {
         PORTIONS_CSV,
         DISHES_CSV,
         DISH_INGREDIENTS_CSV,
+        DISH_NAMES_CSV,
         INGREDIENT_ALLERGENS_CSV,
         INGREDIENT_NAMES_CSV,
         INGREDIENT_PRICES_CSV,
@@ -181,6 +192,7 @@ pub async fn run(pool: &PgPool, only_if_changed: bool) -> anyhow::Result<SeedRep
         &parse::<DishIngredientRow>("dishes/dish_ingredients.csv", DISH_INGREDIENTS_CSV)?,
     )
     .await?;
+    load_dish_names(&mut tx).await?;
     load_ingredient_facts(&mut tx).await?;
     let inserted = catalogue::load(&mut tx).await?;
     report.products_inserted = inserted.products;
@@ -314,6 +326,38 @@ async fn load_portions(
         .rows_affected();
     }
     Ok(written)
+}
+
+/// The dishes' names in Hungarian, Romanian, Russian and Ukrainian, where a dish has none yet (an
+/// admin's name is kept).
+async fn load_dish_names(tx: &mut Transaction<'_, Postgres>) -> anyhow::Result<()> {
+    let rows: Vec<DishNameRow> = parse("dishes/dish_names.csv", DISH_NAMES_CSV)?;
+    let (mut slugs, mut locales, mut names) = (Vec::new(), Vec::new(), Vec::new());
+    for r in &rows {
+        for (locale, name) in [
+            ("hu", &r.name_hu),
+            ("ro", &r.name_ro),
+            ("ru", &r.name_ru),
+            ("uk", &r.name_uk),
+        ] {
+            slugs.push(r.slug.as_str());
+            locales.push(locale);
+            names.push(name.as_str());
+        }
+    }
+    sqlx::query(
+        "INSERT INTO dish_translations (dish_id, locale, name)
+         SELECT d.id, r.locale, r.name FROM UNNEST($1::text[], $2::text[], $3::text[]) AS r (slug, locale, name)
+         JOIN dishes d ON d.slug = r.slug
+         ON CONFLICT (dish_id, locale) DO NOTHING",
+    )
+    .bind(&slugs)
+    .bind(&locales)
+    .bind(&names)
+    .execute(&mut **tx)
+    .await
+    .context("seeds/dishes/dish_names.csv")?;
+    Ok(())
 }
 
 /// Allergens, names in the interface languages and demo prices of the foods the dishes use. Allergens
@@ -522,6 +566,22 @@ mod tests {
     fn checksum_is_stable() {
         assert_eq!(checksum(), checksum());
         assert_eq!(checksum().len(), 64);
+    }
+
+    /// Every dish has its name in all seven languages.
+    #[test]
+    fn every_dish_is_named_in_every_language() {
+        let dishes = parse::<DishRow>("dishes", DISHES_CSV).unwrap();
+        let names = parse::<DishNameRow>("dish_names", DISH_NAMES_CSV).unwrap();
+        assert_eq!(
+            dishes.iter().map(|d| &d.slug).collect::<Vec<_>>(),
+            names.iter().map(|n| &n.slug).collect::<Vec<_>>()
+        );
+        for n in &names {
+            for name in [&n.name_hu, &n.name_ro, &n.name_ru, &n.name_uk] {
+                assert!(!name.trim().is_empty(), "{}", n.slug);
+            }
+        }
     }
 
     /// Every food a dish uses is listed in the allergen and name files, so a dish's allergens are

@@ -149,16 +149,16 @@ pub async fn active_role(
     db: impl PgExecutor<'_>,
     session: Uuid,
     user: Uuid,
-) -> sqlx::Result<Option<Role>> {
-    let role: Option<String> = sqlx::query_scalar(
-        "SELECT u.role FROM sessions s JOIN users u ON u.id = s.user_id
+) -> sqlx::Result<Option<(Role, String)>> {
+    let row: Option<(String, String)> = sqlx::query_as(
+        "SELECT u.role, u.language FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()",
     )
     .bind(session)
     .bind(user)
     .fetch_optional(db)
     .await?;
-    Ok(role.and_then(|r| Role::try_from(r).ok()))
+    Ok(row.and_then(|(role, language)| Role::try_from(role).ok().map(|r| (r, language))))
 }
 
 async fn revoke_in(db: impl PgExecutor<'_>, session: Uuid, why: Revocation) -> sqlx::Result<bool> {

@@ -65,13 +65,13 @@ pub async fn products(
                AND ($2::text IS NULL OR p.product_type = $2)
          ),
          names AS (
-             SELECT DISTINCT ON (t.product_id) t.product_id, t.name
+             SELECT DISTINCT ON (t.product_id) t.product_id, localized(t.name, t.locale, $1) AS name
              FROM product_translations t JOIN chosen ON chosen.id = t.product_id
              LEFT JOIN chain c ON c.code = t.locale
              ORDER BY t.product_id, c.depth NULLS LAST, t.locale
          ),
          substance_names AS (
-             SELECT DISTINCT ON (t.substance_id) t.substance_id, t.name
+             SELECT DISTINCT ON (t.substance_id) t.substance_id, localized(t.name, t.locale, $1) AS name
              FROM substance_translations t LEFT JOIN chain c ON c.code = t.locale
              ORDER BY t.substance_id, c.depth NULLS LAST, t.locale
          ),

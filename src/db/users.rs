@@ -133,6 +133,16 @@ pub const PERSONAL_TABLES: &[(&str, &str)] = &[
     ("price_review_items", "decided_by"),
 ];
 
+/// Saves the user's interface language (a code of `locales`).
+pub async fn set_language(pool: &PgPool, id: Uuid, language: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET language = $2 WHERE id = $1")
+        .bind(id)
+        .bind(language)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 /// Columns never exported: secrets and internal hashes.
 const NOT_EXPORTED: &[&str] = &["password_hash"];
 

@@ -140,7 +140,7 @@ impl TryFrom<String> for Role {
 pub const LOCALES: &[&str] = &["sr-Latn", "sr-Cyrl", "en", "hu", "ro", "ru", "uk"];
 
 /// A supported interface language (BCP 47 tag as listed in [`LOCALES`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Locale(&'static str);
 
 impl Locale {

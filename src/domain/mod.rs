@@ -9,4 +9,5 @@ pub mod nutrition;
 pub mod progress;
 pub mod recommend;
 pub mod safety;
+pub mod script;
 pub mod shopping;

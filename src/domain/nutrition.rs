@@ -76,6 +76,33 @@ pub struct Athlete {
 pub struct OutOfRange {
     pub field: &'static str,
     pub message: String,
+    /// For a numeric range: (lowest, highest, unit), as the message words them.
+    pub bounds: Option<(String, String, String)>,
+}
+
+impl OutOfRange {
+    /// "must be between `lo` and `hi` `unit`".
+    pub fn between(
+        field: &'static str,
+        lo: impl fmt::Display,
+        hi: impl fmt::Display,
+        unit: &str,
+    ) -> Self {
+        Self {
+            field,
+            message: format!("must be between {lo} and {hi} {unit}"),
+            bounds: Some((lo.to_string(), hi.to_string(), unit.to_owned())),
+        }
+    }
+
+    /// Any other problem with the field.
+    pub fn other(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+            bounds: None,
+        }
+    }
 }
 
 impl fmt::Display for OutOfRange {
@@ -93,10 +120,7 @@ fn check(
     if value.is_finite() && (lo..=hi).contains(&value) {
         Ok(())
     } else {
-        Err(OutOfRange {
-            field,
-            message: format!("must be between {lo} and {hi} {unit}"),
-        })
+        Err(OutOfRange::between(field, lo, hi, unit))
     }
 }
 
@@ -115,10 +139,12 @@ impl Athlete {
     ) -> Result<Self, Vec<OutOfRange>> {
         let mut errors = Vec::new();
         if !(AGE_YEARS.0..=AGE_YEARS.1).contains(&age_years) {
-            errors.push(OutOfRange {
-                field: "age",
-                message: format!("must be between {} and {} years", AGE_YEARS.0, AGE_YEARS.1),
-            });
+            errors.push(OutOfRange::between(
+                "age",
+                AGE_YEARS.0,
+                AGE_YEARS.1,
+                "years",
+            ));
         }
         errors.extend(check("weight_kg", weight_kg, WEIGHT_KG, "kg").err());
         errors.extend(check("height_cm", height_cm, HEIGHT_CM, "cm").err());

@@ -37,10 +37,9 @@ fn check(
     unit: &str,
 ) -> Option<OutOfRange> {
     match value {
-        Some(v) if !(v.is_finite() && (lo..=hi).contains(&v)) => Some(OutOfRange {
-            field,
-            message: format!("must be between {lo} and {hi} {unit}"),
-        }),
+        Some(v) if !(v.is_finite() && (lo..=hi).contains(&v)) => {
+            Some(OutOfRange::between(field, lo, hi, unit))
+        }
         _ => None,
     }
 }
@@ -88,27 +87,27 @@ impl Measures {
             .filter(|n| !n.is_empty());
         if let Some(notes) = &m.notes {
             if notes.chars().count() > NOTES_MAX_CHARS {
-                errors.push(OutOfRange {
-                    field: "notes",
-                    message: format!("must be at most {NOTES_MAX_CHARS} characters"),
-                });
+                errors.push(OutOfRange::other(
+                    "notes",
+                    format!("must be at most {NOTES_MAX_CHARS} characters"),
+                ));
             }
             // Line breaks and tabs are text; other control characters only corrupt logs and exports.
             if notes
                 .chars()
                 .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
             {
-                errors.push(OutOfRange {
-                    field: "notes",
-                    message: "must not contain control characters".into(),
-                });
+                errors.push(OutOfRange::other(
+                    "notes",
+                    "must not contain control characters",
+                ));
             }
         }
         if errors.is_empty() && m == Measures::default() {
-            errors.push(OutOfRange {
-                field: "entry",
-                message: "give at least one measurement or a note".into(),
-            });
+            errors.push(OutOfRange::other(
+                "entry",
+                "give at least one measurement or a note",
+            ));
         }
         if errors.is_empty() {
             Ok(m)

@@ -9,6 +9,7 @@ mod feeds;
 mod health;
 mod health_profile;
 mod helpers;
+mod localization;
 mod meal_plans;
 mod nutrition;
 mod progress;

@@ -79,3 +79,16 @@ target-fat_g = Fat
 target-budget = The food cost
 unit-kcal = kcal
 unit-rsd = RSD
+
+## Product types
+
+product-type-protein = Protein
+product-type-creatine = Creatine
+product-type-amino = Amino acids
+product-type-vitamin_mineral = Vitamins and minerals
+product-type-pre_workout = Pre-workout
+product-type-post_workout = Post-workout
+product-type-carbohydrate = Carbohydrates
+product-type-electrolyte = Electrolytes
+product-type-fat_burner = Fat burners
+product-type-other = Other

@@ -79,3 +79,16 @@ target-fat_g = Zsír
 target-budget = Az étel ára
 unit-kcal = kcal
 unit-rsd = RSD
+
+## Terméktípusok
+
+product-type-protein = Fehérjék
+product-type-creatine = Kreatin
+product-type-amino = Aminosavak
+product-type-vitamin_mineral = Vitaminok és ásványi anyagok
+product-type-pre_workout = Edzés előtti termékek
+product-type-post_workout = Edzés utáni termékek
+product-type-carbohydrate = Szénhidrátok
+product-type-electrolyte = Elektrolitok
+product-type-fat_burner = Zsírégetők
+product-type-other = Egyéb

@@ -82,3 +82,16 @@ target-fat_g = Grăsimi
 target-budget = Costul mâncării
 unit-kcal = kcal
 unit-rsd = RSD
+
+## Tipuri de produse
+
+product-type-protein = Proteine
+product-type-creatine = Creatină
+product-type-amino = Aminoacizi
+product-type-vitamin_mineral = Vitamine și minerale
+product-type-pre_workout = Pre-antrenament
+product-type-post_workout = Post-antrenament
+product-type-carbohydrate = Carbohidrați
+product-type-electrolyte = Electroliți
+product-type-fat_burner = Arzătoare de grăsimi
+product-type-other = Altele

@@ -87,3 +87,16 @@ target-fat_g = Жиры
 target-budget = Стоимость еды
 unit-kcal = ккал
 unit-rsd = RSD
+
+## Типы продуктов
+
+product-type-protein = Протеин
+product-type-creatine = Креатин
+product-type-amino = Аминокислоты
+product-type-vitamin_mineral = Витамины и минералы
+product-type-pre_workout = Предтренировочные комплексы
+product-type-post_workout = Послетренировочные комплексы
+product-type-carbohydrate = Углеводы
+product-type-electrolyte = Электролиты
+product-type-fat_burner = Жиросжигатели
+product-type-other = Другое

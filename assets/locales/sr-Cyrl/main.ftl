@@ -84,3 +84,16 @@ target-fat_g = Масти
 target-budget = Цена хране
 unit-kcal = kcal
 unit-rsd = RSD
+
+## Врсте производа
+
+product-type-protein = Протеини
+product-type-creatine = Креатин
+product-type-amino = Аминокиселине
+product-type-vitamin_mineral = Витамини и минерали
+product-type-pre_workout = Пре тренинга
+product-type-post_workout = После тренинга
+product-type-carbohydrate = Угљени хидрати
+product-type-electrolyte = Електролити
+product-type-fat_burner = Сагоревачи масти
+product-type-other = Остало

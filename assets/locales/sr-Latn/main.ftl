@@ -84,3 +84,16 @@ target-fat_g = Masti
 target-budget = Cena hrane
 unit-kcal = kcal
 unit-rsd = RSD
+
+## Vrste proizvoda
+
+product-type-protein = Proteini
+product-type-creatine = Kreatin
+product-type-amino = Aminokiseline
+product-type-vitamin_mineral = Vitamini i minerali
+product-type-pre_workout = Pre treninga
+product-type-post_workout = Posle treninga
+product-type-carbohydrate = Ugljeni hidrati
+product-type-electrolyte = Elektroliti
+product-type-fat_burner = Sagorevači masti
+product-type-other = Ostalo

@@ -87,3 +87,16 @@ target-fat_g = Жири
 target-budget = Вартість їжі
 unit-kcal = ккал
 unit-rsd = RSD
+
+## Типи продуктів
+
+product-type-protein = Протеїн
+product-type-creatine = Креатин
+product-type-amino = Амінокислоти
+product-type-vitamin_mineral = Вітаміни та мінерали
+product-type-pre_workout = Передтренувальні комплекси
+product-type-post_workout = Післятренувальні комплекси
+product-type-carbohydrate = Вуглеводи
+product-type-electrolyte = Електроліти
+product-type-fat_burner = Жироспалювачі
+product-type-other = Інше

@@ -1,0 +1,34 @@
+# Errors: problem+json titles and the field messages with a code (see src/api/error.rs).
+
+problem-bad-request = Malformed request
+problem-unauthorized = Authentication required
+problem-forbidden = Not allowed
+problem-not-found = Not found
+problem-method-not-allowed = Method not allowed
+problem-conflict = Conflict
+problem-length-required = Length required
+problem-payload-too-large = Request body too large
+problem-unsupported-media-type = Unsupported media type
+problem-validation = Invalid input
+problem-rate-limited = Too many requests
+problem-unavailable = Service unavailable
+problem-internal = Internal server error
+problem-http = Request failed
+detail-validation = some fields are not valid
+field-range = must be between { $min } and { $max } { $unit }
+field-empty = must not be empty
+field-too_long = must be at most { $max } characters
+field-one_of = must be one of { $values }
+field-malformed = { $reason }
+unit-years = years
+unit-kg = kg
+unit-cm = cm
+unit-h = h
+field-required = is required
+field-type = must be of type { $type }
+field-date = must be a calendar date, YYYY-MM-DD
+field-date_time = must be an RFC 3339 date and time
+field-uuid = must be a UUID
+field-decimal = must be a decimal number, e.g. "1299.90"
+field-whole_number = must be a whole number, zero or more
+field-out_of_type_range = is out of range for its type

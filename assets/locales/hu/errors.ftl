@@ -1,0 +1,34 @@
+# Hibák: problem+json titles and the field messages with a code (see src/api/error.rs).
+
+problem-bad-request = Hibás kérés
+problem-unauthorized = Bejelentkezés szükséges
+problem-forbidden = Nem engedélyezett
+problem-not-found = Nem található
+problem-method-not-allowed = A metódus nem engedélyezett
+problem-conflict = Ütközés
+problem-length-required = Hossz megadása szükséges
+problem-payload-too-large = A kérés törzse túl nagy
+problem-unsupported-media-type = Nem támogatott tartalomtípus
+problem-validation = Érvénytelen adat
+problem-rate-limited = Túl sok kérés
+problem-unavailable = A szolgáltatás nem érhető el
+problem-internal = Belső szerverhiba
+problem-http = A kérés sikertelen
+detail-validation = néhány mező érvénytelen
+field-range = { $min } és { $max } { $unit } között kell lennie
+field-empty = nem lehet üres
+field-too_long = legfeljebb { $max } karakter lehet
+field-one_of = ezek egyike kell legyen: { $values }
+field-malformed = nem olvasható ({ $reason })
+unit-years = év
+unit-kg = kg
+unit-cm = cm
+unit-h = óra
+field-required = kötelező
+field-type = { $type } típusúnak kell lennie
+field-date = ÉÉÉÉ-HH-NN alakú dátumnak kell lennie
+field-date_time = RFC 3339 szerinti dátumnak és időnek kell lennie
+field-uuid = UUID-nek kell lennie
+field-decimal = tizedes számnak kell lennie, pl. "1299.90"
+field-whole_number = nem negatív egész számnak kell lennie
+field-out_of_type_range = kívül esik a típusa tartományán

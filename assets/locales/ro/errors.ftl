@@ -1,0 +1,34 @@
+# Erori: problem+json titles and the field messages with a code (see src/api/error.rs).
+
+problem-bad-request = Cerere greșită
+problem-unauthorized = Autentificare necesară
+problem-forbidden = Nepermis
+problem-not-found = Negăsit
+problem-method-not-allowed = Metodă nepermisă
+problem-conflict = Conflict
+problem-length-required = Lungime necesară
+problem-payload-too-large = Corpul cererii este prea mare
+problem-unsupported-media-type = Tip de conținut neacceptat
+problem-validation = Date nevalide
+problem-rate-limited = Prea multe cereri
+problem-unavailable = Serviciu indisponibil
+problem-internal = Eroare internă a serverului
+problem-http = Cererea a eșuat
+detail-validation = unele câmpuri nu sunt valide
+field-range = trebuie să fie între { $min } și { $max } { $unit }
+field-empty = nu poate fi gol
+field-too_long = poate avea cel mult { $max } caractere
+field-one_of = trebuie să fie una dintre: { $values }
+field-malformed = nu poate fi citit ({ $reason })
+unit-years = ani
+unit-kg = kg
+unit-cm = cm
+unit-h = h
+field-required = este obligatoriu
+field-type = trebuie să fie de tipul { $type }
+field-date = trebuie să fie o dată de forma AAAA-LL-ZZ
+field-date_time = trebuie să fie o dată și oră RFC 3339
+field-uuid = trebuie să fie un UUID
+field-decimal = trebuie să fie un număr zecimal, de ex. "1299.90"
+field-whole_number = trebuie să fie un număr întreg, zero sau mai mare
+field-out_of_type_range = este în afara intervalului tipului său

@@ -1,0 +1,34 @@
+# Ошибки: problem+json titles and the field messages with a code (see src/api/error.rs).
+
+problem-bad-request = Некорректный запрос
+problem-unauthorized = Требуется вход
+problem-forbidden = Недостаточно прав
+problem-not-found = Не найдено
+problem-method-not-allowed = Метод не разрешён
+problem-conflict = Конфликт
+problem-length-required = Требуется длина
+problem-payload-too-large = Слишком большое тело запроса
+problem-unsupported-media-type = Неподдерживаемый тип содержимого
+problem-validation = Недопустимые данные
+problem-rate-limited = Слишком много запросов
+problem-unavailable = Сервис недоступен
+problem-internal = Внутренняя ошибка сервера
+problem-http = Запрос не выполнен
+detail-validation = некоторые поля заполнены неверно
+field-range = должно быть от { $min } до { $max } { $unit }
+field-empty = не может быть пустым
+field-too_long = не более { $max } символов
+field-one_of = должно быть одним из: { $values }
+field-malformed = не удаётся прочитать ({ $reason })
+unit-years = лет
+unit-kg = кг
+unit-cm = см
+unit-h = ч
+field-required = обязательно
+field-type = должно быть типа { $type }
+field-date = должно быть датой в формате ГГГГ-ММ-ДД
+field-date_time = должно быть датой и временем по RFC 3339
+field-uuid = должно быть UUID
+field-decimal = должно быть десятичным числом, например "1299.90"
+field-whole_number = должно быть целым неотрицательным числом
+field-out_of_type_range = вне допустимого диапазона для своего типа

@@ -1,0 +1,34 @@
+# Грешке: problem+json titles and the field messages with a code (see src/api/error.rs).
+
+problem-bad-request = Неисправан захтев
+problem-unauthorized = Потребна је пријава
+problem-forbidden = Није дозвољено
+problem-not-found = Није пронађено
+problem-method-not-allowed = Метода није дозвољена
+problem-conflict = Сукоб
+problem-length-required = Потребна је дужина
+problem-payload-too-large = Тело захтева је превелико
+problem-unsupported-media-type = Неподржан тип садржаја
+problem-validation = Неисправан унос
+problem-rate-limited = Превише захтева
+problem-unavailable = Услуга није доступна
+problem-internal = Интерна грешка сервера
+problem-http = Захтев није успео
+detail-validation = нека поља нису исправна
+field-range = мора бити између { $min } и { $max } { $unit }
+field-empty = не сме бити празно
+field-too_long = може имати највише { $max } знакова
+field-one_of = мора бити једно од: { $values }
+field-malformed = не може се прочитати ({ $reason })
+unit-years = година
+unit-kg = кг
+unit-cm = цм
+unit-h = ч
+field-required = је обавезно
+field-type = мора бити типа { $type }
+field-date = мора бити датум у облику ГГГГ-ММ-ДД
+field-date_time = мора бити датум и време по RFC 3339
+field-uuid = мора бити UUID
+field-decimal = мора бити децимални број, нпр. "1299.90"
+field-whole_number = мора бити цео број, нула или већи
+field-out_of_type_range = је ван опсега свог типа

@@ -1,0 +1,34 @@
+# Greške: problem+json titles and the field messages with a code (see src/api/error.rs).
+
+problem-bad-request = Neispravan zahtev
+problem-unauthorized = Potrebna je prijava
+problem-forbidden = Nije dozvoljeno
+problem-not-found = Nije pronađeno
+problem-method-not-allowed = Metoda nije dozvoljena
+problem-conflict = Sukob
+problem-length-required = Potrebna je dužina
+problem-payload-too-large = Telo zahteva je preveliko
+problem-unsupported-media-type = Nepodržan tip sadržaja
+problem-validation = Neispravan unos
+problem-rate-limited = Previše zahteva
+problem-unavailable = Usluga nije dostupna
+problem-internal = Interna greška servera
+problem-http = Zahtev nije uspeo
+detail-validation = neka polja nisu ispravna
+field-range = mora biti između { $min } i { $max } { $unit }
+field-empty = ne sme biti prazno
+field-too_long = može imati najviše { $max } znakova
+field-one_of = mora biti jedno od: { $values }
+field-malformed = ne može se pročitati ({ $reason })
+unit-years = godina
+unit-kg = kg
+unit-cm = cm
+unit-h = č
+field-required = je obavezno
+field-type = mora biti tipa { $type }
+field-date = mora biti datum u obliku GGGG-MM-DD
+field-date_time = mora biti datum i vreme po RFC 3339
+field-uuid = mora biti UUID
+field-decimal = mora biti decimalni broj, npr. "1299.90"
+field-whole_number = mora biti ceo broj, nula ili veći
+field-out_of_type_range = je van opsega svog tipa

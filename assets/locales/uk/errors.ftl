@@ -1,0 +1,34 @@
+# Помилки: problem+json titles and the field messages with a code (see src/api/error.rs).
+
+problem-bad-request = Некоректний запит
+problem-unauthorized = Потрібен вхід
+problem-forbidden = Недостатньо прав
+problem-not-found = Не знайдено
+problem-method-not-allowed = Метод не дозволено
+problem-conflict = Конфлікт
+problem-length-required = Потрібна довжина
+problem-payload-too-large = Завелике тіло запиту
+problem-unsupported-media-type = Непідтримуваний тип вмісту
+problem-validation = Недійсні дані
+problem-rate-limited = Забагато запитів
+problem-unavailable = Сервіс недоступний
+problem-internal = Внутрішня помилка сервера
+problem-http = Запит не виконано
+detail-validation = деякі поля заповнено неправильно
+field-range = має бути від { $min } до { $max } { $unit }
+field-empty = не може бути порожнім
+field-too_long = не більше { $max } символів
+field-one_of = має бути одним із: { $values }
+field-malformed = не вдається прочитати ({ $reason })
+unit-years = років
+unit-kg = кг
+unit-cm = см
+unit-h = год
+field-required = обов'язкове
+field-type = має бути типу { $type }
+field-date = має бути датою у форматі РРРР-ММ-ДД
+field-date_time = має бути датою й часом за RFC 3339
+field-uuid = має бути UUID
+field-decimal = має бути десятковим числом, наприклад "1299.90"
+field-whole_number = має бути цілим невід'ємним числом
+field-out_of_type_range = поза допустимим діапазоном свого типу
