@@ -31,6 +31,7 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     pub feeds: FeedsConfig,
     pub i18n: I18nConfig,
+    pub cache: CacheConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -285,6 +286,49 @@ impl Default for FeedsConfig {
     }
 }
 
+/// The cache in front of PostgreSQL, and where rate-limit counters live.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// `false`: every read goes to PostgreSQL.
+    pub enabled: bool,
+    /// `memory` (this node only) or `redis` (shared by every node, with a small in-process tier).
+    pub backend: String,
+    /// `redis://[user:password@]host:port/db`; needed with `backend = "redis"`.
+    #[serde(serialize_with = "redact", skip_serializing_if = "Option::is_none")]
+    pub redis_url: Option<SecretString>,
+    /// Prefix of every key and channel this deployment uses in Redis.
+    pub redis_prefix: String,
+    /// How long entries live (seconds), whatever invalidates them earlier.
+    pub catalogue_ttl_secs: u64,
+    pub dishes_ttl_secs: u64,
+    pub rules_ttl_secs: u64,
+    pub user_ttl_secs: u64,
+    pub session_ttl_secs: u64,
+    /// With Redis: the longest a node may serve data after a write on another node (ms).
+    pub max_staleness_ms: u64,
+    /// The in-process tier's size bound (bytes, estimated).
+    pub max_bytes: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            backend: "memory".into(),
+            redis_url: None,
+            redis_prefix: "sn:".into(),
+            catalogue_ttl_secs: 60,
+            dishes_ttl_secs: 3600,
+            rules_ttl_secs: 3600,
+            user_ttl_secs: 600,
+            session_ttl_secs: 60,
+            max_staleness_ms: 1000,
+            max_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
 /// Languages.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -392,6 +436,44 @@ impl Config {
                     "security.cors_origins: {origin:?} is not an origin like https://club.example.rs"
                 )),
             }
+        }
+        let cache = &self.cache;
+        match cache.backend.as_str() {
+            "memory" => {}
+            "redis" if cache.redis_url.is_none() => {
+                errors.push("cache.redis_url: needed with cache.backend = \"redis\"".into())
+            }
+            "redis" => {}
+            other => errors.push(format!(
+                "cache.backend: must be \"memory\" or \"redis\", not {other:?}"
+            )),
+        }
+        if let Some(url) = &cache.redis_url {
+            let url = url.expose_secret();
+            if !(url.starts_with("redis://")
+                || url.starts_with("rediss://")
+                || url.starts_with("unix://"))
+            {
+                errors
+                    .push("cache.redis_url: must start with redis://, rediss:// or unix://".into());
+            }
+        }
+        for (key, v) in [
+            ("catalogue_ttl_secs", cache.catalogue_ttl_secs),
+            ("dishes_ttl_secs", cache.dishes_ttl_secs),
+            ("rules_ttl_secs", cache.rules_ttl_secs),
+            ("user_ttl_secs", cache.user_ttl_secs),
+            ("session_ttl_secs", cache.session_ttl_secs),
+        ] {
+            if !(1..=86_400).contains(&v) {
+                errors.push(format!("cache.{key}: must be between 1 and 86400"));
+            }
+        }
+        if !(50..=60_000).contains(&cache.max_staleness_ms) {
+            errors.push("cache.max_staleness_ms: must be between 50 and 60000".into());
+        }
+        if cache.max_bytes < 1024 * 1024 {
+            errors.push("cache.max_bytes: must be at least 1048576".into());
         }
         if let Err(e) = crate::domain::account::Locale::parse(&self.i18n.default_locale) {
             errors.push(format!("i18n.default_locale: {e}"));

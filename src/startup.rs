@@ -12,7 +12,7 @@ use poem::{EndpointExt, Server, endpoint::BoxEndpoint, listener::TcpAcceptor};
 use crate::{
     api::{self, AppState},
     auth::{self as authn, password::Hasher, token::AccessTokens},
-    cache::rate_limit::RateLimiter,
+    cache::{Cache, rate_limit::RateLimiter},
     config::{Config, RunMode},
     db::{self, Database},
     ops::feeds::{Fetcher, start_schedule},
@@ -37,7 +37,18 @@ impl Application {
         let db = Database::open(&config).await?;
         match Self::prepare(&config, &db).await {
             Ok((acceptor, local_addr)) => {
-                let limiter = RateLimiter::new(&config.rate_limit);
+                let cache = match Cache::new(&config.cache).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        db.close().await;
+                        return Err(e);
+                    }
+                };
+                let limiter = RateLimiter::with_redis(
+                    &config.rate_limit,
+                    cache.redis().cloned(),
+                    &config.cache.redis_prefix,
+                );
                 spawn_housekeeping(limiter.clone());
                 let state = AppState {
                     pool: db.pool.clone(),
@@ -51,14 +62,17 @@ impl Application {
                     trusted_proxies: config.security.trusted_proxies.clone().into(),
                     mode: config.security.mode,
                     fetcher,
+                    cache,
                 };
-                let scheduler = match start_schedule(db.pool.clone(), &config.feeds).await {
-                    Ok(s) => s,
-                    Err(e) => {
-                        db.close().await;
-                        return Err(e);
-                    }
-                };
+                let scheduler =
+                    match start_schedule(db.pool.clone(), state.cache.clone(), &config.feeds).await
+                    {
+                        Ok(s) => s,
+                        Err(e) => {
+                            db.close().await;
+                            return Err(e);
+                        }
+                    };
                 Ok(Self {
                     acceptor,
                     local_addr,

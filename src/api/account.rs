@@ -13,6 +13,7 @@ use super::{
     security::{BearerAuth, ClientInfo},
 };
 use crate::{
+    cache::Ns,
     cache::rate_limit::Bucket,
     db::{self, audit, sessions::Revocation},
     domain::account::{Email, NewPassword, Role},
@@ -210,6 +211,7 @@ impl AccountApi {
         let language = crate::domain::account::Locale::parse(&body.0.language)
             .map_err(|m| ApiError::invalid("language", m))?;
         db::users::set_language(&state.pool, auth.0.user, language.as_str()).await?;
+        state.cache.invalidate(&[Ns::User(auth.0.user)]).await;
         Ok(Done::NoContent)
     }
 
@@ -276,6 +278,7 @@ impl AccountApi {
         )
         .await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::User(caller.user)]).await;
         Ok(Done::NoContent)
     }
 
@@ -306,6 +309,7 @@ impl AccountApi {
         )
         .await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::User(caller.user)]).await;
         Ok(Done::NoContent)
     }
 
@@ -383,6 +387,7 @@ impl AccountApi {
         let caller = auth.0;
         caller.require(&[Role::Athlete, Role::Coach, Role::Admin])?;
         if db::sessions::revoke(&state.pool, caller.user, id.0, Revocation::Owner).await? {
+            state.cache.invalidate(&[Ns::User(caller.user)]).await;
             Ok(Done::NoContent)
         } else {
             Err(ApiError::not_found("session"))

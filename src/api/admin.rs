@@ -12,6 +12,7 @@ use super::{
     security::{BearerAuth, ClientInfo},
 };
 use crate::{
+    cache::Ns,
     db::{self, audit},
     domain::account::{Email, Role},
 };
@@ -121,6 +122,8 @@ impl AdminApi {
             .await?
             .ok_or_else(|| ApiError::not_found("user"))?;
         tx.commit().await?;
+        // The role applies at once: the user's cached sessions go.
+        state.cache.invalidate(&[Ns::User(id.0)]).await;
         Ok(Json(user.into()))
     }
 

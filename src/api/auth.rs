@@ -12,6 +12,7 @@ use super::{
 };
 use crate::{
     auth::token::{new_refresh_token, refresh_token_hash},
+    cache::Ns,
     cache::rate_limit::{Bucket, client_key},
     db::{
         self, audit,
@@ -230,6 +231,7 @@ impl AuthApi {
                 Ok(Json(tokens(&state, user.into(), session, successor)?))
             }
             Rotation::Reused { user, session } => {
+                state.cache.invalidate(&[Ns::User(user)]).await;
                 tracing::warn!(%user, %session, "a used refresh token was presented again; session revoked");
                 audit::record(
                     &state.pool,
@@ -265,6 +267,7 @@ impl AuthApi {
     ) -> Result<SignedOut, ApiError> {
         let caller = auth.0;
         db::sessions::revoke(&state.pool, caller.user, caller.session, Revocation::Logout).await?;
+        state.cache.invalidate(&[Ns::User(caller.user)]).await;
         Ok(SignedOut::Done)
     }
 }

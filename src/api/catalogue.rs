@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::{ApiTags, AppState, error::ApiError, language::Negotiation};
 use crate::{
+    cache::{Kind, Ns},
     db::catalogue::{self as db, Sort},
     domain::account::Locale,
     domain::catalogue::delivered,
@@ -442,7 +443,15 @@ impl CatalogueApi {
             limit: i64::from(per_page.0),
             offset: i64::from(page.0 - 1) * i64::from(per_page.0),
         };
-        let (rows, total) = db::list_products(&state.pool, &filter, true).await?;
+        let (rows, total) = state
+            .cache
+            .get_or_load(
+                Kind::Catalogue,
+                &[Ns::Catalogue],
+                &format!("products:{filter:?}"),
+                || db::list_products(&state.pool, &filter, true),
+            )
+            .await?;
         Ok(Json(ProductPage {
             items: rows
                 .into_iter()
@@ -534,7 +543,12 @@ impl CatalogueApi {
     /// Every brand with how many products it has; `is_local` marks Serbian brands. Public.
     #[oai(path = "/brands", method = "get", operation_id = "listBrands")]
     async fn brands(&self, state: Data<&AppState>) -> Result<Json<Vec<Brand>>, ApiError> {
-        let brands = db::brands(&state.pool).await?;
+        let brands = state
+            .cache
+            .get_or_load(Kind::Catalogue, &[Ns::Catalogue], "brands", || {
+                db::brands(&state.pool)
+            })
+            .await?;
         Ok(Json(brands.into_iter().map(Into::into).collect()))
     }
 
@@ -549,9 +563,26 @@ impl CatalogueApi {
         #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
     ) -> Result<Json<Vec<Store>>, ApiError> {
         let locale = neg.resolve(lang.0.as_deref(), None)?.as_str();
-        let stores = db::stores(&state.pool, locale, false).await?;
+        let stores = state
+            .cache
+            .get_or_load(
+                Kind::Catalogue,
+                &[Ns::Catalogue],
+                &format!("stores:{locale}"),
+                || db::stores(&state.pool, locale, false),
+            )
+            .await?;
         Ok(Json(stores.into_iter().map(Into::into).collect()))
     }
+}
+
+/// What a product card is made of, as the cache keeps it.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct CardRows {
+    product: (db::ProductRow, Option<String>),
+    substances: Vec<db::SubstanceAmount>,
+    offers: Vec<db::Offer>,
+    packages: Vec<db::Package>,
 }
 
 /// A product's card as `GET /products/{id}` shows it (the admin API answers with it too).
@@ -560,13 +591,33 @@ pub(super) async fn product_card(
     id: Uuid,
     locale: &'static str,
 ) -> Result<Product, ApiError> {
-    let (row, description) = db::product(&state.pool, id, locale)
+    let card = state
+        .cache
+        .get_or_load(
+            Kind::Catalogue,
+            &[Ns::Catalogue],
+            &format!("product:{id}:{locale}"),
+            || async {
+                let Some(product) = db::product(&state.pool, id, locale).await? else {
+                    return Ok(None);
+                };
+                Ok::<_, sqlx::Error>(Some(CardRows {
+                    product,
+                    substances: db::product_substances(&state.pool, id, locale).await?,
+                    offers: db::offers(&state.pool, id).await?,
+                    packages: db::packages(&state.pool, id).await?,
+                }))
+            },
+        )
         .await?
         .ok_or_else(|| ApiError::not_found("product"))?;
-    let substances = db::product_substances(&state.pool, id, locale).await?;
-    let offers = db::offers(&state.pool, id).await?;
-    let packages = db::packages(&state.pool, id)
-        .await?
+    let CardRows {
+        product: (row, description),
+        substances,
+        offers,
+        packages,
+    } = card;
+    let packages = packages
         .into_iter()
         .map(|p| Package {
             offers: offers

@@ -23,6 +23,7 @@ use super::{
     security::{BearerAuth, Caller, ClientInfo},
 };
 use crate::{
+    cache::Ns,
     db::{audit, catalogue_admin as db, profiles},
     domain::{
         account::{Locale, Role},
@@ -423,6 +424,7 @@ impl CatalogueAdminApi {
         let details = json!({ "id": brand.id, "slug": brand.slug });
         record(&mut tx, &auth.0, &client, "admin.brand_create", details).await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
         Ok(Created::Created(Json(brand.into())))
     }
 
@@ -448,6 +450,7 @@ impl CatalogueAdminApi {
         let details = json!({ "id": brand.id, "slug": brand.slug });
         record(&mut tx, &auth.0, &client, "admin.brand_update", details).await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
         Ok(Json(brand.into()))
     }
 
@@ -471,6 +474,7 @@ impl CatalogueAdminApi {
         let details = json!({ "id": id.0, "slug": slug });
         record(&mut tx, &auth.0, &client, "admin.brand_delete", details).await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
         Ok(Done::NoContent)
     }
 
@@ -514,6 +518,7 @@ impl CatalogueAdminApi {
             json!({ "id": id, "slug": store.slug, "feed_configured": store.feed_url.is_some() });
         record(&mut tx, &auth.0, &client, "admin.store_create", details).await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
         Ok(Created::Created(Json(store.into())))
     }
 
@@ -546,6 +551,7 @@ impl CatalogueAdminApi {
             json!({ "id": id.0, "slug": store.slug, "feed_configured": store.feed_url.is_some() });
         record(&mut tx, &auth.0, &client, "admin.store_update", details).await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
         Ok(Json(store.into()))
     }
 
@@ -578,6 +584,7 @@ impl CatalogueAdminApi {
         let details = json!({ "id": id.0, "slug": slug });
         record(&mut tx, &auth.0, &client, "admin.store_delete", details).await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
         Ok(Done::NoContent)
     }
 
@@ -605,6 +612,7 @@ impl CatalogueAdminApi {
         let details = json!({ "id": row.id, "code": row.code });
         record(&mut tx, &auth.0, &client, "admin.substance_create", details).await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
         Ok(Created::Created(Json(AdminSubstance::new(
             row,
             fields.names,
@@ -637,6 +645,7 @@ impl CatalogueAdminApi {
         let details = json!({ "id": row.id, "code": row.code });
         record(&mut tx, &auth.0, &client, "admin.substance_update", details).await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
         Ok(Json(AdminSubstance::new(row, fields.names)?))
     }
 
@@ -664,6 +673,7 @@ impl CatalogueAdminApi {
         let details = json!({ "id": id.0, "code": code });
         record(&mut tx, &auth.0, &client, "admin.substance_delete", details).await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
         Ok(Done::NoContent)
     }
 
@@ -691,6 +701,7 @@ impl CatalogueAdminApi {
         let details = json!({ "id": id, "slug": fields.slug.as_str() });
         record(&mut tx, &auth.0, &client, "admin.product_create", details).await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
         Ok(Created::Created(Json(
             product_card(&state, id, locale).await?,
         )))
@@ -724,6 +735,7 @@ impl CatalogueAdminApi {
         let details = json!({ "id": id.0, "slug": fields.slug.as_str() });
         record(&mut tx, &auth.0, &client, "admin.product_update", details).await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
         Ok(Json(product_card(&state, id.0, locale).await?))
     }
 
@@ -757,6 +769,7 @@ impl CatalogueAdminApi {
         let details = json!({ "id": id.0, "slug": slug });
         record(&mut tx, &auth.0, &client, "admin.product_delete", details).await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
         Ok(Done::NoContent)
     }
 
@@ -788,6 +801,7 @@ impl CatalogueAdminApi {
         let details = package_details(&package);
         record(&mut tx, &auth.0, &client, "admin.package_create", details).await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
         Ok(Created::Created(Json(package.try_into()?)))
     }
 
@@ -813,6 +827,7 @@ impl CatalogueAdminApi {
         let details = package_details(&package);
         record(&mut tx, &auth.0, &client, "admin.package_update", details).await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
         Ok(Json(package.try_into()?))
     }
 
@@ -846,6 +861,7 @@ impl CatalogueAdminApi {
         let details = json!({ "id": id.0, "product_id": product_id, "product_slug": product_slug });
         record(&mut tx, &auth.0, &client, "admin.package_delete", details).await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
         Ok(Done::NoContent)
     }
 
@@ -887,6 +903,7 @@ impl CatalogueAdminApi {
         });
         record(&mut tx, &auth.0, &client, "admin.price_set", details).await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
         Ok(if created {
             PriceSaved::Created(Json(price.into()))
         } else {
@@ -921,6 +938,7 @@ impl CatalogueAdminApi {
         });
         record(&mut tx, &auth.0, &client, "admin.price_delete", details).await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
         Ok(Done::NoContent)
     }
 }

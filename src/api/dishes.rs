@@ -21,6 +21,7 @@ use super::{
     security::{BearerAuth, ClientInfo},
 };
 use crate::{
+    cache::{Kind, Ns},
     db::dishes as store,
     domain::{account::Role, catalogue::Slug},
 };
@@ -580,25 +581,29 @@ impl DishesApi {
             }
         }
         let free_of = allergen_codes(&state, allergen_free.0.as_deref()).await?;
-        let rows = store::dishes(
-            &state.pool,
-            locale.as_str(),
-            &store::DishFilter {
-                meal_type: meal_type.0.map(MealTypeName::as_str),
-                cuisine: cuisine.0,
-                free_of,
-                max_cooking_time: max_cooking_time.0,
-                min_protein: min_protein.0,
-                min_kcal: min_kcal.0,
-                max_kcal: max_kcal.0,
-                q: q.0.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty()),
-                ids: None,
-                all: false,
-                limit: i64::from(per_page.0),
-                offset: i64::from(page.0 - 1) * i64::from(per_page.0),
-            },
-        )
-        .await?;
+        let filter = store::DishFilter {
+            meal_type: meal_type.0.map(MealTypeName::as_str),
+            cuisine: cuisine.0,
+            free_of,
+            max_cooking_time: max_cooking_time.0,
+            min_protein: min_protein.0,
+            min_kcal: min_kcal.0,
+            max_kcal: max_kcal.0,
+            q: q.0.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty()),
+            ids: None,
+            all: false,
+            limit: i64::from(per_page.0),
+            offset: i64::from(page.0 - 1) * i64::from(per_page.0),
+        };
+        let rows = state
+            .cache
+            .get_or_load(
+                Kind::Dishes,
+                &[Ns::Dishes],
+                &format!("dishes:{}:{filter:?}", locale.as_str()),
+                || store::dishes(&state.pool, locale.as_str(), &filter),
+            )
+            .await?;
         let total = rows.first().map_or(0, |r| r.total);
         Ok(Json(DishPage {
             items: rows.into_iter().map(DishSummary::from).collect(),
@@ -651,6 +656,7 @@ impl DishesApi {
         )
         .await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::Dishes]).await;
         Ok(Created::Created(Json(
             dish_card(&state, id, "en", true).await?,
         )))
@@ -691,6 +697,7 @@ impl DishesApi {
         )
         .await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::Dishes]).await;
         Ok(Json(dish_card(&state, id.0, "en", true).await?))
     }
 
@@ -724,6 +731,7 @@ impl DishesApi {
         )
         .await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::Dishes]).await;
         Ok(Done::NoContent)
     }
 
@@ -767,6 +775,7 @@ impl DishesApi {
         )
         .await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::Dishes]).await;
         Ok(Done::NoContent)
     }
 
@@ -904,22 +913,33 @@ async fn dish_card(
     locale: &str,
     all: bool,
 ) -> Result<DishCard, ApiError> {
-    let row = store::dishes(
-        &state.pool,
-        locale,
-        &store::DishFilter {
-            ids: Some(vec![id]),
-            all,
-            limit: 1,
-            ..Default::default()
-        },
-    )
-    .await?
-    .into_iter()
-    .next()
-    .ok_or_else(|| ApiError::not_found("dish"))?;
+    let (row, parts) = state
+        .cache
+        .get_or_load(
+            Kind::Dishes,
+            &[Ns::Dishes],
+            &format!("dish:{id}:{locale}:{all}"),
+            || async {
+                let filter = store::DishFilter {
+                    ids: Some(vec![id]),
+                    all,
+                    limit: 1,
+                    ..Default::default()
+                };
+                let Some(row) = store::dishes(&state.pool, locale, &filter)
+                    .await?
+                    .into_iter()
+                    .next()
+                else {
+                    return Ok(None);
+                };
+                let parts = store::dish_ingredients(&state.pool, id, locale).await?;
+                Ok::<_, sqlx::Error>(Some((row, parts)))
+            },
+        )
+        .await?
+        .ok_or_else(|| ApiError::not_found("dish"))?;
     let servings = Decimal::from(row.servings);
-    let parts = store::dish_ingredients(&state.pool, id, locale).await?;
     Ok(DishCard {
         servings_per_recipe: row.servings,
         instructions: row.instructions.clone(),

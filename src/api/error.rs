@@ -134,7 +134,7 @@ fn known_message(message: &str) -> Option<(String, std::collections::BTreeMap<St
 }
 
 /// Every error an endpoint can answer with.
-#[derive(ApiResponse, Debug)]
+#[derive(ApiResponse, Debug, Clone)]
 pub enum ApiError {
     /// The request is malformed: unreadable JSON, a value of the wrong type, a bad parameter.
     #[oai(status = 400, content_type = "application/problem+json")]
@@ -266,6 +266,19 @@ impl From<sqlx::Error> for ApiError {
         }
         tracing::error!(error = %e, "database error");
         Self::from_problem(problem(StatusCode::INTERNAL_SERVER_ERROR, None, Vec::new()))
+    }
+}
+
+/// A load that failed behind the cache (shared by every caller that waited for it).
+impl From<std::sync::Arc<sqlx::Error>> for ApiError {
+    fn from(e: std::sync::Arc<sqlx::Error>) -> Self {
+        match std::sync::Arc::try_unwrap(e) {
+            Ok(e) => ApiError::from(e),
+            Err(shared) if matches!(*shared, sqlx::Error::PoolTimedOut) => {
+                ApiError::from(sqlx::Error::PoolTimedOut)
+            }
+            Err(shared) => ApiError::from(anyhow::anyhow!("database error: {shared}")),
+        }
     }
 }
 

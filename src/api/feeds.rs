@@ -17,6 +17,7 @@ use super::{
     security::{BearerAuth, ClientInfo},
 };
 use crate::{
+    cache::Ns,
     db::{
         audit,
         feeds::{self, Decision, Import, Trigger},
@@ -236,6 +237,9 @@ impl FeedsApi {
             },
         )
         .await?;
+        if run.status == "applied" {
+            state.cache.invalidate(&[Ns::Catalogue]).await;
+        }
         record(
             &state,
             &client,
@@ -274,6 +278,7 @@ impl FeedsApi {
             })?;
         let run = fetch_and_import(
             &state.pool,
+            &state.cache,
             &state.fetcher,
             id.0,
             &url,
@@ -361,14 +366,17 @@ impl FeedsApi {
         auth.0.require(&[Role::Admin])?;
         let mut tx = state.pool.begin().await?;
         let decision = feeds::approve(&mut tx, id.0, body.package_id, auth.0.user).await?;
-        decided(
+        let item = decided(
             tx,
             &client,
             auth.0.user,
             "admin.price_review_approve",
             decision,
         )
-        .await
+        .await?;
+        // The approved price applies: the cached catalogue is stale.
+        state.cache.invalidate(&[Ns::Catalogue]).await;
+        Ok(item)
     }
 
     /// Reject a row

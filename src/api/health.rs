@@ -51,8 +51,12 @@ pub struct Health {
     pub database: Connection,
     /// Shared Redis; `disabled` when this node has no Redis configured.
     pub redis: Connection,
-    /// Cache tier in use on this node.
+    /// Cache backend: `memory`, `redis` or `off`.
     pub cache: String,
+    /// Where rate limits are counted: `shared` (Redis), `local` (this node; with Redis configured,
+    /// because it is unreachable), or `off`.
+    pub rate_limits: String,
+    pub cache_stats: CacheStats,
     pub version: String,
     pub uptime_s: u64,
     /// `managed` (the binary's own cluster) or `external` (`database.url`).
@@ -64,6 +68,34 @@ pub struct Health {
     #[oai(skip_serializing_if_is_empty)]
     pub pending_migrations: Vec<i64>,
     pub pool: PoolUsage,
+}
+
+/// What the cache did since the node started.
+#[derive(Object, Debug)]
+pub struct CacheStats {
+    /// Per kind (`catalogue`, `dishes`, `rules`, `user`, `session`).
+    pub kinds: Vec<CacheKindStats>,
+    /// Entries in this node's tier, and their estimated size.
+    pub entries: u64,
+    pub bytes: u64,
+    /// Entries dropped to stay within `cache.max_bytes`.
+    pub evictions: u64,
+    /// The last Redis ping's round trip.
+    #[oai(skip_serializing_if_is_none)]
+    pub redis_round_trip_ms: Option<f64>,
+    /// Invalidations waiting for Redis to return.
+    pub pending_invalidations: u64,
+}
+
+#[derive(Object, Debug)]
+pub struct CacheKindStats {
+    pub kind: String,
+    /// From this node's tier.
+    pub hits: u64,
+    /// From Redis.
+    pub redis_hits: u64,
+    /// Loaded from PostgreSQL.
+    pub misses: u64,
 }
 
 #[derive(ApiResponse)]
@@ -136,9 +168,12 @@ impl HealthApi {
     #[oai(path = "/health", method = "get", operation_id = "getHealth")]
     async fn health(&self, state: Data<&AppState>) -> HealthResponse {
         let probe = probe(&state).await;
+        let stats = state.cache.stats();
+        let redis_down = stats.redis.is_some_and(|r| !r.connected);
         let status = match (&probe.latency, &probe.error, probe.pending.is_empty()) {
             (None, _, _) => Status::Unhealthy,
-            (Some(_), None, true) => Status::Healthy,
+            // Serving from PostgreSQL with per-node limits while Redis is away.
+            (Some(_), None, true) if !redis_down => Status::Healthy,
             _ => Status::Degraded,
         };
         let health = Health {
@@ -148,8 +183,35 @@ impl HealthApi {
             } else {
                 Connection::Disconnected
             },
-            redis: Connection::Disabled,
-            cache: "none".into(),
+            redis: match stats.redis {
+                None => Connection::Disabled,
+                Some(r) if r.connected => Connection::Connected,
+                Some(_) => Connection::Disconnected,
+            },
+            cache: stats.backend.into(),
+            rate_limits: match state.limiter.shared_now() {
+                _ if !state.limiter.enabled() => "off",
+                Some(true) => "shared",
+                _ => "local",
+            }
+            .into(),
+            cache_stats: CacheStats {
+                kinds: stats
+                    .kinds
+                    .iter()
+                    .map(|(k, s)| CacheKindStats {
+                        kind: k.as_str().into(),
+                        hits: s.hits,
+                        redis_hits: s.redis_hits,
+                        misses: s.misses,
+                    })
+                    .collect(),
+                entries: stats.entries,
+                bytes: stats.bytes,
+                evictions: stats.evictions,
+                redis_round_trip_ms: stats.redis.and_then(|r| r.round_trip_ms),
+                pending_invalidations: stats.redis.map_or(0, |r| r.pending_invalidations as u64),
+            },
             version: env!("CARGO_PKG_VERSION").into(),
             uptime_s: state.started.elapsed().as_secs(),
             database_mode: state.db_mode.as_str().into(),

@@ -9,6 +9,7 @@ use super::{
     security::BearerAuth,
 };
 use crate::{
+    cache::Ns,
     db::{self, profiles},
     domain::{
         account::Role,
@@ -442,5 +443,6 @@ async fn save(
         },
     )
     .await?;
+    state.cache.invalidate(&[Ns::User(user)]).await;
     Ok(Json(HealthProfile::from_row(saved)?))
 }

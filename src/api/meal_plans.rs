@@ -286,7 +286,7 @@ async fn protein_supplement(
 ) -> Result<Option<(Supplement, String)>, ApiError> {
     let products =
         db::supplements::products(&state.pool, locale.as_str(), Some("protein"), None).await?;
-    let rules = db::safety::rules(&state.pool).await?;
+    let rules = super::cached::rules(state).await?;
     let mut best: Option<(Decimal, Supplement, String)> = None;
     for p in &products {
         if p.serving_unit != "g" {

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod cached;
 pub mod catalogue;
 pub mod catalogue_admin;
 pub mod coach;
@@ -50,6 +51,7 @@ pub struct AppState {
     pub trusted_proxies: Arc<[IpNet]>,
     pub mode: RunMode,
     pub fetcher: crate::ops::feeds::Fetcher,
+    pub cache: crate::cache::Cache,
 }
 
 #[derive(Tags)]

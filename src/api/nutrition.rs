@@ -12,12 +12,9 @@ use super::{
     },
     security::BearerAuth,
 };
-use crate::{
-    db::profiles,
-    domain::{
-        account::Role,
-        nutrition::{self, BmrMethod, TrainingLoad},
-    },
+use crate::domain::{
+    account::Role,
+    nutrition::{self, BmrMethod, TrainingLoad},
 };
 
 api_enum!(
@@ -129,7 +126,7 @@ impl NutritionApi {
         training: Query<Option<TrainingLoadName>>,
     ) -> Result<Json<Targets>, ApiError> {
         auth.0.require(&[Role::Athlete])?;
-        let row = profiles::get(&state.pool, auth.0.user)
+        let row = super::cached::profile(&state, auth.0.user)
             .await?
             .ok_or_else(|| {
                 ApiError::not_found("health profile (create it with PUT /health-profile)")

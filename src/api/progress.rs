@@ -14,6 +14,7 @@ use super::{
     security::BearerAuth,
 };
 use crate::{
+    cache::Ns,
     db::{self, progress::Values},
     domain::{
         account::Role,
@@ -235,6 +236,7 @@ impl ProgressApi {
                     ),
                 )
             })?;
+        state.cache.invalidate(&[Ns::User(auth.0.user)]).await;
         Ok(Created::Created(
             Json(ProgressEntry::from_row(created)?),
             format!("/api/v1/progress/{date}"),
@@ -324,6 +326,7 @@ impl ProgressApi {
         let values = validate(date, body.0)?;
         let (entry, created) =
             db::progress::upsert(&state.pool, auth.0.user, date, &values).await?;
+        state.cache.invalidate(&[Ns::User(auth.0.user)]).await;
         let entry = Json(ProgressEntry::from_row(entry)?);
         Ok(if created {
             Saved::Created(entry, format!("/api/v1/progress/{date}"))
@@ -348,6 +351,7 @@ impl ProgressApi {
     ) -> Result<Done, ApiError> {
         auth.0.require(&[Role::Athlete])?;
         if db::progress::delete(&state.pool, auth.0.user, date.0).await? {
+            state.cache.invalidate(&[Ns::User(auth.0.user)]).await;
             Ok(Done::NoContent)
         } else {
             Err(ApiError::not_found("progress entry"))

@@ -19,6 +19,7 @@ use super::{
     security::{BearerAuth, ClientInfo},
 };
 use crate::{
+    cache::Ns,
     db::{self, safety::RuleFields},
     domain::{
         account::Role,
@@ -301,6 +302,7 @@ impl SafetyRulesApi {
         )
         .await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::Rules]).await;
         Ok(Created::Created(Json(admin_rule(&state, id).await?)))
     }
 
@@ -344,6 +346,7 @@ impl SafetyRulesApi {
         )
         .await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::Rules]).await;
         Ok(Json(admin_rule(&state, id.0).await?))
     }
 
@@ -378,6 +381,7 @@ impl SafetyRulesApi {
         )
         .await?;
         tx.commit().await?;
+        state.cache.invalidate(&[Ns::Rules]).await;
         Ok(Done::NoContent)
     }
 }

@@ -114,9 +114,25 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
         tracing::debug!(error = %e, "access token refused");
         ApiError::unauthorized("the access token is invalid or expired")
     })?;
-    let (role, language) = db::sessions::active_role(&state.pool, claims.sid, claims.sub)
+    // Whether the session is active, cached per session; every revocation, role or language change
+    // invalidates the user's namespace.
+    let active = state
+        .cache
+        .get_or_load(
+            crate::cache::Kind::Session,
+            &[crate::cache::Ns::User(claims.sub)],
+            &format!("session:{}", claims.sid),
+            || async {
+                let found = db::sessions::active_role(&state.pool, claims.sid, claims.sub).await?;
+                Ok::<_, sqlx::Error>(
+                    found.map(|(role, language)| (role.as_str().to_owned(), language)),
+                )
+            },
+        )
         .await
-        .map_err(ApiError::from)?
+        .map_err(ApiError::from)?;
+    let (role, language) = active
+        .and_then(|(role, language)| Some((Role::parse(&role).ok()?, language)))
         .ok_or_else(|| ApiError::unauthorized("the session has ended; sign in again"))?;
     Ok(Caller {
         user: claims.sub,

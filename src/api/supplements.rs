@@ -25,6 +25,7 @@ use super::{
     security::BearerAuth,
 };
 use crate::{
+    cache::{Kind, Ns},
     db::{self, profiles, supplements::ProductFacts},
     domain::{
         account::{Locale, Role},
@@ -61,7 +62,7 @@ pub(super) async fn athlete_context(
     state: &AppState,
     user: Uuid,
 ) -> Result<AthleteContext, ApiError> {
-    let row = profiles::get(&state.pool, user).await?.ok_or_else(|| {
+    let row = super::cached::profile(state, user).await?.ok_or_else(|| {
         ApiError::not_found(
             "health profile (create it with PUT /health-profile: the safety screen needs it)",
         )
@@ -115,7 +116,7 @@ pub(super) fn candidate(p: &ProductFacts) -> Candidate {
 // ---- Shared response pieces -------------------------------------------------------------------------
 
 /// The product a result is about.
-#[derive(Object, Debug, Clone, PartialEq)]
+#[derive(Object, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProductRef {
     pub id: Uuid,
     pub slug: String,
@@ -138,14 +139,14 @@ impl ProductRef {
 }
 
 /// A reason, in words and as a stable code.
-#[derive(Object, Debug, Clone, PartialEq)]
+#[derive(Object, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Note {
     pub code: String,
     pub text: String,
 }
 
 /// A hit of the safety screen: the rule (or the declared allergen) and why it matters.
-#[derive(Object, Debug, Clone, PartialEq)]
+#[derive(Object, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Warning {
     /// `avoid` (the product is left out), `caution` or `info`.
     pub severity: String,
@@ -173,7 +174,7 @@ pub struct Warning {
 }
 
 /// The amount of one substance.
-#[derive(Object, Debug, Clone, PartialEq)]
+#[derive(Object, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Amount {
     pub substance: String,
     pub name: String,
@@ -183,7 +184,7 @@ pub struct Amount {
 }
 
 /// A daily dose.
-#[derive(Object, Debug, Clone, PartialEq)]
+#[derive(Object, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DoseOut {
     pub servings_per_day: Decimal,
     pub serving_size: Decimal,
@@ -525,7 +526,7 @@ fn hit_rules<'h>(hits: impl IntoIterator<Item = &'h Hit>) -> Vec<Uuid> {
 // ---- Recommendations --------------------------------------------------------------------------------
 
 /// The cheapest in-stock offer and what a day of the dose costs there.
-#[derive(Object, Debug, Clone, PartialEq)]
+#[derive(Object, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BestOffer {
     pub store_slug: String,
     pub store_name: String,
@@ -537,7 +538,7 @@ pub struct BestOffer {
 }
 
 /// A recommended product.
-#[derive(Object, Debug, Clone, PartialEq)]
+#[derive(Object, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Recommended {
     pub product: ProductRef,
     /// 0–100: fit to sport and goal 35 %, evidence 30 %, need 15 %, price per day 20 %, minus 5 per
@@ -557,7 +558,7 @@ pub struct Recommended {
 }
 
 /// A product left out, and why.
-#[derive(Object, Debug, Clone, PartialEq)]
+#[derive(Object, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LeftOut {
     pub product: ProductRef,
     /// `unsafe`, `too_strong`, `not_needed` or `evidence_d`.
@@ -567,7 +568,7 @@ pub struct LeftOut {
     pub warnings: Vec<Warning>,
 }
 
-#[derive(Object, Debug, Clone, PartialEq)]
+#[derive(Object, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Recommendations {
     pub items: Vec<Recommended>,
     /// Every product not recommended, with the reason.
@@ -808,89 +809,25 @@ impl SupplementsApi {
     ) -> Result<Json<Recommendations>, ApiError> {
         auth.0.require(&[Role::Athlete])?;
         let locale = neg.resolve(lang.0.as_deref(), Some(&auth.0))?;
-        let ctx = athlete_context(&state, auth.0.user).await?;
-        let type_name = product_type.0.map(ProductType::as_str);
-        let products =
-            db::supplements::products(&state.pool, locale.as_str(), type_name.as_deref(), None)
-                .await?;
-        let rules = db::safety::rules(&state.pool).await?;
-        let candidates: Vec<Candidate> = products.iter().map(candidate).collect();
-        let (ranked, excluded) =
-            recommend::recommend(&ctx.athlete, &ctx.person, &ctx.needs, &rules, &candidates);
-
-        let by_id: HashMap<Uuid, &ProductFacts> = products.iter().map(|p| (p.id, p)).collect();
-        let words = Words::load(&state, &locale, &products).await?;
-        let shown: Vec<&recommend::Recommendation> = ranked.iter().take(limit.0 as usize).collect();
-        let rule_ids = hit_rules(shown.iter().flat_map(|r| &r.warnings).chain(
-            excluded.iter().flat_map(|e| match &e.why {
-                Exclusion::Unsafe(hits) => hits.as_slice(),
-                _ => &[],
-            }),
-        ));
-        let rule_views = db::safety::views_by_id(&state.pool, locale.as_str(), &rule_ids).await?;
-        let items = shown
-            .into_iter()
-            .map(|r| {
-                let p = by_id[&r.id];
-                Recommended {
-                    product: ProductRef::of(p),
-                    score: r.score,
-                    purpose: r.purpose.clone(),
-                    evidence: r.evidence.map(|e| e.as_str().to_owned()),
-                    dose: words.dose(p, &r.dose),
-                    reasons: r
-                        .reasons
-                        .iter()
-                        .map(|reason| words.reason(reason))
-                        .collect(),
-                    warnings: words.warnings(&r.warnings, &rule_views),
-                    best_offer: match (
-                        &p.best_store_slug,
-                        p.best_package_id,
-                        p.best_price,
-                        p.best_price_per_serving,
-                        r.price_per_day,
-                    ) {
-                        (
-                            Some(slug),
-                            Some(package_id),
-                            Some(price),
-                            Some(per_serving),
-                            Some(per_day),
-                        ) => Some(BestOffer {
-                            store_slug: slug.clone(),
-                            store_name: p.best_store_name.clone().unwrap_or_default(),
-                            package_id,
-                            package_price: price,
-                            price_per_serving: per_serving,
-                            price_per_day: per_day,
-                            currency: "RSD".into(),
-                        }),
-                        _ => None,
-                    },
-                }
-            })
-            .collect();
-        let excluded = excluded
-            .iter()
-            .map(|e| {
-                let (reason, explanation, warnings) = words.exclusion(&e.why, &rule_views);
-                LeftOut {
-                    product: ProductRef::of(by_id[&e.id]),
-                    reason,
-                    explanation,
-                    warnings,
-                }
-            })
-            .collect();
-        Ok(Json(Recommendations {
-            items,
-            excluded,
-            protein_gap_g: ctx.needs.protein_gap_g.map(f64::round),
-            protein_logged_days: ctx.protein_logged_days as u32,
-            locale: locale.as_str().into(),
-            sources: dosage::SOURCES.iter().map(|s| s.to_string()).collect(),
-        }))
+        let user = auth.0.user;
+        let key = format!(
+            "recommendations:{user}:{}:{:?}:{}:{}",
+            locale.as_str(),
+            product_type.0,
+            limit.0,
+            today()
+        );
+        let answer = state
+            .cache
+            .get_or_load(
+                Kind::User,
+                &[Ns::Catalogue, Ns::Rules, Ns::User(user)],
+                &key,
+                || recommendations(&state, user, locale, product_type.0, limit.0),
+            )
+            .await
+            .map_err(shared_error)?;
+        Ok(Json(answer))
     }
 
     /// Daily doses
@@ -926,7 +863,7 @@ impl SupplementsApi {
                 format!("no product {missing}"),
             ));
         }
-        let rules = db::safety::rules(&state.pool).await?;
+        let rules = super::cached::rules(&state).await?;
         let packages = db::supplements::packages(&state.pool, &ids).await?;
         let words = Words::load(&state, &locale, &products).await?;
 
@@ -1029,7 +966,7 @@ impl SupplementsApi {
         let req = body.0;
         check_request(&state, &req).await?;
         let ctx = athlete_context(&state, auth.0.user).await?;
-        let rules = db::safety::rules(&state.pool).await?;
+        let rules = super::cached::rules(&state).await?;
 
         // The products each item may be filled with.
         let mut product_ids: BTreeSet<Uuid> =
@@ -1369,8 +1306,105 @@ impl SupplementsApi {
     }
 }
 
+/// An error shared by every request that waited on the same cached load.
+fn shared_error(e: std::sync::Arc<ApiError>) -> ApiError {
+    std::sync::Arc::try_unwrap(e).unwrap_or_else(|shared| (*shared).clone())
+}
+
 fn default_limit() -> u32 {
     10
+}
+
+/// The recommendations for a user, as `GET /recommendations` answers (and the cache keeps) them.
+async fn recommendations(
+    state: &AppState,
+    user: Uuid,
+    locale: Locale,
+    product_type: Option<ProductType>,
+    limit: u32,
+) -> Result<Recommendations, ApiError> {
+    let ctx = athlete_context(state, user).await?;
+    let type_name = product_type.map(ProductType::as_str);
+    let products =
+        db::supplements::products(&state.pool, locale.as_str(), type_name.as_deref(), None).await?;
+    let rules = super::cached::rules(state).await?;
+    let candidates: Vec<Candidate> = products.iter().map(candidate).collect();
+    let (ranked, excluded) =
+        recommend::recommend(&ctx.athlete, &ctx.person, &ctx.needs, &rules, &candidates);
+
+    let by_id: HashMap<Uuid, &ProductFacts> = products.iter().map(|p| (p.id, p)).collect();
+    let words = Words::load(state, &locale, &products).await?;
+    let shown: Vec<&recommend::Recommendation> = ranked.iter().take(limit as usize).collect();
+    let rule_ids = hit_rules(shown.iter().flat_map(|r| &r.warnings).chain(
+        excluded.iter().flat_map(|e| match &e.why {
+            Exclusion::Unsafe(hits) => hits.as_slice(),
+            _ => &[],
+        }),
+    ));
+    let rule_views = db::safety::views_by_id(&state.pool, locale.as_str(), &rule_ids).await?;
+    let items = shown
+        .into_iter()
+        .map(|r| {
+            let p = by_id[&r.id];
+            Recommended {
+                product: ProductRef::of(p),
+                score: r.score,
+                purpose: r.purpose.clone(),
+                evidence: r.evidence.map(|e| e.as_str().to_owned()),
+                dose: words.dose(p, &r.dose),
+                reasons: r
+                    .reasons
+                    .iter()
+                    .map(|reason| words.reason(reason))
+                    .collect(),
+                warnings: words.warnings(&r.warnings, &rule_views),
+                best_offer: match (
+                    &p.best_store_slug,
+                    p.best_package_id,
+                    p.best_price,
+                    p.best_price_per_serving,
+                    r.price_per_day,
+                ) {
+                    (
+                        Some(slug),
+                        Some(package_id),
+                        Some(price),
+                        Some(per_serving),
+                        Some(per_day),
+                    ) => Some(BestOffer {
+                        store_slug: slug.clone(),
+                        store_name: p.best_store_name.clone().unwrap_or_default(),
+                        package_id,
+                        package_price: price,
+                        price_per_serving: per_serving,
+                        price_per_day: per_day,
+                        currency: "RSD".into(),
+                    }),
+                    _ => None,
+                },
+            }
+        })
+        .collect();
+    let excluded = excluded
+        .iter()
+        .map(|e| {
+            let (reason, explanation, warnings) = words.exclusion(&e.why, &rule_views);
+            LeftOut {
+                product: ProductRef::of(by_id[&e.id]),
+                reason,
+                explanation,
+                warnings,
+            }
+        })
+        .collect();
+    Ok(Recommendations {
+        items,
+        excluded,
+        protein_gap_g: ctx.needs.protein_gap_g.map(f64::round),
+        protein_logged_days: ctx.protein_logged_days as u32,
+        locale: locale.as_str().into(),
+        sources: dosage::SOURCES.iter().map(|s| s.to_string()).collect(),
+    })
 }
 
 /// The comma-separated ids of `product_ids`: 1–30 distinct UUIDs.

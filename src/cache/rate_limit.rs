@@ -1,8 +1,9 @@
 //! Request limits per client address and per account, answered with 429 and `Retry-After`.
 //!
 //! The in-process backend is governor's GCRA: a limit of N per window lets a burst of N through, then
-//! one more request every window/N. Callers see only [`RateLimiter::check`], so a shared backend for
-//! several nodes can take its place.
+//! one more request every window/N. With Redis the same GCRA runs in Redis as one atomic script on
+//! Redis's clock, so the limit holds across every node; while Redis is unreachable each node falls
+//! back to its own limits (and `/api/v1/health` says so).
 
 use std::{net::IpAddr, num::NonZeroU32, sync::Arc, time::Duration};
 
@@ -40,7 +41,38 @@ impl Limited {
 #[derive(Clone)]
 pub struct RateLimiter {
     local: Option<Arc<Local>>,
+    shared: Option<Shared>,
 }
+
+/// The limits as Redis keeps them.
+#[derive(Clone)]
+struct Shared {
+    redis: super::RedisTier,
+    script: Arc<redis::Script>,
+    prefix: String,
+    /// (emission interval, burst tolerance) in ms, per bucket.
+    public: (u64, u64),
+    auth_attempts: (u64, u64),
+    login_account: (u64, u64),
+}
+
+/// GCRA on Redis's clock: allowed when the theoretical arrival time is at most `tolerance` ahead of
+/// now; answers {allowed, ms to wait}. KEYS[1] the counter; ARGV[1] the emission interval (ms),
+/// ARGV[2] the burst tolerance (ms).
+const GCRA: &str = r"
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+if tat - now > tolerance then
+  return {0, tat - now - tolerance}
+end
+local new_tat = tat + interval
+redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now + 1000)
+return {1, 0}
+";
 
 struct Local {
     public: DefaultKeyedRateLimiter<String>,
@@ -51,9 +83,36 @@ struct Local {
 
 impl RateLimiter {
     pub fn new(config: &RateLimitConfig) -> Self {
+        Self::with_redis(config, None, "")
+    }
+
+    /// Limits shared by every node through `redis` (keys under `prefix`), with this node's own as
+    /// the fallback.
+    pub fn with_redis(
+        config: &RateLimitConfig,
+        redis: Option<super::RedisTier>,
+        prefix: &str,
+    ) -> Self {
         if !config.enabled {
-            return Self { local: None };
+            return Self {
+                local: None,
+                shared: None,
+            };
         }
+        let window_ms = config.window_secs.max(1) * 1000;
+        let gcra = |limit: u32| {
+            let limit = u64::from(limit.max(1));
+            let interval = (window_ms / limit).max(1);
+            (interval, interval * (limit - 1))
+        };
+        let shared = redis.map(|redis| Shared {
+            redis,
+            script: Arc::new(redis::Script::new(GCRA)),
+            prefix: format!("{prefix}rl:"),
+            public: gcra(config.public_requests),
+            auth_attempts: gcra(config.auth_attempts_per_ip),
+            login_account: gcra(config.login_attempts_per_account),
+        });
         let window = Duration::from_secs(config.window_secs.max(1));
         let keyed = |limit: u32| {
             let burst = NonZeroU32::new(limit.max(1)).expect("at least 1");
@@ -69,14 +128,30 @@ impl RateLimiter {
                 login_account: keyed(config.login_attempts_per_account),
                 clock: DefaultClock::default(),
             })),
+            shared,
         }
     }
 
-    /// Counts one request against `key` in `bucket`.
+    /// Whether any limit is enforced.
+    pub fn enabled(&self) -> bool {
+        self.local.is_some()
+    }
+
+    /// Whether limits are shared across nodes right now (`None`: this node has no Redis).
+    pub fn shared_now(&self) -> Option<bool> {
+        self.shared.as_ref().map(|s| s.redis.is_up())
+    }
+
+    /// Counts one request against `key` in `bucket`: in Redis when it answers, else on this node.
     pub async fn check(&self, bucket: Bucket, key: &str) -> Result<(), Limited> {
         let Some(local) = &self.local else {
             return Ok(());
         };
+        if let Some(shared) = &self.shared {
+            if let Some(verdict) = shared.check(bucket, key).await {
+                return verdict;
+            }
+        }
         let limiter = match bucket {
             Bucket::Public => &local.public,
             Bucket::AuthAttempts => &local.auth_attempts,
@@ -95,6 +170,39 @@ impl RateLimiter {
             for limiter in [&local.public, &local.auth_attempts, &local.login_account] {
                 limiter.retain_recent();
                 limiter.shrink_to_fit();
+            }
+        }
+    }
+}
+
+impl Shared {
+    /// The verdict from Redis, or `None` when it cannot give one.
+    async fn check(&self, bucket: Bucket, key: &str) -> Option<Result<(), Limited>> {
+        let mut conn = self.redis.conn().await?;
+        let (name, (interval, tolerance)) = match bucket {
+            Bucket::Public => ("public", self.public),
+            Bucket::AuthAttempts => ("auth", self.auth_attempts),
+            Bucket::LoginAccount => ("login", self.login_account),
+        };
+        let mut call = self.script.key(format!("{}{name}:{key}", self.prefix));
+        call.arg(interval).arg(tolerance);
+        match tokio::time::timeout(
+            Duration::from_millis(250),
+            call.invoke_async::<(u8, u64)>(&mut conn),
+        )
+        .await
+        {
+            Ok(Ok((1, _))) => Some(Ok(())),
+            Ok(Ok((_, wait_ms))) => Some(Err(Limited {
+                retry_after: Duration::from_millis(wait_ms),
+            })),
+            Ok(Err(e)) => {
+                self.redis.failed("rate limit", &e);
+                None
+            }
+            Err(e) => {
+                self.redis.failed("rate limit", &e);
+                None
             }
         }
     }

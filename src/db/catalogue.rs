@@ -69,7 +69,7 @@ pub struct Filter {
     pub offset: i64,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct ProductRow {
     pub id: Uuid,
     pub slug: String,
@@ -241,7 +241,7 @@ pub async fn product(
     Ok(Some((row, description)))
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct SubstanceAmount {
     pub code: String,
     pub name: Option<String>,
@@ -268,7 +268,7 @@ pub async fn product_substances(
     .await
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct Package {
     pub id: Uuid,
     pub size: Decimal,
@@ -287,7 +287,7 @@ pub async fn packages(pool: &PgPool, product: Uuid) -> sqlx::Result<Vec<Package>
 }
 
 /// A package's price at a store, with what it means per serving and the store's delivery terms.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct Offer {
     pub store_id: Uuid,
     pub store_slug: String,
@@ -332,7 +332,7 @@ pub async fn offers(pool: &PgPool, product: Uuid) -> sqlx::Result<Vec<Offer>> {
     .await
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct HistoryPoint {
     pub store_slug: String,
     pub package_id: Uuid,
@@ -375,7 +375,7 @@ pub async fn product_exists(pool: &PgPool, id: Uuid) -> sqlx::Result<bool> {
         .await
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct Brand {
     pub id: Uuid,
     pub slug: String,
@@ -395,7 +395,7 @@ pub async fn brands(pool: &PgPool) -> sqlx::Result<Vec<Brand>> {
     .await
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct Store {
     pub id: Uuid,
     pub slug: String,

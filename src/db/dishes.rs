@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// Nutrients per 100 g of an ingredient; `None` is unknown (not analysed), never zero.
-#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct Nutrients {
     pub energy_kcal: Option<f64>,
     pub protein_g: Option<f64>,
@@ -34,7 +34,7 @@ const NUTRIENTS: &str = "energy_kcal, protein_g, carbohydrate_g, fat_g, saturate
     potassium_mg, calcium_mg, iron_mg, magnesium_mg, zinc_mg, vitamin_c_mg, vitamin_d_ug, vitamin_b12_ug,
     vitamin_k_ug, caffeine_mg";
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct Ingredient {
     pub id: Uuid,
     pub source: String,
@@ -104,7 +104,7 @@ pub async fn ingredients(
 }
 
 /// A household measure of an ingredient.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct Portion {
     pub amount: Decimal,
     pub unit: String,
@@ -121,7 +121,7 @@ pub async fn portions(db: impl PgExecutor<'_>, ingredient: Uuid) -> sqlx::Result
 }
 
 /// A dish with its per-serving nutrition.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct Dish {
     pub id: Uuid,
     pub slug: String,
@@ -224,7 +224,7 @@ pub async fn dishes(
 }
 
 /// An ingredient of a dish, per serving.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct DishIngredient {
     pub ingredient_id: Uuid,
     pub usda_ndb_no: Option<String>,

@@ -5,7 +5,7 @@ use sqlx::{PgExecutor, PgPool};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct HealthProfile {
     pub birth_date: Date,
     pub sex: String,
@@ -107,7 +107,7 @@ pub async fn unknown_terms(
 }
 
 /// A vocabulary term with its name in the requested locale (falling back along the locale chain).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct Term {
     pub code: String,
     pub name: String,

@@ -49,7 +49,7 @@ pub async fn rules(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Rule>> {
 }
 
 /// A rule as people read it, in one locale.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct RuleView {
     pub id: Uuid,
     pub substance_id: Uuid,

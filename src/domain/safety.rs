@@ -13,7 +13,9 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 /// How serious a rule is; ordered from least to most.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Severity {
     Info,
     Caution,
@@ -40,7 +42,9 @@ impl Severity {
 }
 
 /// The controlled vocabularies a rule can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Vocabulary {
     Allergen,
     Condition,
@@ -77,7 +81,7 @@ pub const ADULT_AGE_YEARS: u32 = 18;
 pub const OLDER_ADULT_AGE_YEARS: u32 = 65;
 
 /// One contraindication rule.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Rule {
     pub id: Uuid,
     /// Substance code.

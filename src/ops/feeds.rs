@@ -9,6 +9,7 @@ use sqlx::PgPool;
 use tokio_cron_scheduler::{Job, JobScheduler};
 use uuid::Uuid;
 
+use crate::cache::{Cache, Ns};
 use crate::{
     config::FeedsConfig,
     db::feeds::{self, Import, Run, Trigger},
@@ -103,16 +104,18 @@ fn describe(e: &reqwest::Error) -> &'static str {
     }
 }
 
-/// Fetches a store's price list and imports it; a failed fetch is recorded as a failed run.
+/// Fetches a store's price list and imports it; a failed fetch is recorded as a failed run. Applied
+/// prices make the cached catalogue stale.
 pub async fn fetch_and_import(
     pool: &PgPool,
+    cache: &Cache,
     fetcher: &Fetcher,
     store: Uuid,
     url: &str,
     trigger: Trigger,
     actor: Option<Uuid>,
 ) -> sqlx::Result<Run> {
-    match fetcher.fetch(url).await {
+    let run = match fetcher.fetch(url).await {
         Ok(bytes) => {
             feeds::import(
                 pool,
@@ -125,14 +128,22 @@ pub async fn fetch_and_import(
                     dry_run: false,
                 },
             )
-            .await
+            .await?
         }
-        Err(message) => feeds::record_failure(pool, store, trigger, actor, &message).await,
+        Err(message) => feeds::record_failure(pool, store, trigger, actor, &message).await?,
+    };
+    if run.status == "applied" {
+        cache.invalidate(&[Ns::Catalogue]).await;
     }
+    Ok(run)
 }
 
 /// One scheduled round: every active store with a feed URL, unless another node has the round.
-pub async fn scheduled_round(pool: &PgPool, fetcher: &Fetcher) -> anyhow::Result<usize> {
+pub async fn scheduled_round(
+    pool: &PgPool,
+    cache: &Cache,
+    fetcher: &Fetcher,
+) -> anyhow::Result<usize> {
     let mut lock = pool.acquire().await?;
     let mine: bool =
         sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext('sports-nutrition:feed-round'))")
@@ -145,7 +156,7 @@ pub async fn scheduled_round(pool: &PgPool, fetcher: &Fetcher) -> anyhow::Result
     let result = async {
         let stores = feeds::stores_with_feeds(pool).await?;
         for (id, slug, url) in &stores {
-            match fetch_and_import(pool, fetcher, *id, url, Trigger::Schedule, None).await {
+            match fetch_and_import(pool, cache, fetcher, *id, url, Trigger::Schedule, None).await {
                 Ok(run) => tracing::info!(
                     store = %slug, status = %run.status, applied = run.rows_applied,
                     queued = run.rows_queued, rejected = run.rows_rejected, "price feed imported"
@@ -165,6 +176,7 @@ pub async fn scheduled_round(pool: &PgPool, fetcher: &Fetcher) -> anyhow::Result
 /// Starts the feed schedule; `None` when feeds are disabled.
 pub async fn start_schedule(
     pool: PgPool,
+    cache: Cache,
     config: &FeedsConfig,
 ) -> anyhow::Result<Option<JobScheduler>> {
     if !config.enabled {
@@ -177,8 +189,9 @@ pub async fn start_schedule(
     let job = Job::new_async(config.schedule.as_str(), move |_id, _scheduler| {
         let pool = pool.clone();
         let fetcher = fetcher.clone();
+        let cache = cache.clone();
         Box::pin(async move {
-            if let Err(e) = scheduled_round(&pool, &fetcher).await {
+            if let Err(e) = scheduled_round(&pool, &cache, &fetcher).await {
                 tracing::error!(error = %format!("{e:#}"), "scheduled price feed round failed");
             }
         })

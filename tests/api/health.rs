@@ -70,10 +70,13 @@ async fn unhealthy_and_not_ready_when_the_database_is_gone() {
     let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&crate::helpers::admin_url())
         .await
         .unwrap();
-    sqlx::query(&format!(r#"DROP DATABASE "{}" WITH (FORCE)"#, app.db.name))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    sqlx::query(&format!(
+        r#"DROP DATABASE "{}" WITH (FORCE)"#,
+        app.db.as_ref().unwrap().name
+    ))
+    .execute(&mut admin)
+    .await
+    .unwrap();
 
     let response = app.get("/api/health").await;
     assert_eq!(response.status(), 503);

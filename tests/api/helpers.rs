@@ -68,7 +68,9 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub pool: PgPool,
-    pub db: TestDatabase,
+    /// The database this app created (the first node of a test owns it).
+    pub db: Option<TestDatabase>,
+    config: Config,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -107,6 +109,20 @@ impl TestApp {
         let db = TestDatabase::create().await;
         let mut config = test_config(&db);
         customise(&mut config);
+        Self::start(config, Some(db)).await
+    }
+
+    /// A second node on this app's database (and signing key), configured by `customise`: what a
+    /// load balancer would send requests to.
+    pub async fn another_node(&self, customise: impl FnOnce(&mut Config)) -> Self {
+        let mut config = self.config.clone();
+        config.server.port = 0;
+        customise(&mut config);
+        Self::start(config, None).await
+    }
+
+    async fn start(config: Config, db: Option<TestDatabase>) -> Self {
+        let kept = config.clone();
         let app = Application::build(config)
             .await
             .expect("application builds");
@@ -124,6 +140,7 @@ impl TestApp {
                 .unwrap(),
             pool,
             db,
+            config: kept,
             shutdown: Some(tx),
             server: Some(server),
         }
@@ -244,4 +261,71 @@ pub fn problem_fields(problem: &serde_json::Value) -> Vec<&str> {
         .as_array()
         .map(|errors| errors.iter().filter_map(|e| e["field"].as_str()).collect())
         .unwrap_or_default()
+}
+
+/// A Redis server of the test's own, on a free port, that the test may stop and start again.
+pub struct TestRedis {
+    pub port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl TestRedis {
+    pub async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut redis = Self { port, child: None };
+        redis.restart().await;
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Starts the server (again) on its port and waits until it answers.
+    pub async fn restart(&mut self) {
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (.ci/test installs it)");
+        self.child = Some(child);
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("redis-server did not start on port {}", self.port);
+    }
+
+    /// Kills the server, as a crash would.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for TestRedis {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }

@@ -1,0 +1,34 @@
+//! Reads that many endpoints share, through the cache: the contraindication rules and a user's
+//! health profile. Writes to either invalidate their namespace (`Ns::Rules`, `Ns::User`).
+
+use uuid::Uuid;
+
+use super::{AppState, error::ApiError};
+use crate::{
+    cache::{Kind, Ns},
+    db::{self, profiles::HealthProfile},
+    domain::safety::Rule,
+};
+
+/// Every contraindication rule.
+pub async fn rules(state: &AppState) -> Result<Vec<Rule>, ApiError> {
+    Ok(state
+        .cache
+        .get_or_load(Kind::Rules, &[Ns::Rules], "rules", || {
+            db::safety::rules(&state.pool)
+        })
+        .await?)
+}
+
+/// The user's health profile, if any.
+pub async fn profile(state: &AppState, user: Uuid) -> Result<Option<HealthProfile>, ApiError> {
+    Ok(state
+        .cache
+        .get_or_load(
+            Kind::User,
+            &[Ns::User(user)],
+            &format!("profile:{user}"),
+            || db::profiles::get(&state.pool, user),
+        )
+        .await?)
+}
