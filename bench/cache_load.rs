@@ -25,7 +25,9 @@ fn main() -> anyhow::Result<()> {
 
 /// Requests per second and latency of `paths` (taken in turn) from [`CLIENTS`] clients.
 async fn load(url: &str, paths: &[String]) -> anyhow::Result<serde_json::Value> {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(CLIENTS + 2).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CLIENTS + 2)
+        .build()?;
     let started = Instant::now();
     let deadline = started + DURATION;
     let mut tasks = Vec::new();
@@ -36,7 +38,11 @@ async fn load(url: &str, paths: &[String]) -> anyhow::Result<serde_json::Value> 
             let mut i = c;
             while Instant::now() < deadline {
                 let t = Instant::now();
-                let r = client.get(format!("{url}{}", paths[i % paths.len()])).send().await.expect("request");
+                let r = client
+                    .get(format!("{url}{}", paths[i % paths.len()]))
+                    .send()
+                    .await
+                    .expect("request");
                 assert_eq!(r.status(), 200);
                 let _ = r.bytes().await;
                 ms.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -54,7 +60,8 @@ async fn load(url: &str, paths: &[String]) -> anyhow::Result<serde_json::Value> 
 }
 
 async fn run() -> anyhow::Result<()> {
-    let redis_url = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
+    let redis_url =
+        std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
     let mut results = serde_json::Map::new();
     for mode in ["off", "memory", "redis"] {
         let prefix = format!("bench{}:", Uuid::new_v4().simple());
@@ -109,13 +116,23 @@ async fn run() -> anyhow::Result<()> {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        let cards: Vec<String> = ids.iter().map(|id| format!("/api/v1/products/{id}")).collect();
+        let cards: Vec<String> = ids
+            .iter()
+            .map(|id| format!("/api/v1/products/{id}"))
+            .collect();
         let list = load(&node.url, &lists).await?;
         let card = load(&node.url, &cards).await?;
-        results.insert(mode.into(), json!({ "products_list": list, "product_card": card }));
+        results.insert(
+            mode.into(),
+            json!({ "products_list": list, "product_card": card }),
+        );
         node.stop().await?;
     }
-    let rps = |mode: &str, what: &str| results[mode][what]["requests_per_s"].as_f64().unwrap_or(0.0);
+    let rps = |mode: &str, what: &str| {
+        results[mode][what]["requests_per_s"]
+            .as_f64()
+            .unwrap_or(0.0)
+    };
     let result = json!({
         "command": "cargo bench --bench cache_load",
         "date": now_rfc3339(),

@@ -49,6 +49,31 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Backups of the database (stop the service first when it runs the managed cluster)
+    Backup {
+        #[command(subcommand)]
+        command: BackupCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Take a backup now (pg_dump, written atomically, verified, retention applied)
+    Create,
+    /// List the backups, newest first
+    List,
+    /// Re-read a backup's checksum and list it with pg_restore
+    Verify { id: uuid::Uuid },
+    /// Restore a backup into a scratch database and compare it table by table with the live one
+    DeepVerify { id: uuid::Uuid },
+    /// Restore a backup: a safety backup first, then the backup into a new database, checked, then
+    /// swapped in (the old database is kept under another name)
+    Restore {
+        id: uuid::Uuid,
+        /// Do not ask for confirmation (needed when standard input is not a terminal)
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -186,8 +211,94 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Backup { command } => {
+            let db = Database::open(&config).await.with_context(|| {
+                if config.database.url.is_none() {
+                    "opening the managed cluster (while `serve` runs on it, take and restore backups \
+                     through the admin API: /api/v1/admin/backups)"
+                } else {
+                    "opening the database"
+                }
+            })?;
+            let result = backup(&config, &db, command).await;
+            db.close().await;
+            result
+        }
         Command::Openapi | Command::Config { .. } => unreachable!("handled above"),
     }
+}
+
+async fn backup(config: &Config, db: &Database, command: BackupCommand) -> anyhow::Result<()> {
+    use ops::backup::{Backups, Trigger};
+    db::migrate(&db.pool)
+        .await
+        .context("applying database migrations")?;
+    let backups = Backups::new(
+        db.pool.clone(),
+        db.target().clone(),
+        config.backup_dir(),
+        config.backup.clone(),
+    );
+    let show = |b: &ops::backup::Backup| {
+        println!(
+            "{}  {}  {:<7}  {:>12}  verified={}  {}",
+            b.id,
+            b.file_name,
+            b.status,
+            b.size_bytes.map(|s| s.to_string()).unwrap_or_default(),
+            b.verify_ok.map_or("-".to_string(), |v| v.to_string()),
+            b.error.as_deref().unwrap_or("")
+        )
+    };
+    match command {
+        BackupCommand::Create => {
+            let b = backups.create(Trigger::Cli).await?;
+            show(&b);
+            anyhow::ensure!(
+                b.status == "ok",
+                "the backup failed: {}",
+                b.error.unwrap_or_default()
+            );
+        }
+        BackupCommand::List => backups.list().await?.iter().for_each(show),
+        BackupCommand::Verify { id } => {
+            let b = backups.verify(id).await?;
+            show(&b);
+            println!("{}", b.verify_detail.as_deref().unwrap_or(""));
+            anyhow::ensure!(b.verify_ok == Some(true), "verification failed");
+        }
+        BackupCommand::DeepVerify { id } => {
+            let b = backups.deep_verify(id).await?;
+            println!("{}", serde_json::to_string_pretty(&b.deep_verify_detail)?);
+            anyhow::ensure!(b.deep_verify_ok == Some(true), "deep verification failed");
+        }
+        BackupCommand::Restore { id, yes } => {
+            let b = backups
+                .get(id)
+                .await?
+                .with_context(|| format!("no backup {id}"))?;
+            if !yes {
+                use std::io::IsTerminal;
+                anyhow::ensure!(
+                    std::io::stdin().is_terminal(),
+                    "restoring replaces the database: pass --yes to confirm"
+                );
+                eprint!(
+                    "restore {} over the live database? type the file name to confirm: ",
+                    b.file_name
+                );
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                anyhow::ensure!(line.trim() == b.file_name, "not confirmed; nothing changed");
+            }
+            let safety = backups.restore(id).await?;
+            println!(
+                "restored {}; the data before it is in the safety backup {}",
+                b.file_name, safety.file_name
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The first line of `file`, or of standard input.

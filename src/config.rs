@@ -32,6 +32,7 @@ pub struct Config {
     pub feeds: FeedsConfig,
     pub i18n: I18nConfig,
     pub cache: CacheConfig,
+    pub backup: BackupConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -286,6 +287,48 @@ impl Default for FeedsConfig {
     }
 }
 
+/// Scheduled `pg_dump` backups, their verification and retention.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BackupConfig {
+    /// Take backups on `schedule` (the leader node only).
+    pub enabled: bool,
+    /// Cron with seconds, UTC.
+    pub schedule: String,
+    /// Where backups are written; default `<storage.data_dir>/backups`.
+    pub dir: Option<PathBuf>,
+    /// Keep every good backup this many days…
+    pub keep_days: u32,
+    /// …and at least the newest this many…
+    pub keep_last: u32,
+    /// …and the newest of each week for this many weeks.
+    pub keep_weekly_weeks: u32,
+    /// Restore the newest backup into a scratch database and compare it with the live one, on this
+    /// cron (default weekly, Sunday 04:30 UTC); empty: never.
+    pub deep_verify_schedule: String,
+    /// Where `pg_dump` and `pg_restore` are, for an external database; default: PATH, then the
+    /// newest `/usr/lib/postgresql/*/bin`. The managed cluster uses its own.
+    pub pg_bin_dir: Option<PathBuf>,
+    /// The longest a dump or restore may run.
+    pub timeout_secs: u64,
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            schedule: "0 0 3 * * *".into(),
+            dir: None,
+            keep_days: 30,
+            keep_last: 7,
+            keep_weekly_weeks: 8,
+            deep_verify_schedule: "0 30 4 * * 0".into(),
+            pg_bin_dir: None,
+            timeout_secs: 3600,
+        }
+    }
+}
+
 /// The cache in front of PostgreSQL, and where rate-limit counters live.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -437,6 +480,28 @@ impl Config {
                 )),
             }
         }
+        let backup = &self.backup;
+        for (key, cron) in [
+            ("schedule", &backup.schedule),
+            ("deep_verify_schedule", &backup.deep_verify_schedule),
+        ] {
+            if !(cron.is_empty() && key == "deep_verify_schedule")
+                && cron.split_whitespace().count() != 6
+            {
+                errors.push(format!(
+                    "backup.{key}: a cron expression with seconds (6 fields), e.g. \"0 0 3 * * *\""
+                ));
+            }
+        }
+        if backup.keep_last == 0 {
+            errors.push(
+                "backup.keep_last: must be at least 1 (the newest good backup is always kept)"
+                    .into(),
+            );
+        }
+        if !(60..=86_400).contains(&backup.timeout_secs) {
+            errors.push("backup.timeout_secs: must be between 60 and 86400".into());
+        }
         let cache = &self.cache;
         match cache.backend.as_str() {
             "memory" => {}
@@ -556,6 +621,14 @@ impl Config {
     /// The effective configuration as TOML, secrets replaced by `[redacted]`.
     pub fn to_redacted_toml(&self) -> String {
         toml::to_string_pretty(self).expect("the configuration always serializes")
+    }
+
+    /// Where backups are written.
+    pub fn backup_dir(&self) -> PathBuf {
+        self.backup
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.storage.data_dir.join("backups"))
     }
 
     /// The managed cluster's directory (used only when `database.url` is unset).

@@ -15,7 +15,11 @@ use crate::{
     cache::{Cache, rate_limit::RateLimiter},
     config::{Config, RunMode},
     db::{self, Database},
-    ops::feeds::{Fetcher, start_schedule},
+    ops::{
+        self,
+        backup::Backups,
+        feeds::{Fetcher, job as feeds_job},
+    },
 };
 
 /// A node that is bound and ready to serve: database open, migrated and seeded, socket listening.
@@ -25,6 +29,8 @@ pub struct Application {
     app: BoxEndpoint<'static>,
     db: Database,
     scheduler: Option<tokio_cron_scheduler::JobScheduler>,
+    /// Tasks that live as long as the node (ended at shutdown).
+    background: Vec<tokio::task::JoinHandle<()>>,
     shutdown_timeout: Duration,
 }
 
@@ -50,6 +56,17 @@ impl Application {
                     &config.cache.redis_prefix,
                 );
                 spawn_housekeeping(limiter.clone());
+                let backups = Backups::new(
+                    db.pool.clone(),
+                    db.target().clone(),
+                    config.backup_dir(),
+                    config.backup.clone(),
+                );
+                let restored_cache = cache.clone();
+                let background = vec![backups.maintenance().watch(move || {
+                    let cache = restored_cache.clone();
+                    async move { cache.invalidate(&[crate::cache::Ns::All]).await }
+                })];
                 let state = AppState {
                     pool: db.pool.clone(),
                     db_mode: db.mode(),
@@ -63,22 +80,24 @@ impl Application {
                     mode: config.security.mode,
                     fetcher,
                     cache,
+                    maintenance: backups.maintenance().clone(),
+                    backups,
                 };
-                let scheduler =
-                    match start_schedule(db.pool.clone(), state.cache.clone(), &config.feeds).await
-                    {
-                        Ok(s) => s,
-                        Err(e) => {
-                            db.close().await;
-                            return Err(e);
-                        }
-                    };
+                let scheduler = match schedule(&config, &state).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        background.iter().for_each(|t| t.abort());
+                        db.close().await;
+                        return Err(e);
+                    }
+                };
                 Ok(Self {
                     acceptor,
                     local_addr,
                     app: api::app(state, &config).boxed(),
                     db,
                     scheduler,
+                    background,
                     shutdown_timeout: Duration::from_secs(config.server.shutdown_timeout_secs),
                 })
             }
@@ -94,6 +113,10 @@ impl Application {
             db::migrate(&db.pool)
                 .await
                 .context("applying database migrations")?;
+        }
+        // A backup this node was taking when it stopped will never finish (no table yet: nothing to do).
+        if let Err(e) = db::backups::fail_abandoned(&db.pool).await {
+            tracing::debug!(error = %e, "marking interrupted backups");
         }
         if config.database.seed_on_start {
             let report = db::seed::run(&db.pool, true)
@@ -129,6 +152,7 @@ impl Application {
         let served = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(self.app, signal, Some(self.shutdown_timeout))
             .await;
+        self.background.iter().for_each(|t| t.abort());
         if let Some(mut scheduler) = self.scheduler {
             if let Err(e) = scheduler.shutdown().await {
                 tracing::warn!(error = %e, "stopping the job scheduler");
@@ -138,6 +162,21 @@ impl Application {
         tracing::info!("stopped");
         served.context("HTTP server failed")
     }
+}
+
+/// The node's scheduled jobs: price feeds and backups.
+async fn schedule(
+    config: &Config,
+    state: &AppState,
+) -> anyhow::Result<Option<tokio_cron_scheduler::JobScheduler>> {
+    let mut jobs = Vec::new();
+    jobs.extend(feeds_job(
+        state.pool.clone(),
+        state.cache.clone(),
+        &config.feeds,
+    )?);
+    jobs.extend(ops::backup::jobs(state.backups.clone())?);
+    ops::jobs::start(jobs).await
 }
 
 /// Production refuses guessable secrets; development only warns about them.

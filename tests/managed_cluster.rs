@@ -209,6 +209,38 @@ async fn managed_cluster_starts_serves_survives_a_crash_and_stops_on_sigterm() {
         !pgdata.join("postmaster.pid").exists(),
         "PostgreSQL shut down cleanly"
     );
+
+    // Backups from the command line use the cluster's own pg_dump, and restore through it.
+    let created = binary(&["backup", "create"], &data_dir).output().unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let line = String::from_utf8_lossy(&created.stdout).into_owned();
+    let (id, rest) = line.split_once("  ").unwrap();
+    let file = rest.split_whitespace().next().unwrap();
+    assert!(line.contains(" ok "), "{line}");
+    assert!(data_dir.join("backups").join(file).exists());
+    let restored = binary(&["backup", "restore", id, "--yes"], &data_dir)
+        .output()
+        .unwrap();
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    let listed = binary(&["backup", "list"], &data_dir).output().unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert_eq!(
+        listed.lines().count(),
+        2,
+        "the backup and the safety backup: {listed}"
+    );
+    assert!(
+        processes_mentioning(&needle).is_empty(),
+        "the command stopped the cluster it started"
+    );
 }
 
 #[test]

@@ -223,6 +223,14 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, detail)
     }
 
+    /// 503 while a restore swaps the database: the service is read-only for a moment.
+    pub fn maintenance() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "a database restore is in progress; the service is read-only for a moment, retry shortly",
+        )
+    }
+
     /// 429 with the seconds to wait.
     pub fn rate_limited(limited: crate::cache::rate_limit::Limited) -> Self {
         let secs = limited.retry_after_secs();

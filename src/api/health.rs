@@ -56,6 +56,8 @@ pub struct Health {
     /// Where rate limits are counted: `shared` (Redis), `local` (this node; with Redis configured,
     /// because it is unreachable), or `off`.
     pub rate_limits: String,
+    /// A restore is swapping the database: writes are refused for a moment.
+    pub maintenance: bool,
     pub cache_stats: CacheStats,
     pub version: String,
     pub uptime_s: u64,
@@ -189,6 +191,7 @@ impl HealthApi {
                 Some(_) => Connection::Disconnected,
             },
             cache: stats.backend.into(),
+            maintenance: state.maintenance.is_on(),
             rate_limits: match state.limiter.shared_now() {
                 _ if !state.limiter.enabled() => "off",
                 Some(true) => "shared",

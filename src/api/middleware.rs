@@ -110,6 +110,14 @@ pub async fn client_and_limits<E: Endpoint>(next: Arc<E>, mut req: Request) -> R
         && path != "/api/v1/health"
         && (path.starts_with("/api/v1/auth/")
             || !req.headers().contains_key(header::AUTHORIZATION));
+    // A restore is swapping the database: reads go on, writes wait.
+    let write = !matches!(
+        *req.method(),
+        poem::http::Method::GET | poem::http::Method::HEAD
+    );
+    if write && path.starts_with("/api/") && state.maintenance.is_on() {
+        return Err(ApiError::maintenance().into());
+    }
     if let (true, Some(ip)) = (public, client.ip) {
         if let Err(limited) = limiter.check(Bucket::Public, &client_key(ip)).await {
             return Err(ApiError::rate_limited(limited).into());

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod backups;
 pub mod cached;
 pub mod catalogue;
 pub mod catalogue_admin;
@@ -52,6 +53,9 @@ pub struct AppState {
     pub mode: RunMode,
     pub fetcher: crate::ops::feeds::Fetcher,
     pub cache: crate::cache::Cache,
+    pub backups: crate::ops::backup::Backups,
+    /// On while a restore swaps the database: writes are refused with 503.
+    pub maintenance: crate::ops::maintenance::Maintenance,
 }
 
 #[derive(Tags)]
@@ -98,6 +102,7 @@ type Apis = (
     meal_plans::MealPlansApi,
     coach::CoachApi,
     admin::AdminApi,
+    backups::BackupsApi,
 );
 
 /// The OpenAPI service: every documented endpoint, served under `/api/v1`.
@@ -119,6 +124,7 @@ pub fn openapi() -> OpenApiService<Apis, ()> {
             meal_plans::MealPlansApi,
             coach::CoachApi,
             admin::AdminApi,
+            backups::BackupsApi,
         ),
         "Sports Nutrition API",
         env!("CARGO_PKG_VERSION"),

@@ -44,6 +44,8 @@ pub enum Ns {
     Rules,
     /// One user's profile, progress, language, role and sessions.
     User(Uuid),
+    /// Everything (a restore replaced the database): every entry depends on it.
+    All,
 }
 
 impl Ns {
@@ -53,6 +55,7 @@ impl Ns {
             Ns::Dishes => "dishes".into(),
             Ns::Rules => "rules".into(),
             Ns::User(id) => format!("user:{id}"),
+            Ns::All => "all".into(),
         }
     }
 }
@@ -322,7 +325,10 @@ impl Cache {
     /// The key part naming the versions of `deps`.
     async fn versions(&self, deps: &[Ns]) -> String {
         let inner = &self.0;
-        let names: Vec<String> = deps.iter().map(|ns| ns.name()).collect();
+        let names: Vec<String> = std::iter::once(Ns::All)
+            .chain(deps.iter().copied())
+            .map(|ns| ns.name())
+            .collect();
         let stale: Vec<String> = match &inner.redis {
             Some(_) => {
                 let v = inner.versions.lock().unwrap_or_else(|e| e.into_inner());

@@ -33,11 +33,12 @@ use crate::config::ManagedDatabaseConfig;
 pub const DB_USER: &str = "sports_nutrition";
 pub const DB_NAME: &str = "sports_nutrition";
 /// Only names the socket file (`.s.PGSQL.5432`): the cluster opens no TCP port.
-const SOCKET_PORT: u16 = 5432;
+pub const SOCKET_PORT: u16 = 5432;
 
 /// A running cluster and the task that supervises it.
 pub struct ManagedCluster {
     socket_dir: PathBuf,
+    bin_dir: PathBuf,
     postmaster: Arc<AtomicI32>,
     stop: watch::Sender<bool>,
     supervisor: Option<JoinHandle<()>>,
@@ -104,7 +105,7 @@ impl ManagedCluster {
         let (stop, stop_rx) = watch::channel(false);
         let supervisor = tokio::spawn(supervise(
             child,
-            bin_dir,
+            bin_dir.clone(),
             layout.clone_paths(),
             account,
             postmaster.clone(),
@@ -113,6 +114,7 @@ impl ManagedCluster {
         ));
         Ok(Self {
             socket_dir: layout.socket_dir,
+            bin_dir,
             postmaster,
             stop,
             supervisor: Some(supervisor),
@@ -127,6 +129,16 @@ impl ManagedCluster {
             .port(SOCKET_PORT)
             .username(DB_USER)
             .database(DB_NAME)
+    }
+
+    /// The cluster's own server binaries (pg_dump and pg_restore of the same version are beside them).
+    pub fn bin_dir(&self) -> &Path {
+        &self.bin_dir
+    }
+
+    /// The Unix socket directory.
+    pub fn socket_dir(&self) -> &Path {
+        &self.socket_dir
     }
 
     /// Fast shutdown (SIGINT: in-flight transactions are rolled back, data is flushed), then waits for exit.

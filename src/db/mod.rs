@@ -1,6 +1,7 @@
 //! PostgreSQL: the connection pool, embedded migrations, the managed cluster and the seed loader.
 
 pub mod audit;
+pub mod backups;
 pub mod catalogue;
 pub mod catalogue_admin;
 pub mod cluster;
@@ -16,10 +17,14 @@ pub mod sessions;
 pub mod supplements;
 pub mod users;
 
-use std::{str::FromStr, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    str::FromStr,
+    time::Duration,
+};
 
 use anyhow::Context;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use sqlx::{
     PgPool,
     migrate::Migrator,
@@ -52,6 +57,123 @@ impl Mode {
 pub struct Database {
     pub pool: PgPool,
     cluster: Option<ManagedCluster>,
+    target: ToolTarget,
+}
+
+/// How PostgreSQL's client tools (`pg_dump`, `pg_restore`) reach this node's database: the
+/// connection goes in `PG*` environment variables, never on a command line others can read.
+#[derive(Debug, Clone)]
+pub struct ToolTarget {
+    /// Where `pg_dump` and `pg_restore` are.
+    pub bin_dir: PathBuf,
+    /// A host name, or the Unix socket directory.
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: Option<SecretString>,
+    pub database: String,
+    pub sslmode: Option<String>,
+}
+
+impl ToolTarget {
+    /// A client tool run against `database` (default: the application's).
+    pub fn command(&self, tool: &str, database: Option<&str>) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(self.bin_dir.join(tool));
+        cmd.env("PGHOST", &self.host)
+            .env("PGPORT", self.port.to_string())
+            .env("PGUSER", &self.user)
+            .env("PGDATABASE", database.unwrap_or(&self.database))
+            .env("PGAPPNAME", "sports-nutrition")
+            .env_remove("PGPASSWORD")
+            .env_remove("PGSERVICE")
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true);
+        if let Some(p) = &self.password {
+            cmd.env("PGPASSWORD", p.expose_secret());
+        }
+        if let Some(mode) = &self.sslmode {
+            cmd.env("PGSSLMODE", mode);
+        }
+        cmd
+    }
+
+    /// Connection options for `database` on the same server (e.g. `postgres` to create, rename and
+    /// drop databases).
+    pub fn connect_options(&self, database: &str) -> PgConnectOptions {
+        let options = PgConnectOptions::new()
+            .port(self.port)
+            .username(&self.user)
+            .database(database);
+        let options = if self.host.starts_with('/') {
+            options.socket(&self.host)
+        } else {
+            options.host(&self.host)
+        };
+        let options = match &self.password {
+            Some(p) => options.password(p.expose_secret()),
+            None => options,
+        };
+        match self.sslmode.as_deref().and_then(|m| m.parse().ok()) {
+            Some(mode) => options.ssl_mode(mode),
+            None => options,
+        }
+    }
+}
+
+/// `pg_dump`'s directory for an external server: configured, else on PATH, else the newest
+/// `/usr/lib/postgresql/*/bin`.
+fn client_bin_dir(configured: Option<&Path>) -> PathBuf {
+    if let Some(dir) = configured {
+        return dir.to_path_buf();
+    }
+    let has_dump = |d: &Path| d.join("pg_dump").is_file() && d.join("pg_restore").is_file();
+    if let Some(path) = std::env::var_os("PATH") {
+        if let Some(dir) = std::env::split_paths(&path).find(|d| has_dump(d)) {
+            return dir;
+        }
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
+        .filter(|(_, d): &(u32, PathBuf)| has_dump(d))
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .map(|(_, d)| d)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin"))
+}
+
+/// The tools' view of an external `database.url`.
+fn external_target(url: &str, bin_dir: Option<&Path>) -> anyhow::Result<ToolTarget> {
+    let parsed = url::Url::parse(url).context("database.url: not a URL")?;
+    let query = |key: &str| {
+        parsed
+            .query_pairs()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.into_owned())
+    };
+    let host = query("host")
+        .or_else(|| parsed.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "localhost".into());
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    Ok(ToolTarget {
+        bin_dir: client_bin_dir(bin_dir),
+        host,
+        port: parsed.port().unwrap_or(5432),
+        user: Some(decode(parsed.username()))
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| "postgres".into()),
+        password: parsed.password().map(|p| SecretString::from(decode(p))),
+        database: parsed.path().trim_start_matches('/').to_owned(),
+        sslmode: query("sslmode"),
+    })
 }
 
 impl Database {
@@ -65,9 +187,12 @@ impl Database {
                 let pool = connect(options, db)
                     .await
                     .context("cannot connect to database.url")?;
+                let target =
+                    external_target(url.expose_secret(), config.backup.pg_bin_dir.as_deref())?;
                 Ok(Self {
                     pool,
                     cluster: None,
+                    target,
                 })
             }
             None => {
@@ -80,12 +205,27 @@ impl Database {
                         return Err(e).context("cannot connect to the managed PostgreSQL cluster");
                     }
                 };
+                let target = ToolTarget {
+                    bin_dir: cluster.bin_dir().to_path_buf(),
+                    host: cluster.socket_dir().display().to_string(),
+                    port: cluster::SOCKET_PORT,
+                    user: cluster::DB_USER.into(),
+                    password: None,
+                    database: cluster::DB_NAME.into(),
+                    sslmode: None,
+                };
                 Ok(Self {
                     pool,
                     cluster: Some(cluster),
+                    target,
                 })
             }
         }
+    }
+
+    /// How `pg_dump` and `pg_restore` reach this database.
+    pub fn target(&self) -> &ToolTarget {
+        &self.target
     }
 
     pub fn mode(&self) -> Mode {

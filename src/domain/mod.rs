@@ -8,6 +8,7 @@ pub mod mealplan;
 pub mod nutrition;
 pub mod progress;
 pub mod recommend;
+pub mod retention;
 pub mod safety;
 pub mod script;
 pub mod shopping;

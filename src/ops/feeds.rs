@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sqlx::PgPool;
-use tokio_cron_scheduler::{Job, JobScheduler};
+use tokio_cron_scheduler::Job;
 use uuid::Uuid;
 
 use crate::cache::{Cache, Ns};
+use crate::ops::leader;
 use crate::{
     config::FeedsConfig,
     db::feeds::{self, Import, Run, Trigger},
@@ -144,16 +145,7 @@ pub async fn scheduled_round(
     cache: &Cache,
     fetcher: &Fetcher,
 ) -> anyhow::Result<usize> {
-    let mut lock = pool.acquire().await?;
-    let mine: bool =
-        sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext('sports-nutrition:feed-round'))")
-            .fetch_one(&mut *lock)
-            .await?;
-    if !mine {
-        tracing::info!("another node is importing the scheduled price feeds");
-        return Ok(0);
-    }
-    let result = async {
+    let ran = leader::as_leader(pool, "feed-round", leader::current_tick(), async {
         let stores = feeds::stores_with_feeds(pool).await?;
         for (id, slug, url) in &stores {
             match fetch_and_import(pool, cache, fetcher, *id, url, Trigger::Schedule, None).await {
@@ -165,27 +157,17 @@ pub async fn scheduled_round(
             }
         }
         anyhow::Ok(stores.len())
-    }
-    .await;
-    sqlx::query("SELECT pg_advisory_unlock(hashtext('sports-nutrition:feed-round'))")
-        .execute(&mut *lock)
-        .await?;
-    result
+    })
+    .await?;
+    Ok(ran.unwrap_or(0))
 }
 
-/// Starts the feed schedule; `None` when feeds are disabled.
-pub async fn start_schedule(
-    pool: PgPool,
-    cache: Cache,
-    config: &FeedsConfig,
-) -> anyhow::Result<Option<JobScheduler>> {
+/// The feed job on `feeds.schedule`; `None` when feeds are disabled.
+pub fn job(pool: PgPool, cache: Cache, config: &FeedsConfig) -> anyhow::Result<Option<Job>> {
     if !config.enabled {
         return Ok(None);
     }
     let fetcher = Fetcher::new(config)?;
-    let scheduler = JobScheduler::new()
-        .await
-        .context("starting the job scheduler")?;
     let job = Job::new_async(config.schedule.as_str(), move |_id, _scheduler| {
         let pool = pool.clone();
         let fetcher = fetcher.clone();
@@ -202,10 +184,5 @@ pub async fn start_schedule(
             config.schedule
         )
     })?;
-    scheduler.add(job).await.context("scheduling price feeds")?;
-    scheduler
-        .start()
-        .await
-        .context("starting the job scheduler")?;
-    Ok(Some(scheduler))
+    Ok(Some(job))
 }

@@ -1,6 +1,10 @@
 //! Running the appliance: logs and telemetry, later TLS, backups, scheduled jobs and self-checks.
 
+pub mod backup;
 pub mod feeds;
+pub mod jobs;
+pub mod leader;
+pub mod maintenance;
 pub mod memory;
 pub mod shutdown;
 pub mod telemetry;

@@ -20,6 +20,12 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
+    /// A directory of this test's own for `storage.data_dir` (backups land there), removed with
+    /// the database.
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("sn-data-{}", self.name))
+    }
+
     pub async fn create() -> Self {
         let name = format!("sn_test_{}", uuid::Uuid::new_v4().simple());
         let admin = admin_url();
@@ -40,6 +46,7 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(self.data_dir());
         let name = self.name.clone();
         // Drop runs outside any runtime we could borrow; a short-lived one does the cleanup.
         let _ = std::thread::spawn(move || {
@@ -96,6 +103,7 @@ pub fn test_config(db: &TestDatabase) -> Config {
     config.database.max_connections = 5;
     config.server.port = 0;
     config.server.shutdown_timeout_secs = 5;
+    config.storage.data_dir = db.data_dir();
     config
 }
 

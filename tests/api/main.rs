@@ -1,6 +1,7 @@
 //! Integration tests of the HTTP API against the real PostgreSQL (one database per test).
 
 mod auth;
+mod backups;
 mod cache;
 mod catalogue;
 mod catalogue_admin;

@@ -1,0 +1,354 @@
+//! Backups against the real PostgreSQL and the real `pg_dump`/`pg_restore`: taken atomically and
+//! verified, a corrupted file caught, a dropped table brought back by a restore, one backup per
+//! schedule tick across nodes, and a full disk that fails the backup but not the service.
+
+use std::path::{Path, PathBuf};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::helpers::{TestApp, assert_problem, problem_fields};
+
+async fn admin(app: &TestApp) -> String {
+    let signed_in = app.user_with_role("admin@example.rs", "admin").await;
+    signed_in["token"].as_str().unwrap().to_owned()
+}
+
+fn backup_dir(app: &TestApp) -> PathBuf {
+    app.db.as_ref().unwrap().data_dir().join("backups")
+}
+
+/// `POST /api/v1/admin/backups/{id}/{action}` as `token`, expecting 200.
+async fn act(app: &TestApp, token: &str, id: &str, action: &str) -> Value {
+    let response = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/admin/backups/{id}/{action}"),
+            token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), 200, "{action}");
+    response.json().await.unwrap()
+}
+
+async fn take(app: &TestApp, token: &str) -> Value {
+    let response = app
+        .send(Method::POST, "/api/v1/admin/backups", token, &json!({}))
+        .await;
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn a_backup_is_written_whole_verified_listed_and_downloadable_by_admins_only() {
+    let app = TestApp::spawn().await;
+    let token = admin(&app).await;
+    let backup = take(&app, &token).await;
+    assert_eq!(backup["status"], "ok", "{backup}");
+    assert_eq!(backup["trigger"], "manual");
+    assert_eq!(backup["verify_ok"], true);
+    assert!(
+        backup["verify_detail"]
+            .as_str()
+            .unwrap()
+            .contains("pg_restore lists")
+    );
+    assert!(
+        backup["pg_dump_version"]
+            .as_str()
+            .unwrap()
+            .contains("PostgreSQL")
+    );
+    assert!(backup["schema_version"].as_i64().unwrap() >= 20261126000013);
+
+    // The file, the manifest beside it, and nothing half-written.
+    let dir = backup_dir(&app);
+    let name = backup["file_name"].as_str().unwrap();
+    assert_eq!(
+        files_in(&dir),
+        vec!["manifest.json".to_owned(), name.to_owned()]
+    );
+    let bytes = std::fs::read(dir.join(name)).unwrap();
+    assert_eq!(bytes.len() as i64, backup["size_bytes"].as_i64().unwrap());
+    assert_eq!(
+        format!("{:x}", Sha256::digest(&bytes)),
+        backup["sha256"].as_str().unwrap()
+    );
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["backups"][0]["sha256"], backup["sha256"]);
+
+    let listed: Value = app
+        .get_authed("/api/v1/admin/backups", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["backups"][0]["id"], backup["id"]);
+    assert_eq!(listed["schedule"], "0 0 3 * * *");
+
+    // Streamed download of exactly those bytes.
+    let id = backup["id"].as_str().unwrap();
+    let download = app
+        .get_authed(&format!("/api/v1/admin/backups/{id}/download"), &token)
+        .await;
+    assert_eq!(download.status(), 200);
+    assert!(
+        download.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(name)
+    );
+    assert_eq!(download.bytes().await.unwrap().as_ref(), bytes.as_slice());
+
+    // Athletes get nothing; ids that are not backups, and paths that try to leave, are not found.
+    let athlete = app
+        .register("athlete@example.rs", crate::helpers::PASSWORD)
+        .await;
+    let athlete = athlete["token"].as_str().unwrap();
+    assert_problem(app.get_authed("/api/v1/admin/backups", athlete).await, 403).await;
+    assert_problem(
+        app.get_authed(&format!("/api/v1/admin/backups/{id}/download"), athlete)
+            .await,
+        403,
+    )
+    .await;
+    assert_problem(
+        app.send(Method::POST, "/api/v1/admin/backups", athlete, &json!({}))
+            .await,
+        403,
+    )
+    .await;
+    let unknown = uuid::Uuid::new_v4();
+    assert_problem(
+        app.get_authed(&format!("/api/v1/admin/backups/{unknown}/download"), &token)
+            .await,
+        404,
+    )
+    .await;
+    for hostile in [
+        "..%2F..%2Fetc%2Fpasswd",
+        "manifest.json",
+        "sn-20261126T030000Z-0a1b2c3d.dump",
+    ] {
+        let response = app
+            .get_authed(&format!("/api/v1/admin/backups/{hostile}/download"), &token)
+            .await;
+        assert_eq!(response.status(), 400, "{hostile}");
+    }
+
+    let audited: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_log WHERE action LIKE 'admin.backup%' ORDER BY id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, ["admin.backup_create", "admin.backup_download"]);
+}
+
+#[tokio::test]
+async fn a_corrupted_byte_fails_verification() {
+    let app = TestApp::spawn().await;
+    let token = admin(&app).await;
+    let backup = take(&app, &token).await;
+    let id = backup["id"].as_str().unwrap();
+    let path = backup_dir(&app).join(backup["file_name"].as_str().unwrap());
+
+    let verified = act(&app, &token, id, "verify").await;
+    assert_eq!(verified["verify_ok"], true, "{verified}");
+
+    let mut bytes = std::fs::read(&path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&path, &bytes).unwrap();
+    let verified = act(&app, &token, id, "verify").await;
+    assert_eq!(verified["verify_ok"], false, "{verified}");
+    assert!(
+        verified["verify_detail"]
+            .as_str()
+            .unwrap()
+            .contains("checksum mismatch"),
+        "{verified}"
+    );
+}
+
+#[tokio::test]
+async fn a_restore_brings_a_dropped_table_back_and_keeps_the_manifest() {
+    let app = TestApp::spawn().await;
+    let token = admin(&app).await;
+    let athlete = app
+        .register("ana@example.rs", crate::helpers::PASSWORD)
+        .await;
+    let athlete_token = athlete["token"].as_str().unwrap().to_owned();
+    let logged = app
+        .send(
+            Method::POST,
+            "/api/v1/progress",
+            &athlete_token,
+            &json!({ "date": "2026-11-20", "weight_kg": 71.5 }),
+        )
+        .await;
+    assert_eq!(logged.status(), 201, "{}", logged.text().await.unwrap());
+    let backup = take(&app, &token).await;
+    assert_eq!(backup["status"], "ok");
+    let id = backup["id"].as_str().unwrap();
+
+    // Deep verify: restored into a scratch database, identical table by table.
+    let deep = act(&app, &token, id, "deep-verify").await;
+    assert_eq!(deep["deep_verify_ok"], true, "{deep}");
+    assert_eq!(
+        deep["deep_verify_detail"]["tables"]["progress_entries"],
+        json!([1, 1]),
+        "{deep}"
+    );
+
+    sqlx::query("DROP TABLE progress_entries")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+
+    // The confirmation must name the file.
+    let refused = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/admin/backups/{id}/restore"),
+            &token,
+            &json!({ "confirm": "yes" }),
+        )
+        .await;
+    let problem = assert_problem(refused, 422).await;
+    assert_eq!(problem_fields(&problem), ["confirm"]);
+
+    let restored = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/admin/backups/{id}/restore"),
+            &token,
+            &json!({ "confirm": backup["file_name"] }),
+        )
+        .await;
+    assert_eq!(restored.status(), 200);
+    let restored: Value = restored.json().await.unwrap();
+    assert_eq!(restored["safety_backup"]["trigger"], "safety");
+    assert_eq!(restored["safety_backup"]["status"], "ok");
+
+    // The data is back, through the API.
+    let progress = app
+        .get_authed("/api/v1/progress/2026-11-20", &athlete_token)
+        .await;
+    assert_eq!(progress.status(), 200);
+    let progress: Value = progress.json().await.unwrap();
+    assert_eq!(progress["weight_kg"], 71.5, "{progress}");
+    // The manifest knows both backups (the restored database's copy predates the safety backup).
+    let listed: Value = app
+        .get_authed("/api/v1/admin/backups", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let triggers: Vec<&str> = listed["backups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["trigger"].as_str().unwrap())
+        .collect();
+    assert_eq!(triggers, ["safety", "manual"]);
+    assert_eq!(listed["backups"][1]["status"], "ok");
+    let health: Value = app.get("/api/v1/health").await.json().await.unwrap();
+    assert_eq!(health["maintenance"], false);
+
+    // The database before the restore is kept under another name; this test drops it.
+    let name = &app.db.as_ref().unwrap().name;
+    let kept: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE $1 || '\\_%'")
+            .bind(name)
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(kept[0].starts_with(&format!("{name}_before_")));
+    sqlx::query(&format!(r#"DROP DATABASE "{}" WITH (FORCE)"#, kept[0]))
+        .execute(&app.pool)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn two_nodes_take_one_backup_per_schedule_tick() {
+    // Both nodes fire every second; a tick is a minute, so at most two ticks in the window.
+    let app = TestApp::spawn_with(|c| c.backup.schedule = "* * * * * *".into()).await;
+    let other = app.another_node(|_| {}).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    other.stop().await.unwrap();
+
+    let ticks: Vec<(String,)> = sqlx::query_as("SELECT node FROM job_runs WHERE job = 'backup'")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    let backups: Vec<(String, String)> =
+        sqlx::query_as("SELECT trigger, status FROM backups ORDER BY started_at")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert!(!ticks.is_empty() && ticks.len() <= 2, "{ticks:?}");
+    assert_eq!(
+        backups.len(),
+        ticks.len(),
+        "one backup per claimed tick: {backups:?} {ticks:?}"
+    );
+    assert!(
+        backups.iter().all(|(t, s)| t == "schedule" && s == "ok"),
+        "{backups:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_full_disk_fails_the_backup_cleanly_and_the_service_keeps_serving() {
+    // A 16 KiB tmpfs: far smaller than a dump of the schema.
+    let mount = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=16k", "tmpfs"])
+        .arg(mount.path())
+        .status()
+        .expect("run mount");
+    assert!(
+        status.success(),
+        "this test mounts a tiny tmpfs and needs root (CAP_SYS_ADMIN)"
+    );
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(mount.path().to_owned());
+    let dir = mount.path().to_owned();
+    let app = TestApp::spawn_with(|c| c.backup.dir = Some(dir.clone())).await;
+    let token = admin(&app).await;
+
+    let backup = take(&app, &token).await;
+    assert_eq!(backup["status"], "failed", "{backup}");
+    let error = backup["error"].as_str().unwrap();
+    assert!(error.contains("No space left on device"), "{error}");
+    // Nothing half-written is left behind: only the manifest, which records the failure.
+    assert_eq!(files_in(mount.path()), ["manifest.json"]);
+
+    // The service keeps serving, reads and writes.
+    let health = app.get("/api/v1/health").await;
+    assert_eq!(health.status(), 200);
+    let athlete = app
+        .register("still@example.rs", crate::helpers::PASSWORD)
+        .await;
+    assert!(athlete["token"].is_string());
+}
