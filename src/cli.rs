@@ -212,14 +212,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Backup { command } => {
-            let db = Database::open(&config).await.with_context(|| {
-                if config.database.url.is_none() {
-                    "opening the managed cluster (while `serve` runs on it, take and restore backups \
-                     through the admin API: /api/v1/admin/backups)"
-                } else {
-                    "opening the database"
-                }
-            })?;
+            let db = Database::open_beside_service(&config).await?;
             let result = backup(&config, &db, command).await;
             db.close().await;
             result

@@ -42,8 +42,25 @@ pub struct ManagedCluster {
     postmaster: Arc<AtomicI32>,
     stop: watch::Sender<bool>,
     supervisor: Option<JoinHandle<()>>,
-    _lock: Flock<File>,
+    /// `None` when attached to a cluster another process supervises.
+    _lock: Option<Flock<File>>,
 }
+
+/// The cluster is supervised by another process (a running `serve`).
+#[derive(Debug)]
+pub struct ClusterInUse(PathBuf);
+
+impl std::fmt::Display for ClusterInUse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "another sports-nutrition process is using the managed cluster in {} (stop it, or set storage.data_dir)",
+            self.0.display()
+        )
+    }
+}
+
+impl std::error::Error for ClusterInUse {}
 
 /// Where the cluster's files live under `storage.data_dir`.
 struct Layout {
@@ -118,7 +135,30 @@ impl ManagedCluster {
             postmaster,
             stop,
             supervisor: Some(supervisor),
-            _lock: lock,
+            _lock: Some(lock),
+        })
+    }
+
+    /// Connects to a cluster that another process (a running `serve`) supervises, as a client only:
+    /// for commands run beside the service (`backup`, `check`).
+    pub fn attach(root: &Path, config: &ManagedDatabaseConfig) -> anyhow::Result<Self> {
+        let layout = Layout::new(root)?;
+        let bin_dir = find_bin_dir(config.bin_dir.as_deref(), &layout.pgdata)?;
+        let socket = layout.socket_dir.join(format!(".s.PGSQL.{SOCKET_PORT}"));
+        if !socket.exists() {
+            bail!(
+                "the managed cluster in {} is locked by another process but not accepting connections",
+                layout.root.display()
+            );
+        }
+        let (stop, _) = watch::channel(false);
+        Ok(Self {
+            socket_dir: layout.socket_dir,
+            bin_dir,
+            postmaster: Arc::new(AtomicI32::new(0)),
+            stop,
+            supervisor: None,
+            _lock: None,
         })
     }
 
@@ -146,8 +186,8 @@ impl ManagedCluster {
         let _ = self.stop.send(true);
         if let Some(task) = self.supervisor.take() {
             let _ = task.await;
+            tracing::info!("managed PostgreSQL cluster stopped");
         }
-        tracing::info!("managed PostgreSQL cluster stopped");
     }
 }
 
@@ -230,12 +270,8 @@ fn lock_cluster(layout: &Layout) -> anyhow::Result<Flock<File>> {
         .write(true)
         .open(&path)
         .with_context(|| format!("cannot open {}", path.display()))?;
-    Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|_| {
-        anyhow::anyhow!(
-            "another sports-nutrition process is using the managed cluster in {} (stop it, or set storage.data_dir)",
-            layout.root.display()
-        )
-    })
+    Flock::lock(file, FlockArg::LockExclusiveNonblock)
+        .map_err(|_| anyhow::Error::new(ClusterInUse(layout.root.clone())))
 }
 
 /// `bin_dir` from config; else the directory of `postgres` on PATH; else the newest

@@ -179,6 +179,16 @@ fn external_target(url: &str, bin_dir: Option<&Path>) -> anyhow::Result<ToolTarg
 impl Database {
     /// Connects to `database.url`, or starts (and, the first time, creates) the managed cluster.
     pub async fn open(config: &Config) -> anyhow::Result<Self> {
+        Self::open_with(config, false).await
+    }
+
+    /// As `open`, but when a running `serve` supervises the managed cluster, connects to it as a
+    /// client instead of refusing (commands run beside the service: `backup`, `check`).
+    pub async fn open_beside_service(config: &Config) -> anyhow::Result<Self> {
+        Self::open_with(config, true).await
+    }
+
+    async fn open_with(config: &Config, attach: bool) -> anyhow::Result<Self> {
         let db = &config.database;
         match &db.url {
             Some(url) => {
@@ -196,8 +206,14 @@ impl Database {
                 })
             }
             None => {
-                let cluster =
-                    ManagedCluster::start(&config.managed_cluster_dir(), &db.managed).await?;
+                let dir = config.managed_cluster_dir();
+                let cluster = match ManagedCluster::start(&dir, &db.managed).await {
+                    Ok(c) => c,
+                    Err(e) if attach && e.is::<cluster::ClusterInUse>() => {
+                        ManagedCluster::attach(&dir, &db.managed)?
+                    }
+                    Err(e) => return Err(e),
+                };
                 let pool = match connect(cluster.connect_options(), db).await {
                     Ok(pool) => pool,
                     Err(e) => {
