@@ -611,15 +611,17 @@ pub fn jobs(backups: Backups) -> anyhow::Result<Vec<tokio_cron_scheduler::Job>> 
         return Ok(jobs);
     }
     let b = backups.clone();
+    let schedule = leader::Schedule::parse(&backups.config.schedule).context("backup.schedule")?;
     jobs.push(
         Job::new_async(backups.config.schedule.as_str(), move |_id, _s| {
             let b = b.clone();
+            let tick = schedule.current_tick();
             Box::pin(async move {
                 let job = async {
                     db::backups::fail_abandoned(&b.pool).await?;
                     b.create(Trigger::Schedule).await
                 };
-                let ran = leader::as_leader(&b.pool, "backup", leader::current_tick(), job).await;
+                let ran = leader::as_leader(&b.pool, "backup", tick, job).await;
                 match ran {
                     Ok(Some(backup)) if backup.status != "ok" => {
                         tracing::error!(file = %backup.file_name, error = ?backup.error, "scheduled backup failed")
@@ -633,9 +635,12 @@ pub fn jobs(backups: Backups) -> anyhow::Result<Vec<tokio_cron_scheduler::Job>> 
     );
     if !backups.config.deep_verify_schedule.is_empty() {
         let b = backups.clone();
+        let schedule = leader::Schedule::parse(&backups.config.deep_verify_schedule)
+            .context("backup.deep_verify_schedule")?;
         jobs.push(
             Job::new_async(backups.config.deep_verify_schedule.as_str(), move |_id, _s| {
                 let b = b.clone();
+                let tick = schedule.current_tick();
                 Box::pin(async move {
                     let job = async {
                         let newest = b.list().await?.into_iter().find(|x| x.status == "ok");
@@ -644,7 +649,7 @@ pub fn jobs(backups: Backups) -> anyhow::Result<Vec<tokio_cron_scheduler::Job>> 
                             None => Ok(None),
                         }
                     };
-                    match leader::as_leader(&b.pool, "backup-deep-verify", leader::current_tick(), job).await {
+                    match leader::as_leader(&b.pool, "backup-deep-verify", tick, job).await {
                         Ok(Some(Some(x))) if x.deep_verify_ok == Some(false) => {
                             tracing::error!(file = %x.file_name, detail = ?x.deep_verify_detail, "deep verify failed")
                         }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sqlx::PgPool;
+use time::OffsetDateTime;
 use tokio_cron_scheduler::Job;
 use uuid::Uuid;
 
@@ -144,8 +145,9 @@ pub async fn scheduled_round(
     pool: &PgPool,
     cache: &Cache,
     fetcher: &Fetcher,
+    tick: OffsetDateTime,
 ) -> anyhow::Result<usize> {
-    let ran = leader::as_leader(pool, "feed-round", leader::current_tick(), async {
+    let ran = leader::as_leader(pool, "feed-round", tick, async {
         let stores = feeds::stores_with_feeds(pool).await?;
         for (id, slug, url) in &stores {
             match fetch_and_import(pool, cache, fetcher, *id, url, Trigger::Schedule, None).await {
@@ -168,12 +170,14 @@ pub fn job(pool: PgPool, cache: Cache, config: &FeedsConfig) -> anyhow::Result<O
         return Ok(None);
     }
     let fetcher = Fetcher::new(config)?;
+    let schedule = leader::Schedule::parse(&config.schedule).context("feeds.schedule")?;
     let job = Job::new_async(config.schedule.as_str(), move |_id, _scheduler| {
         let pool = pool.clone();
         let fetcher = fetcher.clone();
         let cache = cache.clone();
+        let tick = schedule.current_tick();
         Box::pin(async move {
-            if let Err(e) = scheduled_round(&pool, &cache, &fetcher).await {
+            if let Err(e) = scheduled_round(&pool, &cache, &fetcher, tick).await {
                 tracing::error!(error = %format!("{e:#}"), "scheduled price feed round failed");
             }
         })

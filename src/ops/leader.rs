@@ -15,18 +15,46 @@ pub fn node_name() -> String {
         .unwrap_or_else(|| "node".into())
 }
 
-/// The tick a scheduled run belongs to: the nearest whole minute, so that nodes whose clocks differ
-/// by less than half a minute agree on it (a job runs at most once a minute).
-pub fn current_tick() -> OffsetDateTime {
-    tick_of(OffsetDateTime::now_utc())
-}
+/// A job's cron schedule, parsed as the scheduler parses it, to name the occurrence a firing
+/// belongs to.
+#[derive(Clone, Debug)]
+pub struct Schedule(croner::Cron);
 
-fn tick_of(t: OffsetDateTime) -> OffsetDateTime {
-    let rounded = t + time::Duration::seconds(30);
-    rounded
-        .replace_second(0)
-        .and_then(|r| r.replace_nanosecond(0))
-        .unwrap_or(t)
+impl Schedule {
+    pub fn parse(expr: &str) -> anyhow::Result<Schedule> {
+        croner::parser::CronParser::builder()
+            .seconds(croner::parser::Seconds::Required)
+            .dom_and_dow(true)
+            .build()
+            .parse(expr)
+            .map(Schedule)
+            .map_err(|e| anyhow::anyhow!("{expr:?} is not a valid cron expression: {e}"))
+    }
+
+    /// The tick a firing now belongs to: the occurrence of the schedule nearest to now, so that
+    /// nodes whose clocks differ by less than half the interval agree on it.
+    pub fn current_tick(&self) -> OffsetDateTime {
+        self.tick_of(OffsetDateTime::now_utc())
+    }
+
+    fn tick_of(&self, t: OffsetDateTime) -> OffsetDateTime {
+        // croner works in whole seconds: search from the second `t` is in, measure from `t`.
+        let (Some(at), Some(second)) = (
+            chrono::DateTime::from_timestamp(t.unix_timestamp(), t.nanosecond()),
+            chrono::DateTime::from_timestamp(t.unix_timestamp(), 0),
+        ) else {
+            return t;
+        };
+        let previous = self.0.find_previous_occurrence(&second, true).ok();
+        let next = self.0.find_next_occurrence(&second, false).ok();
+        let nearest = match (previous, next) {
+            (Some(p), Some(n)) => Some(if at - p <= n - at { p } else { n }),
+            (p, n) => p.or(n),
+        };
+        nearest
+            .and_then(|n| OffsetDateTime::from_unix_timestamp(n.timestamp()).ok())
+            .unwrap_or(t)
+    }
 }
 
 /// Runs `job` for `tick` when this node gets the lock named `name` and the tick is unclaimed;
@@ -83,6 +111,7 @@ mod tests {
 
     #[test]
     fn nodes_a_little_apart_agree_on_the_tick() {
+        let every_minute = Schedule::parse("0 * * * * *").unwrap();
         let tick = datetime!(2026-11-26 03:00 UTC);
         for t in [
             datetime!(2026-11-26 02:59:31 UTC),
@@ -91,11 +120,34 @@ mod tests {
             datetime!(2026-11-26 03:00:00.2 UTC),
             datetime!(2026-11-26 03:00:29.9 UTC),
         ] {
-            assert_eq!(tick_of(t), tick, "{t}");
+            assert_eq!(every_minute.tick_of(t), tick, "{t}");
         }
         assert_eq!(
-            tick_of(datetime!(2026-11-26 03:00:30 UTC)),
+            every_minute.tick_of(datetime!(2026-11-26 03:00:30.5 UTC)),
             datetime!(2026-11-26 03:01 UTC)
         );
+    }
+
+    #[test]
+    fn the_tick_follows_the_schedule() {
+        let every_second = Schedule::parse("* * * * * *").unwrap();
+        assert_eq!(
+            every_second.tick_of(datetime!(2026-11-26 03:00:07.2 UTC)),
+            datetime!(2026-11-26 03:00:07 UTC)
+        );
+        assert_eq!(
+            every_second.tick_of(datetime!(2026-11-26 03:00:07.8 UTC)),
+            datetime!(2026-11-26 03:00:08 UTC)
+        );
+        let nightly = Schedule::parse("0 30 2 * * *").unwrap();
+        assert_eq!(
+            nightly.tick_of(datetime!(2026-11-26 02:30:00.4 UTC)),
+            datetime!(2026-11-26 02:30 UTC)
+        );
+        assert_eq!(
+            nightly.tick_of(datetime!(2026-11-26 14:00 UTC)),
+            datetime!(2026-11-26 02:30 UTC)
+        );
+        assert!(Schedule::parse("every now and then").is_err());
     }
 }

@@ -286,7 +286,7 @@ async fn a_restore_brings_a_dropped_table_back_and_keeps_the_manifest() {
 
 #[tokio::test]
 async fn two_nodes_take_one_backup_per_schedule_tick() {
-    // Both nodes fire every second; a tick is a minute, so at most two ticks in the window.
+    // Both nodes fire every second for 3.5 s: at most four ticks, each claimed by one node.
     let app = TestApp::spawn_with(|c| c.backup.schedule = "* * * * * *".into()).await;
     let other = app.another_node(|_| {}).await;
     tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
@@ -301,7 +301,7 @@ async fn two_nodes_take_one_backup_per_schedule_tick() {
             .fetch_all(&app.pool)
             .await
             .unwrap();
-    assert!(!ticks.is_empty() && ticks.len() <= 2, "{ticks:?}");
+    assert!(!ticks.is_empty() && ticks.len() <= 4, "{ticks:?}");
     assert_eq!(
         backups.len(),
         ticks.len(),
