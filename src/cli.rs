@@ -54,6 +54,13 @@ pub enum Command {
         #[command(subcommand)]
         command: BackupCommand,
     },
+    /// Run the self-checks once and print them; exits non-zero when any fails (for cron,
+    /// monitoring and the post-deployment check). Includes the serving nodes' newest reports.
+    Check {
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -217,6 +224,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             db.close().await;
             result
         }
+        Command::Check { json } => {
+            let db = Database::open_beside_service(&config)
+                .await
+                .context("self-check failed: cannot reach the database")?;
+            let result = check(&config, &db, json).await;
+            db.close().await;
+            result
+        }
         Command::Openapi | Command::Config { .. } => unreachable!("handled above"),
     }
 }
@@ -291,6 +306,57 @@ async fn backup(config: &Config, db: &Database, command: BackupCommand) -> anyho
             );
         }
     }
+    Ok(())
+}
+
+/// `check`: the self-checks that make sense from outside the service, and the nodes' reports.
+async fn check(config: &Config, db: &Database, json: bool) -> anyhow::Result<()> {
+    use ops::selfcheck::{SelfCheck, Vantage};
+    // The cache is only looked at (Redis answering), never used.
+    let cache = crate::cache::Cache::new(&config.cache).await?;
+    let self_check = SelfCheck::new(
+        config,
+        db.pool.clone(),
+        cache,
+        ops::metrics::RequestWindow::new(std::time::Duration::from_secs(
+            config.self_check.window_secs,
+        )),
+        Vantage::CommandLine,
+    )?;
+    let report = self_check.run().await;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for c in &report.checks {
+            let value = c
+                .value
+                .map(|v| format!("{v} {}", c.unit).trim_end().to_string())
+                .unwrap_or_default();
+            let threshold = c
+                .threshold
+                .map(|t| format!("(max {t} {})", c.unit).replace(" )", ")"))
+                .unwrap_or_default();
+            println!(
+                "{:<4}  {:<16} {:>12} {:<14} {}",
+                if c.ok { "ok" } else { "FAIL" },
+                c.name,
+                value,
+                threshold,
+                c.detail
+            );
+        }
+    }
+    let failed: Vec<&str> = report
+        .checks
+        .iter()
+        .filter(|c| !c.ok)
+        .map(|c| c.name.as_str())
+        .collect();
+    anyhow::ensure!(
+        failed.is_empty(),
+        "self-check failed: {}",
+        failed.join(", ")
+    );
     Ok(())
 }
 

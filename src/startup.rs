@@ -29,6 +29,8 @@ pub struct Application {
     app: BoxEndpoint<'static>,
     db: Database,
     scheduler: Option<tokio_cron_scheduler::JobScheduler>,
+    /// Scheduled job runs in progress: shutdown waits for them before closing the pool.
+    running: ops::jobs::Running,
     /// Tasks that live as long as the node (ended at shutdown).
     background: Vec<tokio::task::JoinHandle<()>>,
     shutdown_timeout: Duration,
@@ -67,6 +69,23 @@ impl Application {
                     let cache = restored_cache.clone();
                     async move { cache.invalidate(&[crate::cache::Ns::All]).await }
                 })];
+                let requests = ops::metrics::RequestWindow::new(Duration::from_secs(
+                    config.self_check.window_secs,
+                ));
+                let self_check = match ops::selfcheck::SelfCheck::new(
+                    &config,
+                    db.pool.clone(),
+                    cache.clone(),
+                    requests.clone(),
+                    ops::selfcheck::Vantage::Service,
+                ) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        background.iter().for_each(|t| t.abort());
+                        db.close().await;
+                        return Err(e);
+                    }
+                };
                 let state = AppState {
                     pool: db.pool.clone(),
                     db_mode: db.mode(),
@@ -82,9 +101,21 @@ impl Application {
                     cache,
                     maintenance: backups.maintenance().clone(),
                     backups,
+                    requests,
+                    self_check,
                 };
-                let scheduler = match schedule(&config, &state).await {
-                    Ok(s) => s,
+                let running = ops::jobs::Running::new();
+                let scheduler = match schedule(&config, &state, &running).await {
+                    Ok(s) => {
+                        // A first report right away, so `check` finds this node without waiting.
+                        if state.self_check.config().enabled {
+                            let first = state.self_check.clone();
+                            running.spawn(async move {
+                                first.run_and_record().await;
+                            });
+                        }
+                        s
+                    }
                     Err(e) => {
                         background.iter().for_each(|t| t.abort());
                         db.close().await;
@@ -97,6 +128,7 @@ impl Application {
                     app: api::app(state, &config).boxed(),
                     db,
                     scheduler,
+                    running,
                     background,
                     shutdown_timeout: Duration::from_secs(config.server.shutdown_timeout_secs),
                 })
@@ -158,24 +190,43 @@ impl Application {
                 tracing::warn!(error = %e, "stopping the job scheduler");
             }
         }
+        self.running.close();
+        if !self.running.is_empty() {
+            tracing::info!(
+                jobs = self.running.len(),
+                "waiting for scheduled jobs to finish"
+            );
+            if tokio::time::timeout(self.shutdown_timeout, self.running.wait())
+                .await
+                .is_err()
+            {
+                tracing::warn!(
+                    jobs = self.running.len(),
+                    "scheduled jobs still running after server.shutdown_timeout_secs; stopping anyway"
+                );
+            }
+        }
         self.db.close().await;
         tracing::info!("stopped");
         served.context("HTTP server failed")
     }
 }
 
-/// The node's scheduled jobs: price feeds and backups.
+/// The node's scheduled jobs: price feeds, backups and the self-check.
 async fn schedule(
     config: &Config,
     state: &AppState,
+    running: &ops::jobs::Running,
 ) -> anyhow::Result<Option<tokio_cron_scheduler::JobScheduler>> {
     let mut jobs = Vec::new();
     jobs.extend(feeds_job(
         state.pool.clone(),
         state.cache.clone(),
         &config.feeds,
+        running,
     )?);
-    jobs.extend(ops::backup::jobs(state.backups.clone())?);
+    jobs.extend(ops::backup::jobs(state.backups.clone(), running)?);
+    jobs.extend(state.self_check.job(running)?);
     ops::jobs::start(jobs).await
 }
 

@@ -17,6 +17,7 @@ use super::{
     security::ClientInfo,
 };
 use crate::cache::rate_limit::{Bucket, client_key};
+use crate::ops::metrics::RequestWindow;
 
 pub const REQUEST_ID: &str = "x-request-id";
 
@@ -24,8 +25,22 @@ pub const REQUEST_ID: &str = "x-request-id";
 pub const RUNBOOK_ALIASES: &[&str] = &["/api/health", "/api/auth/login", "/api/profile"];
 
 /// Gives the request an id (a sane incoming `x-request-id`, or a new UUIDv7), runs it inside a span
-/// carrying that id, turns any error into problem+json, echoes the id and logs one line per request.
-pub async fn observe<E: Endpoint>(next: Arc<E>, req: Request) -> Result<Response> {
+/// carrying that id, turns any error into problem+json, echoes the id, logs one line per request
+/// and records its latency and status in `window` (probes of `/health` and `/ready` aside).
+pub fn observe<E: Endpoint + 'static>(
+    window: RequestWindow,
+) -> impl Fn(Arc<E>, Request) -> std::pin::Pin<Box<dyn Future<Output = Result<Response>> + Send>>
++ Send
++ Sync
++ 'static {
+    move |next: Arc<E>, req: Request| Box::pin(observe_one(next, req, window.clone()))
+}
+
+async fn observe_one<E: Endpoint>(
+    next: Arc<E>,
+    req: Request,
+    window: RequestWindow,
+) -> Result<Response> {
     let id = req
         .headers()
         .get(REQUEST_ID)
@@ -66,7 +81,11 @@ pub async fn observe<E: Endpoint>(next: Arc<E>, req: Request) -> Result<Response
         if let Ok(value) = HeaderValue::from_str(&id) {
             response.headers_mut().insert(REQUEST_ID, value);
         }
-        let latency_ms = start.elapsed().as_secs_f64() * 1000.0;
+        let latency = start.elapsed();
+        if path != "/health" && path != "/ready" {
+            window.record(latency, status.is_server_error());
+        }
+        let latency_ms = latency.as_secs_f64() * 1000.0;
         if status.is_server_error() {
             tracing::error!(%method, %path, status = status.as_u16(), latency_ms, "request failed");
         } else {

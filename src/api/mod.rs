@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod alerts;
 pub mod auth;
 pub mod backups;
 pub mod cached;
@@ -56,6 +57,10 @@ pub struct AppState {
     pub backups: crate::ops::backup::Backups,
     /// On while a restore swaps the database: writes are refused with 503.
     pub maintenance: crate::ops::maintenance::Maintenance,
+    /// Latency and errors of the requests this node served lately, for the self-check.
+    pub requests: crate::ops::metrics::RequestWindow,
+    /// This node's self-check (and the alerts it raises).
+    pub self_check: crate::ops::selfcheck::SelfCheck,
 }
 
 #[derive(Tags)]
@@ -102,7 +107,8 @@ type Apis = (
     meal_plans::MealPlansApi,
     coach::CoachApi,
     admin::AdminApi,
-    backups::BackupsApi,
+    // poem-openapi implements its trait for tuples of up to 16 services.
+    (backups::BackupsApi, alerts::AlertsApi),
 );
 
 /// The OpenAPI service: every documented endpoint, served under `/api/v1`.
@@ -124,7 +130,7 @@ pub fn openapi() -> OpenApiService<Apis, ()> {
             meal_plans::MealPlansApi,
             coach::CoachApi,
             admin::AdminApi,
-            backups::BackupsApi,
+            (backups::BackupsApi, alerts::AlertsApi),
         ),
         "Sports Nutrition API",
         env!("CARGO_PKG_VERSION"),
@@ -143,6 +149,7 @@ pub fn app(state: AppState, config: &Config) -> impl Endpoint<Output = poem::Res
     let default_locale = crate::domain::account::Locale::parse(&config.i18n.default_locale)
         .unwrap_or(crate::domain::account::Locale::DEFAULT);
     let api = openapi();
+    let requests = state.requests.clone();
     let routes = Route::new()
         .at("/openapi.json", api.spec_endpoint())
         .nest("/docs", api.swagger_ui())
@@ -172,7 +179,7 @@ pub fn app(state: AppState, config: &Config) -> impl Endpoint<Output = poem::Res
             config.feeds.max_bytes,
         ))
         .around(middleware::aliases)
-        .around(middleware::observe)
+        .around(middleware::observe(requests))
         .around(language::language(default_locale))
         .around(middleware::security_headers(false))
 }

@@ -1,6 +1,7 @@
 //! Value types that can only hold valid values, and pure calculations: no I/O, no async.
 
 pub mod account;
+pub mod alerting;
 pub mod catalogue;
 pub mod dosage;
 pub mod feed;

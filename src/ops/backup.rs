@@ -22,7 +22,7 @@ use crate::{
     config::BackupConfig,
     db::{self, ToolTarget, backups::Outcome},
     domain::retention,
-    ops::{leader, maintenance::Maintenance},
+    ops::{jobs, leader, maintenance::Maintenance},
 };
 
 pub use db::backups::Backup;
@@ -604,66 +604,55 @@ impl Backups {
 }
 
 /// The scheduled backup (and the weekly deep verify of the newest backup), on the leader node.
-pub fn jobs(backups: Backups) -> anyhow::Result<Vec<tokio_cron_scheduler::Job>> {
-    use tokio_cron_scheduler::Job;
-    let mut jobs = Vec::new();
+pub fn jobs(
+    backups: Backups,
+    running: &jobs::Running,
+) -> anyhow::Result<Vec<tokio_cron_scheduler::Job>> {
+    let mut scheduled = Vec::new();
     if !backups.config.enabled {
-        return Ok(jobs);
+        return Ok(scheduled);
     }
     let b = backups.clone();
-    let schedule = leader::Schedule::parse(&backups.config.schedule).context("backup.schedule")?;
-    jobs.push(
-        Job::new_async(backups.config.schedule.as_str(), move |_id, _s| {
-            let b = b.clone();
-            let tick = schedule.current_tick();
-            Box::pin(async move {
-                let job = async {
-                    db::backups::fail_abandoned(&b.pool).await?;
-                    b.create(Trigger::Schedule).await
-                };
-                let ran = leader::as_leader(&b.pool, "backup", tick, job).await;
-                match ran {
-                    Ok(Some(backup)) if backup.status != "ok" => {
-                        tracing::error!(file = %backup.file_name, error = ?backup.error, "scheduled backup failed")
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(error = %format!("{e:#}"), "scheduled backup failed"),
+    scheduled.push(jobs::cron("backup.schedule", &backups.config.schedule, running, move |tick| {
+        let b = b.clone();
+        async move {
+            let job = async {
+                db::backups::fail_abandoned(&b.pool).await?;
+                b.create(Trigger::Schedule).await
+            };
+            match leader::as_leader(&b.pool, "backup", tick, job).await {
+                Ok(Some(backup)) if backup.status != "ok" => {
+                    tracing::error!(file = %backup.file_name, error = ?backup.error, "scheduled backup failed")
                 }
-            })
-        })
-        .with_context(|| format!("backup.schedule: {:?} is not a valid cron expression", backups.config.schedule))?,
-    );
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %format!("{e:#}"), "scheduled backup failed"),
+            }
+        }
+    })?);
     if !backups.config.deep_verify_schedule.is_empty() {
         let b = backups.clone();
-        let schedule = leader::Schedule::parse(&backups.config.deep_verify_schedule)
-            .context("backup.deep_verify_schedule")?;
-        jobs.push(
-            Job::new_async(backups.config.deep_verify_schedule.as_str(), move |_id, _s| {
-                let b = b.clone();
-                let tick = schedule.current_tick();
-                Box::pin(async move {
-                    let job = async {
-                        let newest = b.list().await?.into_iter().find(|x| x.status == "ok");
-                        match newest {
-                            Some(x) => b.deep_verify(x.id).await.map(Some),
-                            None => Ok(None),
-                        }
-                    };
-                    match leader::as_leader(&b.pool, "backup-deep-verify", tick, job).await {
-                        Ok(Some(Some(x))) if x.deep_verify_ok == Some(false) => {
-                            tracing::error!(file = %x.file_name, detail = ?x.deep_verify_detail, "deep verify failed")
-                        }
-                        Ok(_) => {}
-                        Err(e) => tracing::error!(error = %format!("{e:#}"), "deep verify failed"),
+        let expr = &backups.config.deep_verify_schedule;
+        scheduled.push(jobs::cron("backup.deep_verify_schedule", expr, running, move |tick| {
+            let b = b.clone();
+            async move {
+                let job = async {
+                    let newest = b.list().await?.into_iter().find(|x| x.status == "ok");
+                    match newest {
+                        Some(x) => b.deep_verify(x.id).await.map(Some),
+                        None => Ok(None),
                     }
-                })
-            })
-            .with_context(|| {
-                format!("backup.deep_verify_schedule: {:?} is not a valid cron expression", backups.config.deep_verify_schedule)
-            })?,
-        );
+                };
+                match leader::as_leader(&b.pool, "backup-deep-verify", tick, job).await {
+                    Ok(Some(Some(x))) if x.deep_verify_ok == Some(false) => {
+                        tracing::error!(file = %x.file_name, detail = ?x.deep_verify_detail, "deep verify failed")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %format!("{e:#}"), "deep verify failed"),
+                }
+            }
+        })?);
     }
-    Ok(jobs)
+    Ok(scheduled)
 }
 
 /// Drops a scratch or half-restored database (best effort: it has no data anyone needs).

@@ -11,7 +11,10 @@ use tokio_cron_scheduler::Job;
 use uuid::Uuid;
 
 use crate::cache::{Cache, Ns};
-use crate::ops::leader;
+use crate::ops::{
+    jobs::{self, Running},
+    leader,
+};
 use crate::{
     config::FeedsConfig,
     db::feeds::{self, Import, Run, Trigger},
@@ -165,28 +168,25 @@ pub async fn scheduled_round(
 }
 
 /// The feed job on `feeds.schedule`; `None` when feeds are disabled.
-pub fn job(pool: PgPool, cache: Cache, config: &FeedsConfig) -> anyhow::Result<Option<Job>> {
+pub fn job(
+    pool: PgPool,
+    cache: Cache,
+    config: &FeedsConfig,
+    running: &Running,
+) -> anyhow::Result<Option<Job>> {
     if !config.enabled {
         return Ok(None);
     }
     let fetcher = Fetcher::new(config)?;
-    let schedule = leader::Schedule::parse(&config.schedule).context("feeds.schedule")?;
-    let job = Job::new_async(config.schedule.as_str(), move |_id, _scheduler| {
+    let job = jobs::cron("feeds.schedule", &config.schedule, running, move |tick| {
         let pool = pool.clone();
         let fetcher = fetcher.clone();
         let cache = cache.clone();
-        let tick = schedule.current_tick();
-        Box::pin(async move {
+        async move {
             if let Err(e) = scheduled_round(&pool, &cache, &fetcher, tick).await {
                 tracing::error!(error = %format!("{e:#}"), "scheduled price feed round failed");
             }
-        })
-    })
-    .with_context(|| {
-        format!(
-            "feeds.schedule: {:?} is not a valid cron expression",
-            config.schedule
-        )
+        }
     })?;
     Ok(Some(job))
 }

@@ -1,10 +1,13 @@
 //! Running the appliance: logs and telemetry, later TLS, backups, scheduled jobs and self-checks.
 
+pub mod alerts;
 pub mod backup;
 pub mod feeds;
 pub mod jobs;
 pub mod leader;
 pub mod maintenance;
 pub mod memory;
+pub mod metrics;
+pub mod selfcheck;
 pub mod shutdown;
 pub mod telemetry;

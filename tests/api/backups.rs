@@ -1,6 +1,7 @@
 //! Backups against the real PostgreSQL and the real `pg_dump`/`pg_restore`: taken atomically and
 //! verified, a corrupted file caught, a dropped table brought back by a restore, one backup per
-//! schedule tick across nodes, and a full disk that fails the backup but not the service.
+//! schedule tick across nodes, and a full disk that fails the backup (and raises an alert) but not
+//! the service.
 
 use std::path::{Path, PathBuf};
 
@@ -287,10 +288,17 @@ async fn a_restore_brings_a_dropped_table_back_and_keeps_the_manifest() {
 #[tokio::test]
 async fn two_nodes_take_one_backup_per_schedule_tick() {
     // Both nodes fire every second for 3.5 s: at most four ticks, each claimed by one node.
-    let app = TestApp::spawn_with(|c| c.backup.schedule = "* * * * * *".into()).await;
-    let other = app.another_node(|_| {}).await;
+    // `app` holds the database and takes no scheduled backups; the two nodes do, then stop.
+    let app = TestApp::spawn_with(|c| c.backup.enabled = false).await;
+    let every_second = |c: &mut sports_nutrition::config::Config| {
+        c.backup.enabled = true;
+        c.backup.schedule = "* * * * * *".into();
+    };
+    let one = app.another_node(every_second).await;
+    let two = app.another_node(every_second).await;
     tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
-    other.stop().await.unwrap();
+    one.stop().await.unwrap();
+    two.stop().await.unwrap();
 
     let ticks: Vec<(String,)> = sqlx::query_as("SELECT node FROM job_runs WHERE job = 'backup'")
         .fetch_all(&app.pool)
@@ -334,7 +342,15 @@ async fn a_full_disk_fails_the_backup_cleanly_and_the_service_keeps_serving() {
     }
     let _unmount = Unmount(mount.path().to_owned());
     let dir = mount.path().to_owned();
-    let app = TestApp::spawn_with(|c| c.backup.dir = Some(dir.clone())).await;
+    let hook = crate::alerts::Webhook::start(0).await;
+    let url = hook.url.clone();
+    let app = TestApp::spawn_with(|c| {
+        crate::alerts::calm(c);
+        c.backup.dir = Some(dir.clone());
+        c.alerts.for_secs = 60;
+        c.alerts.webhook.url = Some(url.into());
+    })
+    .await;
     let token = admin(&app).await;
 
     let backup = take(&app, &token).await;
@@ -351,4 +367,46 @@ async fn a_full_disk_fails_the_backup_cleanly_and_the_service_keeps_serving() {
         .register("still@example.rs", crate::helpers::PASSWORD)
         .await;
     assert!(athlete["token"].is_string());
+
+    // The self-check raises the alert at once (a failed backup needs no hold) and the webhook hears.
+    let run = crate::alerts::self_check(&app, &token).await;
+    let fired = crate::alerts::find(run["notified"].as_array().unwrap(), "backup_failed");
+    assert_eq!(
+        (&fired["state"], &fired["scope"]),
+        (&json!("firing"), &json!("cluster"))
+    );
+    assert!(
+        fired["message"]
+            .as_str()
+            .unwrap()
+            .contains("No space left on device"),
+        "{fired}"
+    );
+    let bodies = hook.wait_for(1).await;
+    assert_eq!(
+        (&bodies[0]["event"], &bodies[0]["alert"]["rule"]),
+        (&json!("firing"), &json!("backup_failed"))
+    );
+
+    // Room again: the next backup is good, and the alert resolves.
+    let status = std::process::Command::new("mount")
+        .args(["-o", "remount,size=64m"])
+        .arg(mount.path())
+        .status()
+        .expect("run mount");
+    assert!(status.success());
+    assert_eq!(take(&app, &token).await["status"], "ok");
+    let run = crate::alerts::self_check(&app, &token).await;
+    let resolved = crate::alerts::find(run["notified"].as_array().unwrap(), "backup_failed");
+    assert_eq!(resolved["state"], "resolved", "{resolved}");
+    let bodies = hook.wait_for(2).await;
+    assert_eq!(
+        (&bodies[1]["event"], &bodies[1]["alert"]["rule"]),
+        (&json!("resolved"), &json!("backup_failed"))
+    );
+    assert!(
+        crate::alerts::alerts(&app, &token, "?state=firing")
+            .await
+            .is_empty()
+    );
 }

@@ -103,6 +103,8 @@ pub fn test_config(db: &TestDatabase) -> Config {
     config.database.max_connections = 5;
     config.server.port = 0;
     config.server.shutdown_timeout_secs = 5;
+    // Self-checks run when a test asks for one.
+    config.self_check.enabled = false;
     config.storage.data_dir = db.data_dir();
     config
 }

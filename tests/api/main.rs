@@ -1,5 +1,6 @@
 //! Integration tests of the HTTP API against the real PostgreSQL (one database per test).
 
+mod alerts;
 mod auth;
 mod backups;
 mod cache;

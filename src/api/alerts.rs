@@ -1,0 +1,218 @@
+//! `/admin/alerts` and `/admin/self-check`: what the nodes found when they looked at themselves, and
+//! the alerts it raised, with every notification sent. Admins only.
+
+use poem::web::Data;
+use poem_openapi::{Enum, Object, OpenApi, param::Query, payload::Json};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{ApiTags, AppState, error::ApiError, security::BearerAuth};
+use crate::{
+    db::{self, alerts::Alert},
+    domain::account::Role,
+    ops::selfcheck::Report,
+};
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "lowercase")]
+pub enum AlertState {
+    /// The condition holds but not yet for `alerts.for_secs`.
+    Pending,
+    /// Notified.
+    Firing,
+    /// The condition cleared after firing.
+    Resolved,
+}
+
+impl AlertState {
+    fn as_str(self) -> &'static str {
+        match self {
+            AlertState::Pending => "pending",
+            AlertState::Firing => "firing",
+            AlertState::Resolved => "resolved",
+        }
+    }
+}
+
+/// One notification of an alert.
+#[derive(Object, Debug, Clone, PartialEq)]
+pub struct NotificationEntry {
+    /// `firing`, `repeat` or `resolved`.
+    pub event: String,
+    /// `webhook` or `email`.
+    pub channel: String,
+    /// `sending`, `sent` or `failed`.
+    pub status: String,
+    pub attempts: i32,
+    #[oai(skip_serializing_if_is_none)]
+    pub error: Option<String>,
+    pub created_at: OffsetDateTime,
+    #[oai(skip_serializing_if_is_none)]
+    pub finished_at: Option<OffsetDateTime>,
+}
+
+/// An alert and its notifications.
+#[derive(Object, Debug, Clone, PartialEq)]
+pub struct AlertEntry {
+    pub id: Uuid,
+    /// The self-check that raised it (`disk_backup`, `backup_failed`, `latency_p95`, …).
+    pub rule: String,
+    /// The node it is about, or `cluster` (backups).
+    pub scope: String,
+    pub state: AlertState,
+    /// The latest reading.
+    #[oai(skip_serializing_if_is_none)]
+    pub value: Option<f64>,
+    #[oai(skip_serializing_if_is_none)]
+    pub threshold: Option<f64>,
+    pub message: String,
+    pub pending_since: OffsetDateTime,
+    #[oai(skip_serializing_if_is_none)]
+    pub fired_at: Option<OffsetDateTime>,
+    #[oai(skip_serializing_if_is_none)]
+    pub resolved_at: Option<OffsetDateTime>,
+    #[oai(skip_serializing_if_is_none)]
+    pub last_notified_at: Option<OffsetDateTime>,
+    pub notifications: Vec<NotificationEntry>,
+}
+
+#[derive(Object, Debug, Clone, PartialEq)]
+pub struct AlertList {
+    pub alerts: Vec<AlertEntry>,
+}
+
+/// Every node's newest self-check.
+#[derive(Object, Debug, Clone, PartialEq)]
+pub struct SelfCheckList {
+    /// Nodes that reported in the last 24 hours, by name.
+    pub nodes: Vec<Report>,
+    /// Cron with seconds, UTC.
+    pub schedule: String,
+    pub enabled: bool,
+}
+
+/// A self-check just run, and the alerts it moved to firing, repeat or resolved.
+#[derive(Object, Debug, Clone, PartialEq)]
+pub struct SelfCheckRun {
+    pub report: Report,
+    pub notified: Vec<AlertEntry>,
+}
+
+pub struct AlertsApi;
+
+#[OpenApi(prefix_path = "/admin", tag = "ApiTags::Admin")]
+impl AlertsApi {
+    /// Alerts
+    ///
+    /// Alerts raised by the self-checks, most recently changed first, each with its notifications.
+    /// Admins.
+    #[oai(path = "/alerts", method = "get", operation_id = "listAlerts")]
+    async fn alerts(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        #[oai(name = "state")] wanted: Query<Option<AlertState>>,
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "500"))
+        )]
+        limit: Query<i64>,
+    ) -> Result<Json<AlertList>, ApiError> {
+        auth.0.require(&[Role::Admin])?;
+        let alerts =
+            db::alerts::list(&state.pool, wanted.0.map(AlertState::as_str), limit.0).await?;
+        Ok(Json(AlertList {
+            alerts: with_notifications(&state, alerts).await?,
+        }))
+    }
+
+    /// Self-checks
+    ///
+    /// The newest self-check of every node. Admins.
+    #[oai(path = "/self-check", method = "get", operation_id = "listSelfChecks")]
+    async fn self_checks(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+    ) -> Result<Json<SelfCheckList>, ApiError> {
+        auth.0.require(&[Role::Admin])?;
+        let nodes = db::alerts::latest_reports(&state.pool, 24 * 3600)
+            .await?
+            .into_iter()
+            .filter_map(|(_, _, _, report)| serde_json::from_value(report).ok())
+            .collect();
+        let config = state.self_check.config();
+        Ok(Json(SelfCheckList {
+            nodes,
+            schedule: config.schedule.clone(),
+            enabled: config.enabled,
+        }))
+    }
+
+    /// Run the self-check now
+    ///
+    /// On the node that receives the request: stores the report and evaluates the alert rules, as
+    /// the schedule does. Notifications are sent in the background. Admins.
+    #[oai(path = "/self-check", method = "post", operation_id = "runSelfCheck")]
+    async fn run_self_check(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+    ) -> Result<Json<SelfCheckRun>, ApiError> {
+        auth.0.require(&[Role::Admin])?;
+        let (report, notified) = state.self_check.run_and_record().await;
+        Ok(Json(SelfCheckRun {
+            report,
+            notified: with_notifications(&state, notified).await?,
+        }))
+    }
+}
+
+async fn with_notifications(
+    state: &AppState,
+    alerts: Vec<Alert>,
+) -> Result<Vec<AlertEntry>, ApiError> {
+    let ids: Vec<Uuid> = alerts.iter().map(|a| a.id).collect();
+    let notifications = db::alerts::notifications(&state.pool, &ids).await?;
+    Ok(alerts
+        .into_iter()
+        .map(|a| {
+            let mine = notifications
+                .iter()
+                .filter(|n| n.alert_id == a.id)
+                .cloned()
+                .map(|n| NotificationEntry {
+                    event: n.event,
+                    channel: n.channel,
+                    status: n.status,
+                    attempts: n.attempts,
+                    error: n.error,
+                    created_at: n.created_at,
+                    finished_at: n.finished_at,
+                })
+                .collect();
+            AlertEntry {
+                id: a.id,
+                state: match a.state.as_str() {
+                    "pending" => AlertState::Pending,
+                    "firing" => AlertState::Firing,
+                    _ => AlertState::Resolved,
+                },
+                rule: a.rule,
+                scope: a.scope,
+                value: a.value,
+                threshold: a.threshold,
+                message: a.message,
+                pending_since: a.pending_since,
+                fired_at: a.fired_at,
+                resolved_at: a.resolved_at,
+                last_notified_at: a.last_notified_at,
+                notifications: mine,
+            }
+        })
+        .collect())
+}
+
+fn default_limit() -> i64 {
+    100
+}
