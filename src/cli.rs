@@ -246,7 +246,7 @@ async fn backup(config: &Config, db: &Database, command: BackupCommand) -> anyho
         db.target().clone(),
         config.backup_dir(),
         config.backup.clone(),
-    );
+    )?;
     let show = |b: &ops::backup::Backup| {
         println!(
             "{}  {}  {:<7}  {:>12}  verified={}  {}",

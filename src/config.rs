@@ -313,6 +313,8 @@ pub struct BackupConfig {
     pub pg_bin_dir: Option<PathBuf>,
     /// The longest a dump or restore may run.
     pub timeout_secs: u64,
+    /// A copy of each good backup in S3-compatible storage.
+    pub s3: S3Config,
 }
 
 impl Default for BackupConfig {
@@ -327,6 +329,46 @@ impl Default for BackupConfig {
             deep_verify_schedule: "0 30 4 * * 0".into(),
             pg_bin_dir: None,
             timeout_secs: 3600,
+            s3: S3Config::default(),
+        }
+    }
+}
+
+/// Where good backups are uploaded: AWS S3 or any S3-compatible server (MinIO, Garage, Ceph…).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Config {
+    /// Unset: no upload.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<String>,
+    /// Unset: AWS. An `http://` endpoint is allowed (a server on a private network).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    pub region: String,
+    /// Object keys are `<prefix><file name>`.
+    pub prefix: String,
+    /// Unset: the AWS_* environment, then the instance's role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<String>,
+    #[serde(serialize_with = "redact", skip_serializing_if = "Option::is_none")]
+    pub secret_access_key: Option<SecretString>,
+    /// Bucket in the host name (AWS) rather than the path (most S3-compatible servers).
+    pub virtual_hosted_style: bool,
+    /// Files larger than this are uploaded in parts of this size.
+    pub part_size_bytes: u64,
+}
+
+impl Default for S3Config {
+    fn default() -> Self {
+        Self {
+            bucket: None,
+            endpoint: None,
+            region: "us-east-1".into(),
+            prefix: "sports-nutrition/".into(),
+            access_key_id: None,
+            secret_access_key: None,
+            virtual_hosted_style: false,
+            part_size_bytes: 16 * 1024 * 1024,
         }
     }
 }
@@ -624,15 +666,20 @@ impl Config {
             }
         }
         let backup = &self.backup;
+        // Parsed as the scheduler parses them (seconds first, UTC); an empty deep verify is "never".
         for (key, cron) in [
-            ("schedule", &backup.schedule),
-            ("deep_verify_schedule", &backup.deep_verify_schedule),
+            ("backup.schedule", &backup.schedule),
+            ("backup.deep_verify_schedule", &backup.deep_verify_schedule),
+            ("feeds.schedule", &self.feeds.schedule),
+            ("self_check.schedule", &self.self_check.schedule),
         ] {
-            if !(cron.is_empty() && key == "deep_verify_schedule")
-                && cron.split_whitespace().count() != 6
+            let never = cron.is_empty() && key == "backup.deep_verify_schedule";
+            if !never
+                && (cron.split_whitespace().count() != 6
+                    || crate::ops::leader::Schedule::parse(cron).is_err())
             {
                 errors.push(format!(
-                    "backup.{key}: a cron expression with seconds (6 fields), e.g. \"0 0 3 * * *\""
+                    "{key}: {cron:?} is not a cron expression with seconds (6 fields), e.g. \"0 0 3 * * *\""
                 ));
             }
         }
@@ -644,6 +691,32 @@ impl Config {
         }
         if !(60..=86_400).contains(&backup.timeout_secs) {
             errors.push("backup.timeout_secs: must be between 60 and 86400".into());
+        }
+        let s3 = &backup.s3;
+        if let Some(bucket) = &s3.bucket {
+            if bucket.is_empty() || bucket.len() > 63 || bucket.contains('/') {
+                errors.push(format!("backup.s3.bucket: {bucket:?} is not a bucket name"));
+            }
+            if let Some(endpoint) = &s3.endpoint {
+                if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+                    errors.push("backup.s3.endpoint: must be an http:// or https:// URL".into());
+                }
+            }
+            if s3.access_key_id.is_some() != s3.secret_access_key.is_some() {
+                errors.push(
+                    "backup.s3.secret_access_key: give both access_key_id and secret_access_key, or neither"
+                        .into(),
+                );
+            }
+        }
+        if s3.prefix.starts_with('/') {
+            errors.push("backup.s3.prefix: must not start with /".into());
+        }
+        if !(5 * 1024 * 1024..=5 * 1024 * 1024 * 1024).contains(&s3.part_size_bytes) {
+            errors.push(
+                "backup.s3.part_size_bytes: must be between 5 MiB and 5 GiB (S3's part sizes)"
+                    .into(),
+            );
         }
         let cache = &self.cache;
         match cache.backend.as_str() {
@@ -695,11 +768,6 @@ impl Config {
         }
         if feeds.max_bytes < 1024 {
             errors.push("feeds.max_bytes: must be at least 1024".into());
-        }
-        if feeds.schedule.split_whitespace().count() != 6 {
-            errors.push(
-                "feeds.schedule: must be a cron expression with six fields (seconds first)".into(),
-            );
         }
         let limits = &self.rate_limit;
         if limits.window_secs == 0 {
@@ -998,6 +1066,24 @@ mod tests {
             let err = Config::load(None).unwrap_err().to_string();
             assert!(err.contains("database.max_connections"), "{err}");
             assert!(err.contains("database.url"), "{err}");
+            jail.clear_env();
+            jail.set_env("SN_BACKUP__S3__BUCKET", "club-backups");
+            jail.set_env("SN_BACKUP__S3__ENDPOINT", "ftp://files.club.rs");
+            jail.set_env("SN_BACKUP__S3__ACCESS_KEY_ID", "AKIA");
+            jail.set_env("SN_ALERTS__EMAIL__SMTP_HOST", "smtp.club.rs");
+            jail.set_env("SN_ALERTS__DISK_PCT", "180");
+            jail.set_env("SN_SELF_CHECK__WINDOW_SECS", "1");
+            let err = Config::load(None).unwrap_err().to_string();
+            for key in [
+                "backup.s3.endpoint",
+                "backup.s3.secret_access_key",
+                "alerts.email.to",
+                "alerts.email.from",
+                "alerts.disk_pct",
+                "self_check.window_secs",
+            ] {
+                assert!(err.contains(key), "{key}: {err}");
+            }
             jail.clear_env();
             jail.set_env("SN_SERVER__PORT", "http");
             let err = Config::load(None).unwrap_err().to_string().to_lowercase();

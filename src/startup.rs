@@ -58,12 +58,18 @@ impl Application {
                     &config.cache.redis_prefix,
                 );
                 spawn_housekeeping(limiter.clone());
-                let backups = Backups::new(
+                let backups = match Backups::new(
                     db.pool.clone(),
                     db.target().clone(),
                     config.backup_dir(),
                     config.backup.clone(),
-                );
+                ) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        db.close().await;
+                        return Err(e);
+                    }
+                };
                 let restored_cache = cache.clone();
                 let background = vec![backups.maintenance().watch(move || {
                     let cache = restored_cache.clone();

@@ -64,6 +64,14 @@ pub struct BackupEntry {
     pub deep_verify_ok: Option<bool>,
     #[oai(skip_serializing_if_is_none)]
     pub deep_verify_detail: Option<serde_json::Value>,
+    /// Copied to S3-compatible storage (`backup.s3`), at `upload_key` (`s3://bucket/key`).
+    #[oai(skip_serializing_if_is_none)]
+    pub uploaded_at: Option<OffsetDateTime>,
+    #[oai(skip_serializing_if_is_none)]
+    pub upload_key: Option<String>,
+    /// Why the copy failed (the backup itself is good).
+    #[oai(skip_serializing_if_is_none)]
+    pub upload_error: Option<String>,
 }
 
 impl From<Backup> for BackupEntry {
@@ -88,6 +96,9 @@ impl From<Backup> for BackupEntry {
             deep_verified_at: b.deep_verified_at,
             deep_verify_ok: b.deep_verify_ok,
             deep_verify_detail: b.deep_verify_detail,
+            uploaded_at: b.uploaded_at,
+            upload_key: b.upload_key,
+            upload_error: b.upload_error,
         }
     }
 }

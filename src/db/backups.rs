@@ -27,11 +27,18 @@ pub struct Backup {
     pub deep_verify_ok: Option<bool>,
     pub deep_verify_detail: Option<serde_json::Value>,
     pub deleted_at: Option<OffsetDateTime>,
+    /// Copied to S3-compatible storage under `upload_key`; or why the copy failed.
+    #[serde(default)]
+    pub uploaded_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    pub upload_key: Option<String>,
+    #[serde(default)]
+    pub upload_error: Option<String>,
 }
 
 const COLUMNS: &str = "id, file_name, node, trigger, status, error, started_at, finished_at, duration_ms, size_bytes,
     sha256, schema_version, pg_dump_version, verified_at, verify_ok, verify_detail, deep_verified_at,
-    deep_verify_ok, deep_verify_detail, deleted_at";
+    deep_verify_ok, deep_verify_detail, deleted_at, uploaded_at, upload_key, upload_error";
 
 pub async fn start(
     db: impl PgExecutor<'_>,
@@ -118,6 +125,28 @@ pub async fn record_deep_verify(
     Ok(())
 }
 
+/// The upload of a good backup: where it went, or why it failed.
+pub async fn record_upload(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    result: Result<&str, &str>,
+) -> sqlx::Result<Backup> {
+    let (key, error) = match result {
+        Ok(key) => (Some(key), None),
+        Err(e) => (None, Some(e)),
+    };
+    sqlx::query_as(&format!(
+        "UPDATE backups SET uploaded_at = CASE WHEN $2::text IS NULL THEN NULL ELSE now() END,
+                upload_key = $2, upload_error = $3
+         WHERE id = $1 RETURNING {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(key)
+    .bind(error)
+    .fetch_one(db)
+    .await
+}
+
 pub async fn mark_deleted(db: impl PgExecutor<'_>, ids: &[Uuid]) -> sqlx::Result<()> {
     sqlx::query("UPDATE backups SET deleted_at = now() WHERE id = ANY($1) AND deleted_at IS NULL")
         .bind(ids)
@@ -197,7 +226,7 @@ pub async fn put_all(db: &mut sqlx::PgConnection, entries: &[Backup]) -> sqlx::R
     for b in entries {
         sqlx::query(&format!(
             "INSERT INTO backups ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-                    $15, $16, $17, $18, $19, $20)
+                    $15, $16, $17, $18, $19, $20, $21, $22, $23)
              ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, error = EXCLUDED.error,
                     finished_at = EXCLUDED.finished_at, duration_ms = EXCLUDED.duration_ms,
                     size_bytes = EXCLUDED.size_bytes, sha256 = EXCLUDED.sha256,
@@ -205,7 +234,8 @@ pub async fn put_all(db: &mut sqlx::PgConnection, entries: &[Backup]) -> sqlx::R
                     verified_at = EXCLUDED.verified_at, verify_ok = EXCLUDED.verify_ok,
                     verify_detail = EXCLUDED.verify_detail, deep_verified_at = EXCLUDED.deep_verified_at,
                     deep_verify_ok = EXCLUDED.deep_verify_ok, deep_verify_detail = EXCLUDED.deep_verify_detail,
-                    deleted_at = EXCLUDED.deleted_at"
+                    deleted_at = EXCLUDED.deleted_at, uploaded_at = EXCLUDED.uploaded_at,
+                    upload_key = EXCLUDED.upload_key, upload_error = EXCLUDED.upload_error"
         ))
         .bind(b.id)
         .bind(&b.file_name)
@@ -227,6 +257,9 @@ pub async fn put_all(db: &mut sqlx::PgConnection, entries: &[Backup]) -> sqlx::R
         .bind(b.deep_verify_ok)
         .bind(&b.deep_verify_detail)
         .bind(b.deleted_at)
+        .bind(b.uploaded_at)
+        .bind(&b.upload_key)
+        .bind(&b.upload_error)
         .execute(&mut *db)
         .await?;
     }

@@ -22,7 +22,7 @@ use crate::{
     config::BackupConfig,
     db::{self, ToolTarget, backups::Outcome},
     domain::retention,
-    ops::{jobs, leader, maintenance::Maintenance},
+    ops::{jobs, leader, maintenance::Maintenance, offsite::Offsite},
 };
 
 pub use db::backups::Backup;
@@ -35,6 +35,8 @@ pub struct Backups {
     dir: PathBuf,
     config: BackupConfig,
     maintenance: Maintenance,
+    /// Where good backups are copied, when `backup.s3.bucket` is set.
+    offsite: Option<Offsite>,
 }
 
 /// What started a backup.
@@ -80,15 +82,27 @@ pub fn is_backup_file_name(name: &str) -> bool {
 }
 
 impl Backups {
-    pub fn new(pool: PgPool, target: ToolTarget, dir: PathBuf, config: BackupConfig) -> Self {
+    pub fn new(
+        pool: PgPool,
+        target: ToolTarget,
+        dir: PathBuf,
+        config: BackupConfig,
+    ) -> anyhow::Result<Self> {
         let maintenance = Maintenance::new(&dir);
-        Self {
+        let offsite = Offsite::new(&config.s3, Duration::from_secs(config.timeout_secs))?;
+        Ok(Self {
             pool,
             target,
             dir,
             config,
             maintenance,
-        }
+            offsite,
+        })
+    }
+
+    /// Whether good backups are copied to S3-compatible storage.
+    pub fn uploads(&self) -> bool {
+        self.offsite.is_some()
     }
 
     /// On while a restore runs, here or in another process on this machine.
@@ -214,7 +228,26 @@ impl Backups {
                 }
             }
         };
-        let backup = db::backups::finish(&mut running, id, &outcome).await?;
+        let mut backup = db::backups::finish(&mut running, id, &outcome).await?;
+        if let (Some(offsite), "ok") = (&self.offsite, backup.status.as_str()) {
+            let result = offsite.upload(&self.dir.join(&file_name), &file_name).await;
+            let result = match &result {
+                Ok(location) => {
+                    tracing::info!(file = %file_name, %location, "backup uploaded");
+                    Ok(location.as_str())
+                }
+                Err(e) => {
+                    tracing::error!(file = %file_name, error = %format!("{e:#}"), "uploading the backup failed");
+                    Err(format!("{e:#}"))
+                }
+            };
+            backup = db::backups::record_upload(
+                &mut running,
+                id,
+                result.as_ref().map_err(String::as_str).copied(),
+            )
+            .await?;
+        }
         // Closing the connection ends the lock with it.
         let _ = running.close().await;
         self.mirror_manifest().await;

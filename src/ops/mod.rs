@@ -8,6 +8,7 @@ pub mod leader;
 pub mod maintenance;
 pub mod memory;
 pub mod metrics;
+pub mod offsite;
 pub mod selfcheck;
 pub mod shutdown;
 pub mod telemetry;

@@ -38,8 +38,8 @@ const NODE_FRESH_SECS: i64 = 300;
 #[derive(Object, Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct Check {
     /// Also the name of its alert rule: `database`, `db_pool`, `cache`, `cache_evictions`,
-    /// `disk_data`, `disk_backup`, `cpu`, `memory`, `backup_age`, `backup_failed`, `latency_p95`,
-    /// `error_rate` (and `nodes` from the command line).
+    /// `disk_data`, `disk_backup`, `cpu`, `memory`, `backup_age`, `backup_failed`, `backup_upload`
+    /// (with `backup.s3`), `latency_p95`, `error_rate` (and `nodes` from the command line).
     pub name: String,
     pub ok: bool,
     #[oai(skip_serializing_if_is_none)]
@@ -93,6 +93,7 @@ struct Inner {
     requests: RequestWindow,
     dirs: [(&'static str, PathBuf); 2],
     backups_enabled: bool,
+    uploads: bool,
     config: SelfCheckConfig,
     alerts: AlertsConfig,
     node: String,
@@ -135,6 +136,7 @@ impl SelfCheck {
                 ("disk_backup", config.backup_dir()),
             ],
             backups_enabled: config.backup.enabled,
+            uploads: config.backup.s3.bucket.is_some(),
             config: config.self_check.clone(),
             alerts: config.alerts.clone(),
             node,
@@ -370,6 +372,39 @@ impl SelfCheck {
         )
         .fetch_optional(&inner.pool)
         .await;
+        if inner.uploads {
+            // The newest good backup's file, upload key and upload error.
+            type Upload = (String, Option<String>, Option<String>);
+            let upload: sqlx::Result<Option<Upload>> = sqlx::query_as(
+                "SELECT file_name, upload_key, upload_error FROM backups WHERE status = 'ok'
+                 ORDER BY started_at DESC LIMIT 1",
+            )
+            .fetch_optional(&inner.pool)
+            .await;
+            checks.push(match upload {
+                Ok(Some((file, Some(key), _))) => Check::new(
+                    "backup_upload",
+                    true,
+                    None,
+                    None,
+                    "",
+                    &format!("{file} is at {key}"),
+                ),
+                Ok(Some((file, None, error))) => Check::new(
+                    "backup_upload",
+                    false,
+                    None,
+                    None,
+                    "",
+                    &format!(
+                        "the newest good backup {file} is not in S3: {}",
+                        error.unwrap_or_else(|| "not uploaded".into())
+                    ),
+                ),
+                Ok(None) => Check::new("backup_upload", true, None, None, "", "no good backup yet"),
+                Err(e) => Check::new("backup_upload", false, None, None, "", &e.to_string()),
+            });
+        }
         checks.push(match last {
             Ok(Some((file, status, error))) if status == "failed" => Check::new(
                 "backup_failed",
@@ -476,8 +511,8 @@ impl SelfCheck {
                 Scope::Cluster => "cluster",
             };
             let policy = Policy {
-                // A failed backup is an event, not a level: it alerts at once.
-                hold: if check.name == "backup_failed" {
+                // A failed backup (or upload) is an event, not a level: it alerts at once.
+                hold: if check.name == "backup_failed" || check.name == "backup_upload" {
                     Duration::ZERO
                 } else {
                     Duration::from_secs(inner.alerts.for_secs)
@@ -543,7 +578,7 @@ fn rule_scope(check: &str) -> Option<Scope> {
     match check {
         // Without the database there is nowhere to keep an alert; `nodes` is the command line's.
         "database" | "nodes" => None,
-        "backup_age" | "backup_failed" => Some(Scope::Cluster),
+        "backup_age" | "backup_failed" | "backup_upload" => Some(Scope::Cluster),
         _ => Some(Scope::Node),
     }
 }

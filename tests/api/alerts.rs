@@ -193,6 +193,18 @@ pub fn find<'a>(list: &'a [Value], rule: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {rule} alert in {list:#?}"))
 }
 
+/// Runs a self-check and returns the `rule` alert it fired, checked to be firing for `scope`.
+pub async fn fired(app: &TestApp, token: &str, rule: &str, scope: &str) -> Value {
+    let run = self_check(app, token).await;
+    let alert = find(run["notified"].as_array().unwrap(), rule).clone();
+    assert_eq!(
+        (&alert["state"], &alert["scope"]),
+        (&json!("firing"), &json!(scope)),
+        "{alert}"
+    );
+    alert
+}
+
 /// Waits until every notification of the alerts in `query` has finished.
 async fn settled(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
     for _ in 0..150 {

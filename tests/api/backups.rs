@@ -369,12 +369,7 @@ async fn a_full_disk_fails_the_backup_cleanly_and_the_service_keeps_serving() {
     assert!(athlete["token"].is_string());
 
     // The self-check raises the alert at once (a failed backup needs no hold) and the webhook hears.
-    let run = crate::alerts::self_check(&app, &token).await;
-    let fired = crate::alerts::find(run["notified"].as_array().unwrap(), "backup_failed");
-    assert_eq!(
-        (&fired["state"], &fired["scope"]),
-        (&json!("firing"), &json!("cluster"))
-    );
+    let fired = crate::alerts::fired(&app, &token, "backup_failed", "cluster").await;
     assert!(
         fired["message"]
             .as_str()
@@ -408,5 +403,115 @@ async fn a_full_disk_fails_the_backup_cleanly_and_the_service_keeps_serving() {
         crate::alerts::alerts(&app, &token, "?state=firing")
             .await
             .is_empty()
+    );
+}
+
+/// A real S3-compatible server (s3s-fs, installed by .ci/test) over a temporary directory, on a
+/// free loopback port; killed on drop.
+struct S3Server {
+    child: std::process::Child,
+    root: tempfile::TempDir,
+    endpoint: String,
+}
+
+impl S3Server {
+    const KEY: &str = "sn-test-access";
+    const SECRET: &str = "sn-test-secret-key-0123456789";
+
+    async fn start(bucket: &str) -> Self {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join(bucket)).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new("s3s-fs")
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--access-key", Self::KEY, "--secret-key", Self::SECRET])
+            .arg(root.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect(
+                "s3s-fs is installed (cargo install s3s-fs --features binary; .ci/test does it)",
+            );
+        let server = Self {
+            child,
+            root,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return server;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("s3s-fs did not start");
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn good_backups_are_copied_to_s3_and_a_failed_copy_raises_an_alert() {
+    let mut s3 = S3Server::start("club-backups").await;
+    let endpoint = s3.endpoint.clone();
+    let app = TestApp::spawn_with(|c| {
+        crate::alerts::calm(c);
+        c.backup.s3.bucket = Some("club-backups".into());
+        c.backup.s3.endpoint = Some(endpoint);
+        c.backup.s3.prefix = "club/".into();
+        c.backup.s3.access_key_id = Some(S3Server::KEY.into());
+        c.backup.s3.secret_access_key = Some(S3Server::SECRET.into());
+    })
+    .await;
+    let token = admin(&app).await;
+
+    let backup = take(&app, &token).await;
+    assert_eq!(backup["status"], "ok", "{backup}");
+    let file = backup["file_name"].as_str().unwrap();
+    assert_eq!(
+        backup["upload_key"],
+        format!("s3://club-backups/club/{file}"),
+        "{backup}"
+    );
+    // The object in the server's store is the file, byte for byte.
+    let stored = std::fs::read(s3.root.path().join("club-backups/club").join(file)).unwrap();
+    assert_eq!(
+        format!("{:x}", Sha256::digest(&stored)),
+        backup["sha256"].as_str().unwrap()
+    );
+    let run = crate::alerts::self_check(&app, &token).await;
+    let upload = run["report"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "backup_upload")
+        .unwrap()
+        .clone();
+    assert_eq!(upload["ok"], true, "{upload}");
+
+    // The server is gone: the backup is still good, the copy's failure is recorded and alerts.
+    let _ = s3.child.kill();
+    let _ = s3.child.wait();
+    let backup = take(&app, &token).await;
+    assert_eq!(backup["status"], "ok", "{backup}");
+    assert!(backup["upload_key"].is_null(), "{backup}");
+    let error = backup["upload_error"].as_str().unwrap();
+    assert!(!error.contains(S3Server::SECRET), "{error}");
+    let fired = crate::alerts::fired(&app, &token, "backup_upload", "cluster").await;
+    let message = fired["message"].as_str().unwrap();
+    assert!(
+        message.contains(backup["file_name"].as_str().unwrap()),
+        "{message}"
     );
 }
