@@ -334,7 +334,7 @@ async fn check(config: &Config, db: &Database, json: bool) -> anyhow::Result<()>
                 .unwrap_or_default();
             let threshold = c
                 .threshold
-                .map(|t| format!("(max {t} {})", c.unit).replace(" )", ")"))
+                .map(|t| format!("(limit {t} {})", c.unit).replace(" )", ")"))
                 .unwrap_or_default();
             println!(
                 "{:<4}  {:<16} {:>12} {:<14} {}",

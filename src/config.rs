@@ -23,6 +23,7 @@ pub const ENV_PREFIX: &str = "SN_";
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub server: ServerConfig,
+    pub tls: TlsConfig,
     pub database: DatabaseConfig,
     pub storage: StorageConfig,
     pub log: LogConfig,
@@ -59,6 +60,54 @@ impl Default for ServerConfig {
             shutdown_timeout_secs: 30,
         }
     }
+}
+
+/// HTTPS terminated by the binary on `server.port`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    pub mode: TlsMode,
+    /// `files`: PEM certificate chain (leaf first) and private key; reloaded when they change and
+    /// on SIGHUP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert_path: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_path: Option<PathBuf>,
+    /// How often the files are looked at for a change.
+    pub reload_interval_secs: u64,
+    /// Plain HTTP on this port redirects to HTTPS (and serves `/health` and `/ready` for probes);
+    /// unset: no plain listener.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_port: Option<u16>,
+    /// `Strict-Transport-Security` max-age on HTTPS responses; 0: no header.
+    pub hsts_max_age_secs: u64,
+    pub hsts_include_subdomains: bool,
+    /// A TLS handshake must finish within this many seconds.
+    pub handshake_timeout_secs: u64,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        Self {
+            mode: TlsMode::Off,
+            cert_path: None,
+            key_path: None,
+            reload_interval_secs: 10,
+            http_port: None,
+            hsts_max_age_secs: 31_536_000,
+            hsts_include_subdomains: false,
+            handshake_timeout_secs: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// Plain HTTP (behind a load balancer that terminates TLS, or on a private network).
+    Off,
+    /// A certificate and key from PEM files.
+    Files,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -664,6 +713,27 @@ impl Config {
                     "security.cors_origins: {origin:?} is not an origin like https://club.example.rs"
                 )),
             }
+        }
+        let tls = &self.tls;
+        if tls.mode == TlsMode::Files {
+            for (key, path) in [
+                ("tls.cert_path", &tls.cert_path),
+                ("tls.key_path", &tls.key_path),
+            ] {
+                if path.is_none() {
+                    errors.push(format!("{key}: required with tls.mode = \"files\""));
+                }
+            }
+        }
+        if tls.reload_interval_secs == 0 || tls.handshake_timeout_secs == 0 {
+            errors.push(
+                "tls.reload_interval_secs, tls.handshake_timeout_secs: must be at least 1".into(),
+            );
+        }
+        if tls.http_port.is_some() && tls.mode == TlsMode::Off {
+            errors.push(
+                "tls.http_port: only with tls.mode = \"files\" (the redirect goes to HTTPS)".into(),
+            );
         }
         let backup = &self.backup;
         // Parsed as the scheduler parses them (seconds first, UTC); an empty deep verify is "never".

@@ -7,13 +7,17 @@ use std::{
 };
 
 use anyhow::Context;
-use poem::{EndpointExt, Server, endpoint::BoxEndpoint, listener::TcpAcceptor};
+use poem::{
+    EndpointExt, Server,
+    endpoint::BoxEndpoint,
+    listener::{AcceptorExt, BoxAcceptor, TcpAcceptor},
+};
 
 use crate::{
     api::{self, AppState},
     auth::{self as authn, password::Hasher, token::AccessTokens},
     cache::{Cache, rate_limit::RateLimiter},
-    config::{Config, RunMode},
+    config::{Config, RunMode, TlsMode},
     db::{self, Database},
     ops::{
         self,
@@ -24,9 +28,13 @@ use crate::{
 
 /// A node that is bound and ready to serve: database open, migrated and seeded, socket listening.
 pub struct Application {
-    acceptor: TcpAcceptor,
+    acceptor: BoxAcceptor,
     local_addr: SocketAddr,
+    /// `https` with `tls.mode = "files"`.
+    scheme: &'static str,
     app: BoxEndpoint<'static>,
+    /// The plain-HTTP listener beside HTTPS (`tls.http_port`): probes and the redirect.
+    plain: Option<(TcpAcceptor, SocketAddr, BoxEndpoint<'static>)>,
     db: Database,
     scheduler: Option<tokio_cron_scheduler::JobScheduler>,
     /// Scheduled job runs in progress: shutdown waits for them before closing the pool.
@@ -42,6 +50,20 @@ impl Application {
         let jwt_secret = authn::jwt_secret(&config)?;
         let hasher = Hasher::new(&config.auth.argon2, config.auth.hash_concurrency)?;
         let fetcher = Fetcher::new(&config.feeds)?;
+        // A certificate that cannot serve stops the start before anything else is opened.
+        let tls = match config.tls.mode {
+            TlsMode::Off => None,
+            TlsMode::Files => {
+                let (Some(cert), Some(key)) = (&config.tls.cert_path, &config.tls.key_path) else {
+                    anyhow::bail!(
+                        "tls.cert_path and tls.key_path are required with tls.mode = \"files\""
+                    );
+                };
+                let loaded = ops::tls::load(cert, key)?;
+                tracing::info!(subject = %loaded.subject, not_after = %loaded.not_after, "TLS certificate loaded");
+                Some(ops::tls::CertResolver::new(loaded))
+            }
+        };
         let db = Database::open(&config).await?;
         match Self::prepare(&config, &db).await {
             Ok((acceptor, local_addr)) => {
@@ -83,7 +105,7 @@ impl Application {
                     db.pool.clone(),
                     cache.clone(),
                     requests.clone(),
-                    ops::selfcheck::Vantage::Service,
+                    ops::selfcheck::Vantage::Service(tls.clone()),
                 ) {
                     Ok(s) => s,
                     Err(e) => {
@@ -128,9 +150,60 @@ impl Application {
                         return Err(e);
                     }
                 };
+                let mut background = background;
+                let (acceptor, scheme, plain) = match &tls {
+                    None => (acceptor.boxed(), "http", None),
+                    Some(resolver) => {
+                        let tls_acceptor = ops::tls::server_config(resolver.clone()).map(|c| {
+                            ops::tls::TlsAcceptor::new(
+                                acceptor,
+                                c,
+                                Duration::from_secs(config.tls.handshake_timeout_secs),
+                            )
+                        });
+                        let plain = match config.tls.http_port {
+                            Some(port) => {
+                                let addr = SocketAddr::new(config.server.host, port);
+                                match tokio::net::TcpListener::bind(addr).await {
+                                    Ok(l) => {
+                                        let plain_addr = l.local_addr()?;
+                                        Some((
+                                            TcpAcceptor::from_tokio(l)?,
+                                            plain_addr,
+                                            api::plain_http_app(state.clone(), local_addr.port())
+                                                .boxed(),
+                                        ))
+                                    }
+                                    Err(e) => {
+                                        background.iter().for_each(|t| t.abort());
+                                        db.close().await;
+                                        return Err(anyhow::anyhow!(
+                                            "cannot listen on {addr} (server.host, tls.http_port): {e}"
+                                        ));
+                                    }
+                                }
+                            }
+                            None => None,
+                        };
+                        match tls_acceptor {
+                            Ok(a) => {
+                                background
+                                    .extend(ops::tls::watch_files(&config.tls, resolver.clone()));
+                                (a.boxed(), "https", plain)
+                            }
+                            Err(e) => {
+                                background.iter().for_each(|t| t.abort());
+                                db.close().await;
+                                return Err(e);
+                            }
+                        }
+                    }
+                };
                 Ok(Self {
                     acceptor,
                     local_addr,
+                    scheme,
+                    plain,
                     app: api::app(state, &config).boxed(),
                     db,
                     scheduler,
@@ -176,6 +249,16 @@ impl Application {
         self.local_addr
     }
 
+    /// `http://…` or `https://…` of the main listener.
+    pub fn base_url(&self) -> String {
+        format!("{}://{}", self.scheme, self.local_addr)
+    }
+
+    /// The plain-HTTP listener beside HTTPS, when `tls.http_port` is set.
+    pub fn plain_addr(&self) -> Option<SocketAddr> {
+        self.plain.as_ref().map(|(_, addr, _)| *addr)
+    }
+
     pub fn pool(&self) -> &sqlx::PgPool {
         &self.db.pool
     }
@@ -186,10 +269,35 @@ impl Application {
         self,
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        tracing::info!(addr = %self.local_addr, database = self.db.mode().as_str(), "listening");
+        tracing::info!(addr = %self.local_addr, scheme = self.scheme, database = self.db.mode().as_str(), "listening");
+        let stop = tokio_util::sync::CancellationToken::new();
+        let plain = self.plain.map(|(acceptor, addr, app)| {
+            tracing::info!(%addr, "listening for plain HTTP (probes and the redirect to HTTPS)");
+            let stop = stop.clone();
+            let timeout = self.shutdown_timeout;
+            tokio::spawn(async move {
+                Server::new_with_acceptor(acceptor)
+                    .run_with_graceful_shutdown(app, stop.cancelled_owned(), Some(timeout))
+                    .await
+            })
+        });
+        let main_stop = stop.clone();
         let served = Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(self.app, signal, Some(self.shutdown_timeout))
+            .run_with_graceful_shutdown(
+                self.app,
+                async move {
+                    signal.await;
+                    main_stop.cancel();
+                },
+                Some(self.shutdown_timeout),
+            )
             .await;
+        stop.cancel();
+        if let Some(plain) = plain {
+            if let Ok(Err(e)) = plain.await {
+                tracing::warn!(error = %e, "the plain HTTP listener failed");
+            }
+        }
         self.background.iter().for_each(|t| t.abort());
         if let Some(mut scheduler) = self.scheduler {
             if let Err(e) = scheduler.shutdown().await {

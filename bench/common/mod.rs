@@ -75,7 +75,7 @@ impl Node {
         )));
         customise(&mut config);
         let app = Application::build(config).await?;
-        let url = format!("http://{}", app.local_addr());
+        let url = app.base_url();
         let pool = app.pool().clone();
         let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async {

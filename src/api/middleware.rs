@@ -219,19 +219,20 @@ pub const CSP_PAGES: &str = "default-src 'self'; script-src 'self' 'unsafe-inlin
 
 /// Headers that cost nothing and close common browser attack paths; `Strict-Transport-Security`
 /// only when this node terminates TLS itself.
+/// `hsts`: the `Strict-Transport-Security` value, when the node serves HTTPS.
 pub fn security_headers<E: Endpoint + 'static>(
-    tls: bool,
+    hsts: Option<HeaderValue>,
 ) -> impl Fn(Arc<E>, Request) -> std::pin::Pin<Box<dyn Future<Output = Result<Response>> + Send>>
 + Send
 + Sync
 + 'static {
-    move |next: Arc<E>, req: Request| Box::pin(add_security_headers(next, req, tls))
+    move |next: Arc<E>, req: Request| Box::pin(add_security_headers(next, req, hsts.clone()))
 }
 
 async fn add_security_headers<E: Endpoint>(
     next: Arc<E>,
     req: Request,
-    tls: bool,
+    hsts: Option<HeaderValue>,
 ) -> Result<Response> {
     let path = req.uri().path().to_owned();
     let is_page = path.starts_with("/docs");
@@ -254,11 +255,43 @@ async fn add_security_headers<E: Endpoint>(
         // Tokens and personal data: never stored by browsers or shared caches (RFC 6749 §5.1).
         headers.insert("cache-control", HeaderValue::from_static("no-store"));
     }
-    if tls {
-        headers.insert(
-            "strict-transport-security",
-            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
-        );
+    if let Some(hsts) = hsts {
+        headers.insert("strict-transport-security", hsts);
     }
     Ok(response)
+}
+
+/// The plain-HTTP listener beside HTTPS: `/health` and `/ready` answer (load balancers and the
+/// runbook probe them), everything else is redirected to the same host and path over HTTPS.
+pub fn redirect_to_https(https_port: u16) -> impl Endpoint<Output = Response> {
+    poem::endpoint::make_sync(move |req: Request| {
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.parse::<poem::http::uri::Authority>().ok());
+        let Some(host) = host else {
+            return Response::builder()
+                .status(StatusCode::BAD_REQUEST)
+                .content_type("text/plain")
+                .body("this address serves HTTPS; send a Host header to be redirected");
+        };
+        let port = if https_port == 443 {
+            String::new()
+        } else {
+            format!(":{https_port}")
+        };
+        let path = req
+            .uri()
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_owned();
+        Response::builder()
+            .status(StatusCode::PERMANENT_REDIRECT)
+            .header(
+                header::LOCATION,
+                format!("https://{}{port}{path}", host.host()),
+            )
+            .finish()
+    })
 }

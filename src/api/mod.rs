@@ -144,6 +144,34 @@ pub fn openapi() -> OpenApiService<Apis, ()> {
     .server("/api/v1")
 }
 
+/// The `Strict-Transport-Security` value for HTTPS responses.
+fn hsts(tls: &crate::config::TlsConfig) -> Option<poem::http::HeaderValue> {
+    if tls.mode == crate::config::TlsMode::Off || tls.hsts_max_age_secs == 0 {
+        return None;
+    }
+    let subdomains = if tls.hsts_include_subdomains {
+        "; includeSubDomains"
+    } else {
+        ""
+    };
+    poem::http::HeaderValue::from_str(&format!("max-age={}{subdomains}", tls.hsts_max_age_secs))
+        .ok()
+}
+
+/// The plain-HTTP application beside HTTPS (`tls.http_port`): health probes, and a redirect.
+pub fn plain_http_app(
+    state: AppState,
+    https_port: u16,
+) -> impl Endpoint<Output = poem::Response> + 'static {
+    Route::new()
+        .at("/health", get(health::live).head(health::live))
+        .at("/ready", get(health::ready).head(health::ready))
+        .at("/*", middleware::redirect_to_https(https_port))
+        .at("/", middleware::redirect_to_https(https_port))
+        .data(state)
+        .around(middleware::security_headers(None))
+}
+
 /// The whole HTTP application.
 pub fn app(state: AppState, config: &Config) -> impl Endpoint<Output = poem::Response> + 'static {
     let default_locale = crate::domain::account::Locale::parse(&config.i18n.default_locale)
@@ -181,5 +209,5 @@ pub fn app(state: AppState, config: &Config) -> impl Endpoint<Output = poem::Res
         .around(middleware::aliases)
         .around(middleware::observe(requests))
         .around(language::language(default_locale))
-        .around(middleware::security_headers(false))
+        .around(middleware::security_headers(hsts(&config.tls)))
 }

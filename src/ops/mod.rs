@@ -12,3 +12,4 @@ pub mod offsite;
 pub mod selfcheck;
 pub mod shutdown;
 pub mod telemetry;
+pub mod tls;

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 
 use crate::{
     cache::Cache,
-    config::{AlertsConfig, Config, SelfCheckConfig},
+    config::{AlertsConfig, Config, SelfCheckConfig, TlsConfig, TlsMode},
     db::{
         self,
         alerts::{Alert, Condition},
@@ -26,6 +26,7 @@ use crate::{
         alerts::Notifier,
         jobs, leader,
         metrics::{RequestWindow, WindowSummary},
+        tls::{self, CertResolver},
     },
 };
 
@@ -38,18 +39,19 @@ const NODE_FRESH_SECS: i64 = 300;
 #[derive(Object, Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct Check {
     /// Also the name of its alert rule: `database`, `db_pool`, `cache`, `cache_evictions`,
-    /// `disk_data`, `disk_backup`, `cpu`, `memory`, `backup_age`, `backup_failed`, `backup_upload`
-    /// (with `backup.s3`), `latency_p95`, `error_rate` (and `nodes` from the command line).
+    /// `disk_data`, `disk_backup`, `cpu`, `memory`, `tls_cert` (with TLS), `backup_age`,
+    /// `backup_failed`, `backup_upload` (with `backup.s3`), `latency_p95`, `error_rate` (and `nodes`
+    /// from the command line).
     pub name: String,
     pub ok: bool,
     #[oai(skip_serializing_if_is_none)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<f64>,
-    /// The alert fires above this.
+    /// The alert fires above this (below it for `tls_cert`, in days left).
     #[oai(skip_serializing_if_is_none)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
-    /// `ms`, `%`, `per_s`, `h` or empty.
+    /// `ms`, `%`, `per_s`, `h`, `d` or empty.
     pub unit: String,
     pub detail: String,
 }
@@ -75,10 +77,11 @@ impl Report {
     }
 }
 
-/// Where the checks run: in the service (everything) or from `sports-nutrition check`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where the checks run: in the service (everything; with the certificate it serves, if any) or
+/// from `sports-nutrition check` (which reads the certificate files).
+#[derive(Debug, Clone)]
 pub enum Vantage {
-    Service,
+    Service(Option<Arc<CertResolver>>),
     CommandLine,
 }
 
@@ -94,6 +97,7 @@ struct Inner {
     dirs: [(&'static str, PathBuf); 2],
     backups_enabled: bool,
     uploads: bool,
+    tls: TlsConfig,
     config: SelfCheckConfig,
     alerts: AlertsConfig,
     node: String,
@@ -137,6 +141,7 @@ impl SelfCheck {
             ],
             backups_enabled: config.backup.enabled,
             uploads: config.backup.s3.bucket.is_some(),
+            tls: config.tls.clone(),
             config: config.self_check.clone(),
             alerts: config.alerts.clone(),
             node,
@@ -154,7 +159,7 @@ impl SelfCheck {
     pub async fn run(&self) -> Report {
         let inner = &*self.0;
         let thresholds = &inner.alerts;
-        let service = inner.vantage == Vantage::Service;
+        let service = matches!(inner.vantage, Vantage::Service(_));
         let mut checks = Vec::new();
 
         // Pool use first: the checks below hold a connection of their own.
@@ -280,6 +285,10 @@ impl SelfCheck {
             });
         }
 
+        if let Some(check) = self.certificate_check() {
+            checks.push(check);
+        }
+
         if inner.backups_enabled && database.is_ok() {
             checks.extend(self.backup_checks().await);
         }
@@ -326,6 +335,37 @@ impl SelfCheck {
             checks,
             requests,
         }
+    }
+
+    /// Days until the served certificate (or, from the command line, the configured file) expires.
+    fn certificate_check(&self) -> Option<Check> {
+        let inner = &*self.0;
+        let min_days = inner.alerts.cert_expiry_days;
+        let loaded = match (&inner.vantage, inner.tls.mode) {
+            (_, TlsMode::Off) => return None,
+            (Vantage::Service(Some(resolver)), _) => Ok(resolver.current()),
+            (Vantage::Service(None), _) => return None,
+            (Vantage::CommandLine, TlsMode::Files) => {
+                match (&inner.tls.cert_path, &inner.tls.key_path) {
+                    (Some(cert), Some(key)) => tls::load(cert, key).map_err(|e| e.to_string()),
+                    _ => Err("tls.cert_path and tls.key_path are required".to_string()),
+                }
+            }
+        };
+        Some(match loaded {
+            Ok(cert) => {
+                let days = (cert.not_after - OffsetDateTime::now_utc()).as_seconds_f64() / 86_400.0;
+                Check::new(
+                    "tls_cert",
+                    days >= min_days,
+                    Some(days),
+                    Some(min_days),
+                    "d",
+                    &format!("{} expires {}", cert.subject, cert.not_after),
+                )
+            }
+            Err(e) => Check::new("tls_cert", false, None, Some(min_days), "d", &e),
+        })
     }
 
     async fn backup_checks(&self) -> Vec<Check> {

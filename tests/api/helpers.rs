@@ -72,7 +72,10 @@ pub const PASSWORD: &str = "sarma i podvarak 1987";
 
 /// A running application and a client for it.
 pub struct TestApp {
+    /// `http://127.0.0.1:<port>`, or `https://…` with TLS.
     pub address: String,
+    /// The plain-HTTP listener beside HTTPS (`tls.http_port`).
+    pub plain_addr: Option<std::net::SocketAddr>,
     pub client: reqwest::Client,
     pub pool: PgPool,
     /// The database this app created (the first node of a test owns it).
@@ -133,10 +136,12 @@ impl TestApp {
 
     async fn start(config: Config, db: Option<TestDatabase>) -> Self {
         let kept = config.clone();
+        let tls = config.tls.mode != sports_nutrition::config::TlsMode::Off;
         let app = Application::build(config)
             .await
             .expect("application builds");
-        let address = format!("http://{}", app.local_addr());
+        let address = app.base_url();
+        let plain_addr = app.plain_addr();
         let pool = app.pool().clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async {
@@ -144,8 +149,12 @@ impl TestApp {
         }));
         Self {
             address,
+            plain_addr,
+            // With TLS, the helpers' client takes any certificate: the TLS tests check the chain
+            // with clients of their own that trust only the test CA.
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
+                .danger_accept_invalid_certs(tls)
                 .build()
                 .unwrap(),
             pool,

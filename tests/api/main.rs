@@ -19,3 +19,4 @@ mod progress;
 mod safety_rules;
 mod seeds;
 mod supplements;
+mod tls;
