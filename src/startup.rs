@@ -44,6 +44,27 @@ pub struct Application {
     shutdown_timeout: Duration,
 }
 
+/// What [`Application::assemble`] builds on the open database.
+struct Parts {
+    acceptor: BoxAcceptor,
+    local_addr: SocketAddr,
+    scheme: &'static str,
+    plain: Option<(TcpAcceptor, SocketAddr, BoxEndpoint<'static>)>,
+    app: BoxEndpoint<'static>,
+    scheduler: Option<tokio_cron_scheduler::JobScheduler>,
+    running: ops::jobs::Running,
+}
+
+/// Tasks started while assembling the node, aborted if the start fails.
+#[derive(Default)]
+struct Background(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        self.0.iter().for_each(|t| t.abort());
+    }
+}
+
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         check_secrets(&config)?;
@@ -65,158 +86,140 @@ impl Application {
             }
         };
         let db = Database::open(&config).await?;
-        match Self::prepare(&config, &db).await {
-            Ok((acceptor, local_addr)) => {
-                let cache = match Cache::new(&config.cache).await {
-                    Ok(c) => c,
-                    Err(e) => {
-                        db.close().await;
-                        return Err(e);
-                    }
-                };
-                let limiter = RateLimiter::with_redis(
-                    &config.rate_limit,
-                    cache.redis().cloned(),
-                    &config.cache.redis_prefix,
-                );
-                spawn_housekeeping(limiter.clone());
-                let backups = match Backups::new(
-                    db.pool.clone(),
-                    db.target().clone(),
-                    config.backup_dir(),
-                    config.backup.clone(),
-                ) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        db.close().await;
-                        return Err(e);
-                    }
-                };
-                let restored_cache = cache.clone();
-                let background = vec![backups.maintenance().watch(move || {
-                    let cache = restored_cache.clone();
-                    async move { cache.invalidate(&[crate::cache::Ns::All]).await }
-                })];
-                let requests = ops::metrics::RequestWindow::new(Duration::from_secs(
-                    config.self_check.window_secs,
-                ));
-                let self_check = match ops::selfcheck::SelfCheck::new(
-                    &config,
-                    db.pool.clone(),
-                    cache.clone(),
-                    requests.clone(),
-                    ops::selfcheck::Vantage::Service(tls.clone()),
-                ) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        background.iter().for_each(|t| t.abort());
-                        db.close().await;
-                        return Err(e);
-                    }
-                };
-                let state = AppState {
-                    pool: db.pool.clone(),
-                    db_mode: db.mode(),
-                    started: Instant::now(),
-                    max_connections: config.database.max_connections,
-                    tokens: Arc::new(AccessTokens::new(&jwt_secret, &config.auth)),
-                    hasher,
-                    limiter,
-                    refresh_ttl_days: config.auth.refresh_token_ttl_days,
-                    trusted_proxies: config.security.trusted_proxies.clone().into(),
-                    mode: config.security.mode,
-                    fetcher,
-                    cache,
-                    maintenance: backups.maintenance().clone(),
-                    backups,
-                    requests,
-                    self_check,
-                };
-                let running = ops::jobs::Running::new();
-                let scheduler = match schedule(&config, &state, &running).await {
-                    Ok(s) => {
-                        // A first report right away, so `check` finds this node without waiting.
-                        if state.self_check.config().enabled {
-                            let first = state.self_check.clone();
-                            running.spawn(async move {
-                                first.run_and_record().await;
-                            });
-                        }
-                        s
-                    }
-                    Err(e) => {
-                        background.iter().for_each(|t| t.abort());
-                        db.close().await;
-                        return Err(e);
-                    }
-                };
-                let mut background = background;
-                let (acceptor, scheme, plain) = match &tls {
-                    None => (acceptor.boxed(), "http", None),
-                    Some(resolver) => {
-                        let tls_acceptor = ops::tls::server_config(resolver.clone()).map(|c| {
-                            ops::tls::TlsAcceptor::new(
-                                acceptor,
-                                c,
-                                Duration::from_secs(config.tls.handshake_timeout_secs),
-                            )
-                        });
-                        let plain = match config.tls.http_port {
-                            Some(port) => {
-                                let addr = SocketAddr::new(config.server.host, port);
-                                match tokio::net::TcpListener::bind(addr).await {
-                                    Ok(l) => {
-                                        let plain_addr = l.local_addr()?;
-                                        Some((
-                                            TcpAcceptor::from_tokio(l)?,
-                                            plain_addr,
-                                            api::plain_http_app(state.clone(), local_addr.port())
-                                                .boxed(),
-                                        ))
-                                    }
-                                    Err(e) => {
-                                        background.iter().for_each(|t| t.abort());
-                                        db.close().await;
-                                        return Err(anyhow::anyhow!(
-                                            "cannot listen on {addr} (server.host, tls.http_port): {e}"
-                                        ));
-                                    }
-                                }
-                            }
-                            None => None,
-                        };
-                        match tls_acceptor {
-                            Ok(a) => {
-                                background
-                                    .extend(ops::tls::watch_files(&config.tls, resolver.clone()));
-                                (a.boxed(), "https", plain)
-                            }
-                            Err(e) => {
-                                background.iter().for_each(|t| t.abort());
-                                db.close().await;
-                                return Err(e);
-                            }
-                        }
-                    }
-                };
-                Ok(Self {
-                    acceptor,
-                    local_addr,
-                    scheme,
-                    plain,
-                    app: api::app(state, &config).boxed(),
-                    db,
-                    scheduler,
-                    running,
-                    background,
-                    shutdown_timeout: Duration::from_secs(config.server.shutdown_timeout_secs),
-                })
-            }
+        let mut background = Background::default();
+        match Self::assemble(
+            &config,
+            &db,
+            tls,
+            hasher,
+            fetcher,
+            &jwt_secret,
+            &mut background,
+        )
+        .await
+        {
+            Ok(parts) => Ok(Self {
+                acceptor: parts.acceptor,
+                local_addr: parts.local_addr,
+                scheme: parts.scheme,
+                plain: parts.plain,
+                app: parts.app,
+                db,
+                scheduler: parts.scheduler,
+                running: parts.running,
+                background: std::mem::take(&mut background.0),
+                shutdown_timeout: Duration::from_secs(config.server.shutdown_timeout_secs),
+            }),
             Err(e) => {
+                drop(background);
                 db.close().await;
                 Err(e)
             }
         }
+    }
+
+    /// Everything on top of the open database; whatever fails leaves `background` to be aborted
+    /// and the database to be closed by the caller. The scheduler starts last: nothing fails after it.
+    async fn assemble(
+        config: &Config,
+        db: &Database,
+        tls: Option<Arc<ops::tls::CertResolver>>,
+        hasher: Hasher,
+        fetcher: Fetcher,
+        jwt_secret: &secrecy::SecretString,
+        background: &mut Background,
+    ) -> anyhow::Result<Parts> {
+        let (acceptor, local_addr) = Self::prepare(config, db).await?;
+        let cache = Cache::new(&config.cache).await?;
+        let limiter = RateLimiter::with_redis(
+            &config.rate_limit,
+            cache.redis().cloned(),
+            &config.cache.redis_prefix,
+        );
+        spawn_housekeeping(limiter.clone());
+        let backups = Backups::new(
+            db.pool.clone(),
+            db.target().clone(),
+            config.backup_dir(),
+            config.backup.clone(),
+        )?;
+        let restored_cache = cache.clone();
+        background.0.push(backups.maintenance().watch(move || {
+            let cache = restored_cache.clone();
+            async move { cache.invalidate(&[crate::cache::Ns::All]).await }
+        }));
+        let requests =
+            ops::metrics::RequestWindow::new(Duration::from_secs(config.self_check.window_secs));
+        let self_check = ops::selfcheck::SelfCheck::new(
+            config,
+            db.pool.clone(),
+            cache.clone(),
+            requests.clone(),
+            ops::selfcheck::Vantage::Service(tls.clone()),
+        )?;
+        let state = AppState {
+            pool: db.pool.clone(),
+            db_mode: db.mode(),
+            started: Instant::now(),
+            max_connections: config.database.max_connections,
+            tokens: Arc::new(AccessTokens::new(jwt_secret, &config.auth)),
+            hasher,
+            limiter,
+            refresh_ttl_days: config.auth.refresh_token_ttl_days,
+            trusted_proxies: config.security.trusted_proxies.clone().into(),
+            mode: config.security.mode,
+            fetcher,
+            cache,
+            maintenance: backups.maintenance().clone(),
+            backups,
+            requests,
+            self_check,
+        };
+        let (acceptor, scheme, plain) = match &tls {
+            None => (acceptor.boxed(), "http", None),
+            Some(resolver) => {
+                let tls_acceptor = ops::tls::TlsAcceptor::new(
+                    acceptor,
+                    ops::tls::server_config(resolver.clone())?,
+                    Duration::from_secs(config.tls.handshake_timeout_secs),
+                );
+                let plain = match config.tls.http_port {
+                    Some(port) => {
+                        let addr = SocketAddr::new(config.server.host, port);
+                        let listener =
+                            tokio::net::TcpListener::bind(addr).await.with_context(|| {
+                                format!("cannot listen on {addr} (server.host, tls.http_port)")
+                            })?;
+                        let plain_addr = listener.local_addr()?;
+                        let app = api::plain_http_app(state.clone(), local_addr.port()).boxed();
+                        Some((TcpAcceptor::from_tokio(listener)?, plain_addr, app))
+                    }
+                    None => None,
+                };
+                background
+                    .0
+                    .extend(ops::tls::watch_files(&config.tls, resolver.clone()));
+                (tls_acceptor.boxed(), "https", plain)
+            }
+        };
+        let running = ops::jobs::Running::new();
+        let scheduler = schedule(config, &state, &running).await?;
+        // A first report right away, so `check` finds this node without waiting.
+        if state.self_check.config().enabled {
+            let first = state.self_check.clone();
+            running.spawn(async move {
+                first.run_and_record().await;
+            });
+        }
+        Ok(Parts {
+            acceptor,
+            local_addr,
+            scheme,
+            plain,
+            app: api::app(state, config).boxed(),
+            scheduler,
+            running,
+        })
     }
 
     async fn prepare(config: &Config, db: &Database) -> anyhow::Result<(TcpAcceptor, SocketAddr)> {
