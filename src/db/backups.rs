@@ -164,6 +164,16 @@ pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Backup>> {
     .await
 }
 
+/// The newest good backup retention has not deleted.
+pub async fn newest_good(db: impl PgExecutor<'_>) -> sqlx::Result<Option<Backup>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM backups WHERE status = 'ok' AND deleted_at IS NULL
+         ORDER BY finished_at DESC NULLS LAST LIMIT 1"
+    ))
+    .fetch_optional(db)
+    .await
+}
+
 pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Backup>> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM backups WHERE id = $1"))
         .bind(id)

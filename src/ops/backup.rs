@@ -624,16 +624,6 @@ impl Backups {
         })
         .await?
     }
-
-    /// The age of the newest good backup.
-    pub async fn newest_good_age(&self) -> anyhow::Result<Option<Duration>> {
-        let newest: Option<OffsetDateTime> = sqlx::query_scalar(
-            "SELECT max(finished_at) FROM backups WHERE status = 'ok' AND deleted_at IS NULL",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(newest.map(|t| Duration::try_from(OffsetDateTime::now_utc() - t).unwrap_or_default()))
-    }
 }
 
 /// The scheduled backup (and the weekly deep verify of the newest backup), on the leader node.

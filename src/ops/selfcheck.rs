@@ -371,23 +371,29 @@ impl SelfCheck {
     async fn backup_checks(&self) -> Vec<Check> {
         let inner = &*self.0;
         let mut checks = Vec::new();
+        let good = db::backups::newest_good(&inner.pool).await;
         // Before the first backup, the age counts from the installation (the first migration).
-        let newest: sqlx::Result<(Option<OffsetDateTime>, Option<OffsetDateTime>)> = sqlx::query_as(
-            "SELECT (SELECT max(finished_at) FROM backups WHERE status = 'ok' AND deleted_at IS NULL),
-                    (SELECT min(installed_on) FROM _sqlx_migrations)",
-        )
-        .fetch_one(&inner.pool)
-        .await;
-        checks.push(match newest {
-            Ok((good, installed)) => {
-                let since = good.or(installed).unwrap_or_else(OffsetDateTime::now_utc);
+        let since = match &good {
+            Ok(Some(b)) => Ok((b.finished_at.unwrap_or(b.started_at), true)),
+            Ok(None) => sqlx::query_scalar::<_, Option<OffsetDateTime>>(
+                "SELECT min(installed_on) FROM _sqlx_migrations",
+            )
+            .fetch_one(&inner.pool)
+            .await
+            .map(|t| (t.unwrap_or_else(OffsetDateTime::now_utc), false))
+            .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        checks.push(match since {
+            Ok((since, backed_up)) => {
                 let hours = (OffsetDateTime::now_utc() - since)
                     .as_seconds_f64()
                     .max(0.0)
                     / 3600.0;
-                let detail = match good {
-                    Some(t) => format!("newest good backup finished {t}"),
-                    None => format!("no good backup since the installation at {since}"),
+                let detail = if backed_up {
+                    format!("newest good backup finished {since}")
+                } else {
+                    format!("no good backup since the installation at {since}")
                 };
                 Check::above(
                     "backup_age",
@@ -403,7 +409,7 @@ impl SelfCheck {
                 None,
                 Some(inner.alerts.backup_max_age_hours),
                 "h",
-                &e.to_string(),
+                &e,
             ),
         });
         let last: sqlx::Result<Option<(String, String, Option<String>)>> = sqlx::query_as(
@@ -413,34 +419,29 @@ impl SelfCheck {
         .fetch_optional(&inner.pool)
         .await;
         if inner.uploads {
-            // The newest good backup's file, upload key and upload error.
-            type Upload = (String, Option<String>, Option<String>);
-            let upload: sqlx::Result<Option<Upload>> = sqlx::query_as(
-                "SELECT file_name, upload_key, upload_error FROM backups WHERE status = 'ok'
-                 ORDER BY started_at DESC LIMIT 1",
-            )
-            .fetch_optional(&inner.pool)
-            .await;
-            checks.push(match upload {
-                Ok(Some((file, Some(key), _))) => Check::new(
-                    "backup_upload",
-                    true,
-                    None,
-                    None,
-                    "",
-                    &format!("{file} is at {key}"),
-                ),
-                Ok(Some((file, None, error))) => Check::new(
-                    "backup_upload",
-                    false,
-                    None,
-                    None,
-                    "",
-                    &format!(
-                        "the newest good backup {file} is not in S3: {}",
-                        error.unwrap_or_else(|| "not uploaded".into())
+            checks.push(match &good {
+                Ok(Some(b)) => match (&b.upload_key, &b.upload_error) {
+                    (Some(key), _) => Check::new(
+                        "backup_upload",
+                        true,
+                        None,
+                        None,
+                        "",
+                        &format!("{} is at {key}", b.file_name),
                     ),
-                ),
+                    (None, error) => Check::new(
+                        "backup_upload",
+                        false,
+                        None,
+                        None,
+                        "",
+                        &format!(
+                            "the newest good backup {} is not in S3: {}",
+                            b.file_name,
+                            error.as_deref().unwrap_or("not uploaded")
+                        ),
+                    ),
+                },
                 Ok(None) => Check::new("backup_upload", true, None, None, "", "no good backup yet"),
                 Err(e) => Check::new("backup_upload", false, None, None, "", &e.to_string()),
             });
