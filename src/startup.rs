@@ -41,6 +41,8 @@ pub struct Application {
     running: ops::jobs::Running,
     /// Tasks that live as long as the node (ended at shutdown).
     background: Vec<tokio::task::JoinHandle<()>>,
+    /// The ACME loop (`tls.mode = "acme"`), started when the listeners serve.
+    acme: Option<ops::acme::Acme>,
     shutdown_timeout: Duration,
 }
 
@@ -53,6 +55,7 @@ struct Parts {
     app: BoxEndpoint<'static>,
     scheduler: Option<tokio_cron_scheduler::JobScheduler>,
     running: ops::jobs::Running,
+    acme: Option<ops::acme::Acme>,
 }
 
 /// Tasks started while assembling the node, aborted if the start fails.
@@ -84,6 +87,8 @@ impl Application {
                 tracing::info!(subject = %loaded.subject, not_after = %loaded.not_after, "TLS certificate loaded");
                 Some(ops::tls::CertResolver::new(loaded))
             }
+            // Empty until the first certificate is stored; the loop starts with the server.
+            TlsMode::Acme => Some(ops::tls::CertResolver::empty()),
         };
         let db = Database::open(&config).await?;
         let mut background = Background::default();
@@ -108,6 +113,7 @@ impl Application {
                 scheduler: parts.scheduler,
                 running: parts.running,
                 background: std::mem::take(&mut background.0),
+                acme: parts.acme,
                 shutdown_timeout: Duration::from_secs(config.server.shutdown_timeout_secs),
             }),
             Err(e) => {
@@ -157,6 +163,15 @@ impl Application {
             requests.clone(),
             ops::selfcheck::Vantage::Service(tls.clone()),
         )?;
+        let acme = match (&tls, config.tls.mode) {
+            (Some(resolver), TlsMode::Acme) => {
+                let key = ops::acme::storage_key(config)?;
+                let acme = ops::acme::Acme::new(config, db.pool.clone(), resolver.clone(), &key)?;
+                acme.install_stored().await;
+                Some(acme)
+            }
+            _ => None,
+        };
         let state = AppState {
             pool: db.pool.clone(),
             db_mode: db.mode(),
@@ -174,13 +189,19 @@ impl Application {
             backups,
             requests,
             self_check,
+            tls: tls.clone(),
+            acme: acme.clone(),
         };
         let (acceptor, scheme, plain) = match &tls {
             None => (acceptor.boxed(), "http", None),
             Some(resolver) => {
+                let challenges = acme
+                    .clone()
+                    .map(|a| Arc::new(a) as Arc<dyn ops::tls::AlpnChallenges>);
                 let tls_acceptor = ops::tls::TlsAcceptor::new(
                     acceptor,
                     ops::tls::server_config(resolver.clone())?,
+                    challenges,
                     Duration::from_secs(config.tls.handshake_timeout_secs),
                 );
                 let plain = match config.tls.http_port {
@@ -191,14 +212,17 @@ impl Application {
                                 format!("cannot listen on {addr} (server.host, tls.http_port)")
                             })?;
                         let plain_addr = listener.local_addr()?;
-                        let app = api::plain_http_app(state.clone(), local_addr.port()).boxed();
+                        let https_port = config.tls.public_https_port.unwrap_or(local_addr.port());
+                        let app = api::plain_http_app(state.clone(), https_port).boxed();
                         Some((TcpAcceptor::from_tokio(listener)?, plain_addr, app))
                     }
                     None => None,
                 };
-                background
-                    .0
-                    .extend(ops::tls::watch_files(&config.tls, resolver.clone()));
+                if config.tls.mode == TlsMode::Files {
+                    background
+                        .0
+                        .extend(ops::tls::watch_files(&config.tls, resolver.clone()));
+                }
                 (tls_acceptor.boxed(), "https", plain)
             }
         };
@@ -219,6 +243,7 @@ impl Application {
             app: api::app(state, config).boxed(),
             scheduler,
             running,
+            acme,
         })
     }
 
@@ -284,6 +309,7 @@ impl Application {
                     .await
             })
         });
+        let acme = self.acme.as_ref().map(|a| a.spawn());
         let main_stop = stop.clone();
         let served = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(
@@ -302,6 +328,9 @@ impl Application {
             }
         }
         self.background.iter().for_each(|t| t.abort());
+        if let Some(acme) = acme {
+            acme.abort();
+        }
         if let Some(mut scheduler) = self.scheduler {
             if let Err(e) = scheduler.shutdown().await {
                 tracing::warn!(error = %e, "stopping the job scheduler");

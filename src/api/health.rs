@@ -247,9 +247,15 @@ pub fn live() -> impl IntoResponse {
 #[handler]
 pub async fn ready(state: Data<&AppState>) -> poem::Response {
     let probe = probe(&state).await;
+    // With ACME, HTTPS has nothing to serve until the first certificate is in hand.
+    let no_certificate =
+        state.acme.is_some() && state.tls.as_ref().is_some_and(|t| t.current().is_none());
     let reason = match (probe.error, probe.pending.is_empty()) {
         (Some(e), _) => Some(e),
         (None, false) => Some(format!("migrations pending: {:?}", probe.pending)),
+        (None, true) if no_certificate => {
+            Some("waiting for the first TLS certificate from the ACME CA".into())
+        }
         (None, true) => None,
     };
     match reason {

@@ -24,6 +24,7 @@ pub mod safety_rules;
 pub mod schema;
 pub mod security;
 pub mod supplements;
+pub mod tls;
 
 use std::{sync::Arc, time::Instant};
 
@@ -61,6 +62,10 @@ pub struct AppState {
     pub requests: crate::ops::metrics::RequestWindow,
     /// This node's self-check (and the alerts it raises).
     pub self_check: crate::ops::selfcheck::SelfCheck,
+    /// The certificate served, with HTTPS.
+    pub tls: Option<Arc<crate::ops::tls::CertResolver>>,
+    /// Certificates from an ACME CA (`tls.mode = "acme"`).
+    pub acme: Option<crate::ops::acme::Acme>,
 }
 
 #[derive(Tags)]
@@ -108,7 +113,7 @@ type Apis = (
     coach::CoachApi,
     admin::AdminApi,
     // poem-openapi implements its trait for tuples of up to 16 services.
-    (backups::BackupsApi, alerts::AlertsApi),
+    (backups::BackupsApi, alerts::AlertsApi, tls::TlsApi),
 );
 
 /// The OpenAPI service: every documented endpoint, served under `/api/v1`.
@@ -130,7 +135,7 @@ pub fn openapi() -> OpenApiService<Apis, ()> {
             meal_plans::MealPlansApi,
             coach::CoachApi,
             admin::AdminApi,
-            (backups::BackupsApi, alerts::AlertsApi),
+            (backups::BackupsApi, alerts::AlertsApi, tls::TlsApi),
         ),
         "Sports Nutrition API",
         env!("CARGO_PKG_VERSION"),
@@ -166,6 +171,10 @@ pub fn plain_http_app(
     Route::new()
         .at("/health", get(health::live).head(health::live))
         .at("/ready", get(health::ready).head(health::ready))
+        .at(
+            "/.well-known/acme-challenge/:token",
+            get(tls::http_challenge),
+        )
         .at("/*", middleware::redirect_to_https(https_port))
         .at("/", middleware::redirect_to_https(https_port))
         .data(state)

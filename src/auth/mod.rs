@@ -28,16 +28,20 @@ pub fn jwt_secret(config: &Config) -> anyhow::Result<SecretString> {
              systemd credential"
         );
     }
-    load_or_generate(&config.storage.data_dir.join(JWT_SECRET_FILE))
+    load_or_generate(
+        &config.storage.data_dir.join(JWT_SECRET_FILE),
+        "the access-token signing key",
+    )
 }
 
-fn load_or_generate(path: &Path) -> anyhow::Result<SecretString> {
+/// The secret kept in `path`, generated (48 random bytes, mode 0600) when the file does not exist.
+pub(crate) fn load_or_generate(path: &Path, what: &str) -> anyhow::Result<SecretString> {
     match std::fs::read_to_string(path) {
         Ok(text) if text.trim().len() >= 32 => {
             return Ok(SecretString::from(text.trim().to_owned()));
         }
         Ok(_) => anyhow::bail!(
-            "{}: too short to be a signing key; delete it to generate a new one",
+            "{}: too short to be {what}; delete it to generate a new one",
             path.display()
         ),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -56,7 +60,7 @@ fn load_or_generate(path: &Path) -> anyhow::Result<SecretString> {
         .with_context(|| format!("creating {}", path.display()))?;
     file.write_all(secret.as_bytes())?;
     file.sync_all()?;
-    tracing::info!(path = %path.display(), "generated the access-token signing key");
+    tracing::info!(path = %path.display(), "generated {what}");
     Ok(SecretString::from(secret))
 }
 

@@ -1,5 +1,6 @@
 //! PostgreSQL: the connection pool, embedded migrations, the managed cluster and the seed loader.
 
+pub mod acme;
 pub mod alerts;
 pub mod audit;
 pub mod backups;

@@ -9,6 +9,7 @@ pub mod mealplan;
 pub mod nutrition;
 pub mod progress;
 pub mod recommend;
+pub mod renewal;
 pub mod retention;
 pub mod safety;
 pub mod script;

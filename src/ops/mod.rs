@@ -1,5 +1,6 @@
 //! Running the appliance: logs and telemetry, later TLS, backups, scheduled jobs and self-checks.
 
+pub mod acme;
 pub mod alerts;
 pub mod backup;
 pub mod feeds;
@@ -9,6 +10,7 @@ pub mod maintenance;
 pub mod memory;
 pub mod metrics;
 pub mod offsite;
+pub mod seal;
 pub mod selfcheck;
 pub mod shutdown;
 pub mod telemetry;

@@ -285,7 +285,7 @@ impl SelfCheck {
             });
         }
 
-        if let Some(check) = self.certificate_check() {
+        if let Some(check) = self.certificate_check().await {
             checks.push(check);
         }
 
@@ -338,30 +338,50 @@ impl SelfCheck {
     }
 
     /// Days until the served certificate (or, from the command line, the configured file) expires.
-    fn certificate_check(&self) -> Option<Check> {
+    async fn certificate_check(&self) -> Option<Check> {
         let inner = &*self.0;
         let min_days = inner.alerts.cert_expiry_days;
         let loaded = match (&inner.vantage, inner.tls.mode) {
             (_, TlsMode::Off) => return None,
-            (Vantage::Service(Some(resolver)), _) => Ok(resolver.current()),
+            (Vantage::Service(Some(resolver)), _) => resolver
+                .current()
+                .map(|c| (c.subject, c.not_after))
+                .ok_or_else(|| {
+                    "no certificate yet (the first ACME order has not succeeded)".to_string()
+                }),
             (Vantage::Service(None), _) => return None,
             (Vantage::CommandLine, TlsMode::Files) => {
                 match (&inner.tls.cert_path, &inner.tls.key_path) {
-                    (Some(cert), Some(key)) => tls::load(cert, key).map_err(|e| e.to_string()),
+                    (Some(cert), Some(key)) => tls::load(cert, key)
+                        .map(|c| (c.subject, c.not_after))
+                        .map_err(|e| e.to_string()),
                     _ => Err("tls.cert_path and tls.key_path are required".to_string()),
+                }
+            }
+            (Vantage::CommandLine, TlsMode::Acme) => {
+                let acme = &inner.tls.acme;
+                match db::acme::newest(&inner.pool, &acme.certificate_name(), &acme.directory_url)
+                    .await
+                {
+                    Ok(Some(stored)) => Ok((
+                        format!("{} (serial {})", acme.certificate_name(), stored.serial),
+                        stored.not_after,
+                    )),
+                    Ok(None) => Err("no ACME certificate stored yet".to_string()),
+                    Err(e) => Err(format!("reading the stored certificate: {e}")),
                 }
             }
         };
         Some(match loaded {
-            Ok(cert) => {
-                let days = (cert.not_after - OffsetDateTime::now_utc()).as_seconds_f64() / 86_400.0;
+            Ok((subject, not_after)) => {
+                let days = (not_after - OffsetDateTime::now_utc()).as_seconds_f64() / 86_400.0;
                 Check::new(
                     "tls_cert",
                     days >= min_days,
                     Some(days),
                     Some(min_days),
                     "d",
-                    &format!("{} expires {}", cert.subject, cert.not_after),
+                    &format!("{subject} expires {not_after}"),
                 )
             }
             Err(e) => Check::new("tls_cert", false, None, Some(min_days), "d", &e),

@@ -63,32 +63,42 @@ pub enum CertError {
     },
 }
 
-/// A certificate ready to serve, with what the self-check and the logs want to know of it.
+/// A certificate ready to serve, with what the self-check, renewal and the logs want to know of it.
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub key: Arc<CertifiedKey>,
+    pub not_before: OffsetDateTime,
     pub not_after: OffsetDateTime,
     pub subject: String,
+    /// The leaf's serial number, in hex.
+    pub serial: String,
 }
 
-/// The certificate new handshakes get; swapped whole.
+/// The certificate new handshakes get; swapped whole. Empty until the first ACME certificate is
+/// in hand (handshakes other than ACME challenges are then refused).
 #[derive(Debug)]
 pub struct CertResolver {
-    current: RwLock<Loaded>,
+    current: RwLock<Option<Loaded>>,
 }
 
 impl CertResolver {
     pub fn new(first: Loaded) -> Arc<Self> {
         Arc::new(Self {
-            current: RwLock::new(first),
+            current: RwLock::new(Some(first)),
+        })
+    }
+
+    pub fn empty() -> Arc<Self> {
+        Arc::new(Self {
+            current: RwLock::new(None),
         })
     }
 
     pub fn swap(&self, next: Loaded) {
-        *self.current.write().unwrap_or_else(|p| p.into_inner()) = next;
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(next);
     }
 
-    pub fn current(&self) -> Loaded {
+    pub fn current(&self) -> Option<Loaded> {
         self.current
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -98,12 +108,22 @@ impl CertResolver {
 
 impl ResolvesServerCert for CertResolver {
     fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(self.current().key)
+        self.current().map(|c| c.key)
     }
 }
 
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Always the same certificate.
+#[derive(Debug)]
+struct Fixed(Arc<CertifiedKey>);
+
+impl ResolvesServerCert for Fixed {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
 }
 
 /// TLS 1.2 and 1.3 with ring's cipher suites (AEAD only), ALPN h2 then http/1.1.
@@ -114,6 +134,73 @@ pub fn server_config(resolver: Arc<CertResolver>) -> anyhow::Result<Arc<ServerCo
         .with_cert_resolver(resolver);
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+/// The configuration that answers a tls-alpn-01 validation for `domain` (RFC 8737): a self-signed
+/// certificate for the domain carrying the SHA-256 of the key authorization, ALPN `acme-tls/1` only.
+pub fn alpn_challenge_config(
+    domain: &str,
+    key_authorization: &str,
+) -> anyhow::Result<Arc<ServerConfig>> {
+    let digest = ring::digest::digest(&ring::digest::SHA256, key_authorization.as_bytes());
+    let mut params = rcgen::CertificateParams::new(vec![domain.to_owned()])?;
+    params.custom_extensions = vec![rcgen::CustomExtension::new_acme_identifier(digest.as_ref())];
+    let key = rcgen::KeyPair::generate()?;
+    let cert = params.self_signed(&key)?;
+    // Built by hand: rustls's own checks (webpki) refuse the critical acmeIdentifier extension.
+    let signing = provider()
+        .key_provider
+        .load_private_key(PrivateKeyDer::Pkcs8(key.serialize_der().into()))?;
+    let certified = Arc::new(CertifiedKey::new(vec![cert.der().clone()], signing));
+    let mut config = ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(Fixed(certified)));
+    config.alpn_protocols = vec![ACME_TLS_ALPN.to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// Why a PEM certificate and key cannot serve, wherever they came from.
+#[derive(Debug, thiserror::Error)]
+pub enum PemProblem {
+    #[error("no CERTIFICATE in PEM")]
+    NoCertificate,
+    #[error("no PRIVATE KEY in PEM")]
+    NoKey,
+    #[error("the certificate is not valid X.509: {0}")]
+    Parse(String),
+    #[error("the private key does not match the certificate ({0})")]
+    Mismatch(String),
+    #[error("the certificate expired on {0}")]
+    Expired(OffsetDateTime),
+    #[error("the certificate is not valid before {0}")]
+    NotYetValid(OffsetDateTime),
+}
+
+/// A PEM chain (leaf first) and key that belong together, with a leaf valid now.
+pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<Loaded, PemProblem> {
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem)
+        .filter_map(Result::ok)
+        .collect();
+    let leaf = chain.first().ok_or(PemProblem::NoCertificate)?;
+    let facts = leaf_facts(leaf).map_err(PemProblem::Parse)?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|_| PemProblem::NoKey)?;
+    let certified = CertifiedKey::from_der(chain, key, &provider())
+        .map_err(|e| PemProblem::Mismatch(e.to_string()))?;
+    let now = OffsetDateTime::now_utc();
+    if now > facts.not_after {
+        return Err(PemProblem::Expired(facts.not_after));
+    }
+    if now < facts.not_before {
+        return Err(PemProblem::NotYetValid(facts.not_before));
+    }
+    Ok(Loaded {
+        key: Arc::new(certified),
+        not_before: facts.not_before,
+        not_after: facts.not_after,
+        subject: facts.subject,
+        serial: facts.serial,
+    })
 }
 
 /// Reads a PEM chain (leaf first) and key, checks that they belong together and that the leaf is
@@ -128,62 +215,45 @@ pub fn load(cert_path: &Path, key_path: &Path) -> Result<Loaded, CertError> {
     };
     let cert_pem = read("tls.cert_path", cert_path)?;
     let key_pem = read("tls.key_path", key_path)?;
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
-        .filter_map(Result::ok)
-        .collect();
-    let Some(leaf) = chain.first() else {
-        return Err(CertError::Empty {
+    let path = cert_path.to_owned();
+    from_pem(&cert_pem, &key_pem).map_err(|problem| match problem {
+        PemProblem::NoCertificate => CertError::Empty {
             key: "tls.cert_path",
-            path: cert_path.to_owned(),
+            path,
             what: "CERTIFICATE",
-        });
-    };
-    let (not_before, not_after, subject) = validity(leaf).map_err(|detail| CertError::Parse {
-        path: cert_path.to_owned(),
-        detail,
-    })?;
-    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|_| CertError::Empty {
-        key: "tls.key_path",
-        path: key_path.to_owned(),
-        what: "PRIVATE KEY",
-    })?;
-    let certified =
-        CertifiedKey::from_der(chain, key, &provider()).map_err(|e| CertError::Mismatch {
-            path: cert_path.to_owned(),
-            detail: e.to_string(),
-        })?;
-    let now = OffsetDateTime::now_utc();
-    if now > not_after {
-        return Err(CertError::Expired {
-            path: cert_path.to_owned(),
-            not_after,
-        });
-    }
-    if now < not_before {
-        return Err(CertError::NotYetValid {
-            path: cert_path.to_owned(),
-            not_before,
-        });
-    }
-    Ok(Loaded {
-        key: Arc::new(certified),
-        not_after,
-        subject,
+        },
+        PemProblem::NoKey => CertError::Empty {
+            key: "tls.key_path",
+            path: key_path.to_owned(),
+            what: "PRIVATE KEY",
+        },
+        PemProblem::Parse(detail) => CertError::Parse { path, detail },
+        PemProblem::Mismatch(detail) => CertError::Mismatch { path, detail },
+        PemProblem::Expired(not_after) => CertError::Expired { path, not_after },
+        PemProblem::NotYetValid(not_before) => CertError::NotYetValid { path, not_before },
     })
 }
 
-/// The leaf's validity period and subject.
-fn validity(der: &CertificateDer<'_>) -> Result<(OffsetDateTime, OffsetDateTime, String), String> {
+struct LeafFacts {
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+    subject: String,
+    serial: String,
+}
+
+/// The leaf's validity period, subject and serial.
+fn leaf_facts(der: &CertificateDer<'_>) -> Result<LeafFacts, String> {
     let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| e.to_string())?;
     let v = cert.validity();
     let at = |t: x509_parser::time::ASN1Time| {
         OffsetDateTime::from_unix_timestamp(t.timestamp()).map_err(|e| e.to_string())
     };
-    Ok((
-        at(v.not_before)?,
-        at(v.not_after)?,
-        cert.subject().to_string(),
-    ))
+    Ok(LeafFacts {
+        not_before: at(v.not_before)?,
+        not_after: at(v.not_after)?,
+        subject: cert.subject().to_string(),
+        serial: cert.raw_serial_as_string().replace(':', ""),
+    })
 }
 
 /// Watches the files of `tls.mode = "files"`: a change in either (or SIGHUP) loads them again; a
@@ -225,23 +295,66 @@ pub fn watch_files(
     }))
 }
 
+/// The ALPN protocol of the tls-alpn-01 challenge (RFC 8737).
+pub const ACME_TLS_ALPN: &[u8] = b"acme-tls/1";
+
+/// Answers tls-alpn-01 validation handshakes: the configuration (with the challenge certificate)
+/// for a server name, when a challenge for it is pending.
+pub trait AlpnChallenges: Send + Sync + 'static {
+    fn config_for(&self, server_name: String) -> BoxFuture<'static, Option<Arc<ServerConfig>>>;
+}
+
 /// A poem acceptor that wraps a TCP acceptor in TLS. The handshake runs when the connection is
 /// first read or written, in the connection's own task, so a slow client never holds up the accept
-/// loop; it must finish within `handshake_timeout`.
+/// loop; it must finish within `handshake_timeout`. The client's hello is read first: a CA
+/// validating a tls-alpn-01 challenge (ALPN `acme-tls/1` only) gets the challenge certificate.
 pub struct TlsAcceptor {
     inner: TcpAcceptor,
-    tls: tokio_rustls::TlsAcceptor,
+    config: Arc<ServerConfig>,
+    challenges: Option<Arc<dyn AlpnChallenges>>,
     handshake_timeout: Duration,
 }
 
 impl TlsAcceptor {
-    pub fn new(inner: TcpAcceptor, config: Arc<ServerConfig>, handshake_timeout: Duration) -> Self {
+    pub fn new(
+        inner: TcpAcceptor,
+        config: Arc<ServerConfig>,
+        challenges: Option<Arc<dyn AlpnChallenges>>,
+        handshake_timeout: Duration,
+    ) -> Self {
         Self {
             inner,
-            tls: tokio_rustls::TlsAcceptor::from(config),
+            config,
+            challenges,
             handshake_timeout,
         }
     }
+}
+
+async fn handshake(
+    stream: TcpStream,
+    config: Arc<ServerConfig>,
+    challenges: Option<Arc<dyn AlpnChallenges>>,
+) -> io::Result<TlsStream<TcpStream>> {
+    let start =
+        tokio_rustls::LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream).await?;
+    let hello = start.client_hello();
+    let validation = hello
+        .alpn()
+        .map(|mut offered| offered.all(|p| p == ACME_TLS_ALPN))
+        .unwrap_or(false);
+    let server_name = hello.server_name().map(str::to_owned);
+    let config = match (validation, challenges, server_name) {
+        (true, Some(challenges), Some(name)) => match challenges.config_for(name.clone()).await {
+            Some(config) => {
+                tracing::info!(server_name = %name, "answering a tls-alpn-01 validation");
+                config
+            }
+            None => config,
+        },
+        _ => config,
+    };
+    start.into_stream(config).await
 }
 
 impl Acceptor for TlsAcceptor {
@@ -260,7 +373,7 @@ impl Acceptor for TlsAcceptor {
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(error = %e, "setting TCP_NODELAY");
         }
-        let accept = self.tls.accept(stream);
+        let accept = handshake(stream, self.config.clone(), self.challenges.clone());
         let timeout = self.handshake_timeout;
         let handshake = async move {
             tokio::time::timeout(timeout, accept)

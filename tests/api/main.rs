@@ -1,5 +1,6 @@
 //! Integration tests of the HTTP API against the real PostgreSQL (one database per test).
 
+mod acme;
 mod alerts;
 mod auth;
 mod backups;

@@ -4,7 +4,7 @@
 
 use std::{path::Path, sync::Arc, time::Duration};
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
 use serde_json::{Value, json};
 use sports_nutrition::{
@@ -16,13 +16,13 @@ use time::OffsetDateTime;
 use crate::helpers::{TestApp, TestDatabase, test_config};
 
 /// A test certificate authority and the leaf certificates it signs.
-struct Ca {
+pub struct Ca {
     cert: rcgen::Certificate,
-    key: KeyPair,
+    issuer: Issuer<'static, KeyPair>,
 }
 
 impl Ca {
-    fn new() -> Self {
+    pub fn new() -> Self {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params
@@ -30,15 +30,18 @@ impl Ca {
             .push(DnType::CommonName, "Sports Nutrition test CA");
         let key = KeyPair::generate().unwrap();
         let cert = params.self_signed(&key).unwrap();
-        Self { cert, key }
+        Self {
+            cert,
+            issuer: Issuer::new(params, key),
+        }
     }
 
-    fn pem(&self) -> String {
+    pub fn pem(&self) -> String {
         self.cert.pem()
     }
 
     /// A leaf for localhost and 127.0.0.1, valid between the two times: (chain PEM, key PEM).
-    fn leaf(&self, not_before: OffsetDateTime, not_after: OffsetDateTime) -> (String, String) {
+    pub fn leaf(&self, not_before: OffsetDateTime, not_after: OffsetDateTime) -> (String, String) {
         let mut params =
             CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
         params
@@ -47,11 +50,11 @@ impl Ca {
         params.not_before = not_before;
         params.not_after = not_after;
         let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
         (format!("{}{}", cert.pem(), self.pem()), key.serialize_pem())
     }
 
-    fn valid_leaf(&self, days: i64) -> (String, String) {
+    pub fn valid_leaf(&self, days: i64) -> (String, String) {
         let now = OffsetDateTime::now_utc();
         self.leaf(
             now - time::Duration::hours(1),
@@ -117,7 +120,7 @@ fn with_tls(dir: &Path) -> impl FnOnce(&mut Config) + '_ {
 }
 
 /// The DER of the certificate a new connection is served (a new client: no TLS session to resume).
-async fn served_certificate(ca: &Ca, url: &str) -> Vec<u8> {
+pub async fn served_certificate(ca: &Ca, url: &str) -> Vec<u8> {
     let response = ca.client().get(url).send().await.unwrap();
     assert_eq!(response.status(), 200);
     response
@@ -225,23 +228,7 @@ async fn a_renewed_certificate_is_swapped_in_while_a_request_is_in_flight() {
     );
 
     // A sign-in whose body arrives slowly: the connection stays open across the swap.
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(2);
-    let body = reqwest::Body::wrap_stream(tokio_stream_from(rx));
-    let slow = tokio::spawn({
-        let client = client.clone();
-        let url = app.url("/api/v1/auth/login");
-        async move {
-            client
-                .post(url)
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
-                .await
-        }
-    });
-    tx.send(Ok(br#"{"email": "slow@example.rs", "#.to_vec()))
-        .await
-        .unwrap();
+    let slow = SlowSignIn::start(&client, app.url("/api/v1/auth/login")).await;
 
     let renewed = ca.valid_leaf(90);
     write_pair(dir.path(), &renewed);
@@ -256,15 +243,7 @@ async fn a_renewed_certificate_is_swapped_in_while_a_request_is_in_flight() {
     assert!(swapped, "the renewed certificate was not served within 5 s");
 
     // The request that started before the swap finishes on its connection.
-    tx.send(Ok(br#""password": "not the password"}"#.to_vec()))
-        .await
-        .unwrap();
-    drop(tx);
-    let response = slow
-        .await
-        .unwrap()
-        .expect("the in-flight request completes");
-    assert_eq!(response.status(), 401);
+    slow.finish().await;
 
     // Broken files are not loaded: the renewed certificate keeps serving.
     std::fs::write(dir.path().join("cert.pem"), "not a certificate").unwrap();
@@ -275,11 +254,44 @@ async fn a_renewed_certificate_is_swapped_in_while_a_request_is_in_flight() {
     );
 }
 
-/// The receiving end of a channel as a stream (for a request body sent piece by piece).
-fn tokio_stream_from<T: Send + 'static>(
-    mut rx: tokio::sync::mpsc::Receiver<T>,
-) -> impl futures_util::Stream<Item = T> + Send + 'static {
-    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+/// A sign-in whose body arrives in two pieces: its connection (and certificate) stays open until
+/// [`SlowSignIn::finish`] sends the rest.
+pub struct SlowSignIn {
+    tx: tokio::sync::mpsc::Sender<Result<Vec<u8>, std::io::Error>>,
+    response: tokio::task::JoinHandle<reqwest::Result<reqwest::Response>>,
+}
+
+impl SlowSignIn {
+    pub async fn start(client: &reqwest::Client, url: String) -> Self {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(2);
+        let body = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+        let response = tokio::spawn(
+            client
+                .post(url)
+                .header("content-type", "application/json")
+                .body(reqwest::Body::wrap_stream(body))
+                .send(),
+        );
+        tx.send(Ok(br#"{"email": "slow@example.rs", "#.to_vec()))
+            .await
+            .unwrap();
+        Self { tx, response }
+    }
+
+    /// Sends the rest: the request completes on its connection (401: no such user).
+    pub async fn finish(self) {
+        self.tx
+            .send(Ok(br#""password": "not the password"}"#.to_vec()))
+            .await
+            .unwrap();
+        drop(self.tx);
+        let response = self
+            .response
+            .await
+            .unwrap()
+            .expect("the in-flight request completes");
+        assert_eq!(response.status(), 401);
+    }
 }
 
 #[tokio::test]
