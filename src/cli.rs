@@ -133,11 +133,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         eprintln!("configuration OK");
         return Ok(());
     }
-    ops::telemetry::init(&config.log);
+    // Only the service exports telemetry; a command's logs go to stderr.
+    let mut local = config.clone();
+    if !matches!(cli.command, Command::Serve) {
+        local.telemetry.otlp_enabled = false;
+    }
+    let telemetry = ops::telemetry::init(&local)?;
     match cli.command {
         Command::Serve => {
-            let app = Application::build(config).await?;
-            app.run_until(ops::shutdown::signal()).await
+            let served = match Application::build(config).await {
+                Ok(app) => app.run_until(ops::shutdown::signal()).await,
+                Err(e) => Err(e),
+            };
+            telemetry.shutdown();
+            served
         }
         Command::Migrate => {
             let db = Database::open(&config).await?;

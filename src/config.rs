@@ -27,6 +27,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub storage: StorageConfig,
     pub log: LogConfig,
+    pub telemetry: TelemetryConfig,
     pub auth: AuthConfig,
     pub security: SecurityConfig,
     pub rate_limit: RateLimitConfig,
@@ -284,6 +285,60 @@ impl Default for LogConfig {
             format: LogFormat::Auto,
         }
     }
+}
+
+/// Traces and metrics: OpenTelemetry over OTLP (off by default) and `GET /metrics` for Prometheus.
+/// The standard `OTEL_*` variables apply where a setting here is unset.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelemetryConfig {
+    pub otlp_enabled: bool,
+    /// Unset: `OTEL_EXPORTER_OTLP_ENDPOINT`, else the protocol's default on localhost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub otlp_endpoint: Option<String>,
+    /// Unset: `OTEL_EXPORTER_OTLP_PROTOCOL`, else gRPC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub otlp_protocol: Option<OtlpProtocol>,
+    /// `key=value,key2=value2` sent with every export (an API key); unset: `OTEL_EXPORTER_OTLP_HEADERS`.
+    #[serde(serialize_with = "redact", skip_serializing_if = "Option::is_none")]
+    pub otlp_headers: Option<SecretString>,
+    /// Share of new traces kept (a caller's sampling decision is followed); unset: `OTEL_TRACES_SAMPLER`
+    /// and `OTEL_TRACES_SAMPLER_ARG`, else every trace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sampling_ratio: Option<f64>,
+    /// How often metrics are pushed over OTLP.
+    pub metrics_interval_secs: u64,
+    /// `service.name`; `OTEL_SERVICE_NAME` wins when set.
+    pub service_name: String,
+    /// `GET /metrics` in Prometheus text format.
+    pub prometheus_enabled: bool,
+    /// The bearer token scrapers send; unset: only loopback clients are answered.
+    #[serde(serialize_with = "redact", skip_serializing_if = "Option::is_none")]
+    pub prometheus_token: Option<SecretString>,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        Self {
+            otlp_enabled: false,
+            otlp_endpoint: None,
+            otlp_protocol: None,
+            otlp_headers: None,
+            sampling_ratio: None,
+            metrics_interval_secs: 60,
+            service_name: "sports-nutrition".into(),
+            prometheus_enabled: true,
+            prometheus_token: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum OtlpProtocol {
+    #[serde(rename = "grpc")]
+    Grpc,
+    #[serde(rename = "http/protobuf")]
+    HttpProtobuf,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -796,6 +851,33 @@ impl Config {
                 )),
             }
         }
+        let telemetry = &self.telemetry;
+        if let Some(ratio) = telemetry.sampling_ratio {
+            if !(0.0..=1.0).contains(&ratio) {
+                errors.push(format!(
+                    "telemetry.sampling_ratio: {ratio} is not between 0 and 1"
+                ));
+            }
+        }
+        if telemetry.metrics_interval_secs == 0 {
+            errors.push("telemetry.metrics_interval_secs: must be at least 1".into());
+        }
+        if let Some(endpoint) = &telemetry.otlp_endpoint {
+            match url::Url::parse(endpoint) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+                _ => errors.push(format!(
+                    "telemetry.otlp_endpoint: {endpoint:?} is not an http:// or https:// URL"
+                )),
+            }
+        }
+        if let Some(headers) = &telemetry.otlp_headers {
+            if parse_headers(headers.expose_secret()).is_none() {
+                errors.push(
+                    "telemetry.otlp_headers: not a list of key=value pairs separated by commas"
+                        .into(),
+                );
+            }
+        }
         let tls = &self.tls;
         if tls.mode == TlsMode::Files {
             for (key, path) in [
@@ -1020,6 +1102,12 @@ impl Config {
                 weak.push("auth.jwt_secret: a default or example value".into());
             }
         }
+        if let Some(token) = &self.telemetry.prometheus_token {
+            let token = token.expose_secret();
+            if token.chars().count() < 32 {
+                weak.push("telemetry.prometheus_token: shorter than 32 characters".to_string());
+            }
+        }
         if let Some(key) = &self.tls.acme.storage_key {
             let key = key.expose_secret();
             if key.chars().count() < 32 {
@@ -1140,6 +1228,29 @@ impl AcmeConfig {
         domains.dedup();
         domains.join(",")
     }
+}
+
+/// `key=value,key2=value2` (the `OTEL_EXPORTER_OTLP_HEADERS` format, values percent-decoded).
+pub fn parse_headers(text: &str) -> Option<Vec<(String, String)>> {
+    text.split(',')
+        .filter(|pair| !pair.trim().is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=')?;
+            let key = key.trim();
+            let valid = !key.is_empty()
+                && key
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b));
+            valid.then(|| {
+                (
+                    key.to_ascii_lowercase(),
+                    percent_encoding::percent_decode_str(value.trim())
+                        .decode_utf8_lossy()
+                        .into_owned(),
+                )
+            })
+        })
+        .collect()
 }
 
 /// A host name of letters, digits and hyphens in dot-separated labels (no wildcard, no IP).

@@ -191,7 +191,20 @@ impl Application {
             self_check,
             tls: tls.clone(),
             acme: acme.clone(),
+            metrics: api::metrics::MetricsAccess {
+                enabled: config.telemetry.prometheus_enabled,
+                token: config.telemetry.prometheus_token.clone(),
+            },
         };
+        background
+            .0
+            .push(ops::node_metrics::observe(ops::node_metrics::Node {
+                pool: db.pool.clone(),
+                max_connections: config.database.max_connections,
+                cache: state.cache.clone(),
+                tls: tls.clone(),
+                self_check: state.self_check.clone(),
+            }));
         let (acceptor, scheme, plain) = match &tls {
             None => (acceptor.boxed(), "http", None),
             Some(resolver) => {

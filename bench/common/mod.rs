@@ -41,6 +41,24 @@ pub fn proc_status(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// A new database on the server at TEST_DATABASE_URL: a connection to the server (to drop it
+/// later), its name and its URL.
+pub async fn fresh_database() -> anyhow::Result<(PgConnection, String, String)> {
+    let admin_url = std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let name = format!("sn_bench_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = PgConnection::connect(&admin_url).await?;
+    sqlx::query(&format!(r#"CREATE DATABASE "{name}""#))
+        .execute(&mut admin)
+        .await?;
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(b, _)| b)
+        .unwrap_or(&admin_url);
+    let url = format!("{base}/{name}");
+    Ok((admin, name, url))
+}
+
 /// A node on a fresh database of the server at TEST_DATABASE_URL; drop it with [`Node::stop`].
 pub struct Node {
     pub url: String,
@@ -53,19 +71,9 @@ pub struct Node {
 
 impl Node {
     pub async fn start(customise: impl FnOnce(&mut Config)) -> anyhow::Result<Self> {
-        let admin_url = std::env::var("TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let name = format!("sn_bench_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(&admin_url).await?;
-        sqlx::query(&format!(r#"CREATE DATABASE "{name}""#))
-            .execute(&mut admin)
-            .await?;
-        let base = admin_url
-            .rsplit_once('/')
-            .map(|(b, _)| b)
-            .unwrap_or(&admin_url);
+        let (admin, name, url) = fresh_database().await?;
         let mut config = Config::default();
-        config.database.url = Some(SecretString::from(format!("{base}/{name}")));
+        config.database.url = Some(SecretString::from(url));
         config.database.seed_on_start = false;
         config.server.port = 0;
         config.auth.jwt_secret = Some(SecretString::from(format!(

@@ -118,6 +118,9 @@ impl AuthApi {
                     "an account with this e-mail address already exists",
                 )
             })?;
+        crate::ops::telemetry::instruments()
+            .registrations
+            .add(1, &[]);
         audit::record(
             &state.pool,
             &audit::Event {

@@ -239,6 +239,7 @@ impl FeedsApi {
         .await?;
         if run.status == "applied" {
             state.cache.invalidate(&[Ns::Catalogue]).await;
+            crate::ops::telemetry::count_feed_rows(&run);
         }
         record(
             &state,

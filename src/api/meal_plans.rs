@@ -436,6 +436,9 @@ async fn plan_and_store(
     })
     .await
     .map_err(|e| ApiError::from(anyhow::anyhow!("meal planner panicked: {e}")))?;
+    if plan.is_ok() {
+        crate::ops::telemetry::instruments().meal_plans.add(1, &[]);
+    }
     let plan = plan.map_err(|e| match e {
         mealplan::NoPlan::NoDishFor(meal) => ApiError::invalid(
             "date",

@@ -17,7 +17,10 @@ use super::{
     security::ClientInfo,
 };
 use crate::cache::rate_limit::{Bucket, client_key};
-use crate::ops::metrics::RequestWindow;
+use crate::ops::{metrics::RequestWindow, telemetry};
+use opentelemetry::{KeyValue, trace::TraceContextExt};
+use poem::PathPattern;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 pub const REQUEST_ID: &str = "x-request-id";
 
@@ -55,15 +58,69 @@ async fn observe_one<E: Endpoint>(
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let scheme = req.scheme().as_str().to_owned();
     let presented_token = req.headers().contains_key(header::AUTHORIZATION);
-    let span = tracing::info_span!("request", request_id = %id);
+    // OpenTelemetry's HTTP server conventions; the route and status are known after routing.
+    let span = tracing::info_span!(
+        "request",
+        otel.name = %method,
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+        http.request.method = %method,
+        http.route = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+        url.path = %path,
+        url.scheme = %scheme,
+        request_id = %id,
+        trace_id = tracing::field::Empty,
+    );
+    telemetry::continue_trace(&span, req.headers());
+    if let Some(trace_id) = telemetry::current_trace_id(&span) {
+        span.record("trace_id", trace_id);
+    }
+    let instruments = telemetry::instruments();
+    let active = [
+        KeyValue::new("http.request.method", method.to_string()),
+        KeyValue::new("url.scheme", scheme.clone()),
+    ];
+    instruments.http_active.add(1, &active);
+    let in_span = span.clone();
     async move {
         let start = Instant::now();
-        let mut response = match next.call(req).await {
-            Ok(r) => r.into_response(),
-            Err(e) => framework_error(e, &path),
+        let (mut response, route) = match next.call(req).await {
+            Ok(r) => {
+                let r = r.into_response();
+                let route = r.data::<PathPattern>().map(|p| p.0.clone());
+                (r, route)
+            }
+            Err(e) => {
+                let route = e.data::<PathPattern>().map(|p| p.0.clone());
+                (framework_error(e, &path), route)
+            }
         };
         let status = response.status();
+        instruments.http_active.add(-1, &active);
+        let mut attributes = vec![
+            KeyValue::new("http.request.method", method.to_string()),
+            KeyValue::new("http.response.status_code", i64::from(status.as_u16())),
+            KeyValue::new("url.scheme", scheme),
+        ];
+        if let Some(route) = route.as_deref().map(route_template) {
+            in_span.record("http.route", route.as_str());
+            // The OpenTelemetry span has started (its trace id was read): rename it directly.
+            in_span
+                .context()
+                .span()
+                .update_name(format!("{method} {route}"));
+            attributes.push(KeyValue::new("http.route", route));
+        }
+        in_span.record("http.response.status_code", status.as_u16());
+        if status.is_server_error() {
+            in_span.record("otel.status_code", "ERROR");
+        }
+        instruments
+            .http_duration
+            .record(start.elapsed().as_secs_f64(), &attributes);
         if status == StatusCode::UNAUTHORIZED
             && !response.headers().contains_key(header::WWW_AUTHENTICATE)
         {
@@ -87,14 +144,51 @@ async fn observe_one<E: Endpoint>(
         }
         let latency_ms = latency.as_secs_f64() * 1000.0;
         if status.is_server_error() {
-            tracing::error!(%method, %path, status = status.as_u16(), latency_ms, "request failed");
+            tracing::error!(status = status.as_u16(), latency_ms, "request failed");
         } else {
-            tracing::info!(%method, %path, status = status.as_u16(), latency_ms, "request");
+            tracing::info!(status = status.as_u16(), latency_ms, "request");
         }
         Ok(response)
     }
     .instrument(span)
     .await
+}
+
+/// The OpenAPI path template of a matched route (`/api/v1/products/{id}`): poem-openapi routes its
+/// parameters as `:param0`, `:param1`, …; other routes keep poem's pattern.
+fn route_template(pattern: &str) -> String {
+    static TEMPLATES: std::sync::OnceLock<std::collections::HashMap<String, String>> =
+        std::sync::OnceLock::new();
+    let templates = TEMPLATES.get_or_init(|| {
+        let spec: serde_json::Value =
+            serde_json::from_str(&super::openapi().spec()).unwrap_or_default();
+        let Some(paths) = spec["paths"].as_object() else {
+            return Default::default();
+        };
+        paths
+            .keys()
+            .map(|path| {
+                let mut n = 0;
+                let routed = path
+                    .split('/')
+                    .map(|segment| {
+                        if segment.starts_with('{') && segment.ends_with('}') {
+                            n += 1;
+                            format!(":param{}", n - 1)
+                        } else {
+                            segment.to_owned()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("/");
+                (format!("/api/v1{routed}"), format!("/api/v1{path}"))
+            })
+            .collect()
+    });
+    templates
+        .get(pattern)
+        .cloned()
+        .unwrap_or_else(|| pattern.to_owned())
 }
 
 /// Serves each runbook alias by rewriting it to its canonical `/api/v1` path before routing.

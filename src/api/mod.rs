@@ -17,6 +17,7 @@ pub mod health;
 pub mod health_profile;
 pub mod language;
 pub mod meal_plans;
+pub mod metrics;
 pub mod middleware;
 pub mod nutrition;
 pub mod progress;
@@ -66,6 +67,8 @@ pub struct AppState {
     pub tls: Option<Arc<crate::ops::tls::CertResolver>>,
     /// Certificates from an ACME CA (`tls.mode = "acme"`).
     pub acme: Option<crate::ops::acme::Acme>,
+    /// Who may read `GET /metrics`.
+    pub metrics: metrics::MetricsAccess,
 }
 
 #[derive(Tags)]
@@ -193,6 +196,7 @@ pub fn app(state: AppState, config: &Config) -> impl Endpoint<Output = poem::Res
         .nest("/api/v1", api)
         .at("/health", get(health::live).head(health::live))
         .at("/ready", get(health::ready).head(health::ready))
+        .at("/metrics", get(metrics::prometheus))
         .around(middleware::client_and_limits)
         .data(state);
     // Browsers on other sites may call the API only from the configured origins.

@@ -25,6 +25,7 @@ use std::{
     },
     time::{Duration, Instant},
 };
+use tracing::Instrument;
 
 use moka::Expiry;
 use serde::{Serialize, de::DeserializeOwned};
@@ -261,39 +262,62 @@ impl Cache {
         if !inner.enabled {
             return load().await.map_err(Arc::new);
         }
-        let full_key = format!("{}|{}|{key}", kind.as_str(), self.versions(deps).await);
-        let counters = &inner.counters[kind.index()];
-        let ttl = inner.ttls[kind.index()];
-        let mut loaded = false;
-        let entry = inner
-            .local
-            .try_get_with(full_key.clone(), async {
-                loaded = true;
-                if let Some(redis) = &inner.redis {
-                    if let Some(bytes) = redis.get(&full_key).await {
-                        if let Ok(value) = serde_json::from_slice::<T>(&bytes) {
-                            counters.redis_hits.fetch_add(1, Ordering::Relaxed);
-                            return Ok(entry_of(value, bytes.len(), ttl));
+        // A span per read: the loader's queries (on a miss) sit beneath it.
+        let span = tracing::info_span!(
+            "cache",
+            otel.name = %format!("cache {}", kind.as_str()),
+            otel.kind = "internal",
+            cache.kind = kind.as_str(),
+            cache.result = tracing::field::Empty,
+        );
+        let outcome = span.clone();
+        async move {
+            let full_key = format!("{}|{}|{key}", kind.as_str(), self.versions(deps).await);
+            let counters = &inner.counters[kind.index()];
+            let ttl = inner.ttls[kind.index()];
+            let mut loaded = false;
+            let mut from_redis = false;
+            let entry = inner
+                .local
+                .try_get_with(full_key.clone(), async {
+                    loaded = true;
+                    if let Some(redis) = &inner.redis {
+                        if let Some(bytes) = redis.get(&full_key).await {
+                            if let Ok(value) = serde_json::from_slice::<T>(&bytes) {
+                                from_redis = true;
+                                counters.redis_hits.fetch_add(1, Ordering::Relaxed);
+                                return Ok(entry_of(value, bytes.len(), ttl));
+                            }
                         }
                     }
-                }
-                counters.misses.fetch_add(1, Ordering::Relaxed);
-                let value = load().await?;
-                let bytes = serde_json::to_vec(&value).unwrap_or_default();
-                if let Some(redis) = &inner.redis {
-                    redis.set(&full_key, &bytes, ttl).await;
-                }
-                Ok(entry_of(value, bytes.len(), ttl))
-            })
-            .await?;
-        if !loaded {
-            counters.hits.fetch_add(1, Ordering::Relaxed);
+                    counters.misses.fetch_add(1, Ordering::Relaxed);
+                    let value = load().await?;
+                    let bytes = serde_json::to_vec(&value).unwrap_or_default();
+                    if let Some(redis) = &inner.redis {
+                        redis.set(&full_key, &bytes, ttl).await;
+                    }
+                    Ok(entry_of(value, bytes.len(), ttl))
+                })
+                .await?;
+            if !loaded {
+                counters.hits.fetch_add(1, Ordering::Relaxed);
+            }
+            outcome.record(
+                "cache.result",
+                match (loaded, from_redis) {
+                    (false, _) => "hit",
+                    (true, true) => "redis_hit",
+                    (true, false) => "miss",
+                },
+            );
+            Ok(entry
+                .value
+                .downcast_ref::<T>()
+                .cloned()
+                .expect("a key holds values of one type: the kind and key name it"))
         }
-        Ok(entry
-            .value
-            .downcast_ref::<T>()
-            .cloned()
-            .expect("a key holds values of one type: the kind and key name it"))
+        .instrument(span)
+        .await
     }
 
     /// Makes every entry depending on these namespaces stale, here at once and on every node within

@@ -764,13 +764,15 @@ impl HttpClient for AcmeHttp {
                 .await
                 .map_err(|e| other(Box::new(e)))?
                 .to_bytes();
-            let response = client
-                .request(parts.method, parts.uri.to_string())
-                .headers(parts.headers)
-                .body(body)
-                .send()
-                .await
-                .map_err(|e| other(Box::new(e)))?;
+            let response = super::telemetry::send(
+                client
+                    .request(parts.method, parts.uri.to_string())
+                    .headers(parts.headers)
+                    .body(body),
+                "acme",
+            )
+            .await
+            .map_err(|e| other(Box::new(e)))?;
             let mut builder = http::Response::builder()
                 .status(response.status())
                 .version(response.version());

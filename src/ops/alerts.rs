@@ -209,16 +209,13 @@ impl Webhook {
 
     async fn send(&self, body: &serde_json::Value) -> Result<(), Failure> {
         // The URL may carry a token: errors name neither it nor its query.
-        let response = self
-            .client
-            .post(self.url.clone())
-            .json(body)
-            .send()
-            .await
-            .map_err(|e| Failure {
-                message: format!("webhook request failed: {}", e.without_url()),
-                retry: true,
-            })?;
+        let response =
+            super::telemetry::send(self.client.post(self.url.clone()).json(body), "webhook")
+                .await
+                .map_err(|e| Failure {
+                    message: format!("webhook request failed: {}", e.without_url()),
+                    retry: true,
+                })?;
         let status = response.status();
         if status.is_success() {
             return Ok(());
@@ -317,8 +314,13 @@ impl Email {
             message,
             retry: false,
         })?;
-        self.transport
-            .send(message)
+        let span = tracing::info_span!(
+            "smtp send",
+            otel.name = "SMTP send",
+            otel.kind = "client",
+            peer.service = "smtp",
+        );
+        tracing::Instrument::instrument(self.transport.send(message), span)
             .await
             .map(drop)
             .map_err(|e| Failure {

@@ -63,10 +63,7 @@ impl Fetcher {
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err("the feed URL must be http or https".into());
         }
-        let mut response = self
-            .client
-            .get(parsed)
-            .send()
+        let mut response = super::telemetry::send(self.client.get(parsed), "price-feed")
             .await
             .map_err(|e| format!("fetching the feed failed: {}", describe(&e)))?;
         let status = response.status();
@@ -139,6 +136,7 @@ pub async fn fetch_and_import(
     };
     if run.status == "applied" {
         cache.invalidate(&[Ns::Catalogue]).await;
+        super::telemetry::count_feed_rows(&run);
     }
     Ok(run)
 }

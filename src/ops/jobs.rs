@@ -8,6 +8,7 @@ use anyhow::Context;
 use time::OffsetDateTime;
 use tokio_cron_scheduler::{Job, JobScheduler};
 use tokio_util::task::TaskTracker;
+use tracing::Instrument;
 
 use crate::ops::leader::Schedule;
 
@@ -24,11 +25,23 @@ where
     let schedule = Schedule::parse(expr).context(key.to_owned())?;
     let running = running.clone();
     let run = Arc::new(run);
+    let name = key.to_owned();
     Job::new_async(expr, move |_id, _scheduler| {
         let run = run.clone();
         let tick = schedule.current_tick();
         let running = running.clone();
-        Box::pin(async move { running.track_future(run(tick)).await })
+        // Each firing is a trace of its own, its queries and outbound calls beneath it.
+        let span = tracing::info_span!(
+            "job",
+            otel.name = %format!("job {name}"),
+            otel.kind = "internal",
+            job = %name,
+            trace_id = tracing::field::Empty,
+        );
+        if let Some(trace_id) = super::telemetry::current_trace_id(&span) {
+            span.record("trace_id", trace_id);
+        }
+        Box::pin(async move { running.track_future(run(tick).instrument(span)).await })
     })
     .with_context(|| format!("{key}: {expr:?} is not a valid cron expression"))
 }

@@ -9,6 +9,7 @@ pub mod leader;
 pub mod maintenance;
 pub mod memory;
 pub mod metrics;
+pub mod node_metrics;
 pub mod offsite;
 pub mod seal;
 pub mod selfcheck;

@@ -104,6 +104,8 @@ struct Inner {
     notifier: Notifier,
     vantage: Vantage,
     sampler: Mutex<Sampler>,
+    /// The newest report, for the metrics.
+    last: Mutex<Option<Report>>,
 }
 
 /// Readings kept between runs, to turn counters into rates.
@@ -148,6 +150,7 @@ impl SelfCheck {
             notifier,
             vantage,
             sampler: Mutex::new(sampler),
+            last: Mutex::new(None),
         })))
     }
 
@@ -328,13 +331,24 @@ impl SelfCheck {
             checks.push(self.nodes_check().await);
         }
 
-        Report {
+        let report = Report {
             node: inner.node.clone(),
             checked_at: OffsetDateTime::now_utc(),
             ok: checks.iter().all(|c| c.ok),
             checks,
             requests,
-        }
+        };
+        *inner.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(report.clone());
+        report
+    }
+
+    /// The newest report this node made, if any.
+    pub fn last(&self) -> Option<Report> {
+        self.0
+            .last
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Days until the served certificate (or, from the command line, the configured file) expires.

@@ -134,6 +134,11 @@ impl TestApp {
         Self::start(config, None).await
     }
 
+    /// Starts the app with exactly this configuration (a test that installs telemetry first).
+    pub async fn start_on(config: Config, db: Option<TestDatabase>) -> Self {
+        Self::start(config, db).await
+    }
+
     async fn start(config: Config, db: Option<TestDatabase>) -> Self {
         let kept = config.clone();
         let tls = config.tls.mode != sports_nutrition::config::TlsMode::Off;

@@ -20,4 +20,5 @@ mod progress;
 mod safety_rules;
 mod seeds;
 mod supplements;
+mod telemetry;
 mod tls;
