@@ -286,6 +286,103 @@ async fn spans_and_metrics_reach_an_otlp_receiver_with_the_callers_trace() {
     }
 }
 
+/// An OTLP/HTTP receiver (protobuf bodies at `/v1/traces` and `/v1/metrics`) on a free port.
+async fn http_receiver() -> (Arc<Mutex<Vec<Span>>>, Arc<Mutex<Vec<String>>>, SocketAddr) {
+    use poem::{EndpointExt, IntoResponse, Route, endpoint::make, listener::Acceptor, post};
+    use prost::Message;
+    let spans = Arc::new(Mutex::new(Vec::new()));
+    let metrics = Arc::new(Mutex::new(Vec::new()));
+    let (s, m) = (spans.clone(), metrics.clone());
+    let protobuf = |bytes: Vec<u8>| {
+        bytes
+            .with_content_type("application/x-protobuf")
+            .into_response()
+    };
+    let app = Route::new()
+        .at(
+            "/v1/traces",
+            post(make(move |req: poem::Request| {
+                let s = s.clone();
+                async move {
+                    let body = req.into_body().into_bytes().await?;
+                    let request =
+                        ExportTraceServiceRequest::decode(body).map_err(poem::error::BadRequest)?;
+                    s.lock().unwrap().extend(
+                        request
+                            .resource_spans
+                            .into_iter()
+                            .flat_map(|r| r.scope_spans)
+                            .flat_map(|s| s.spans),
+                    );
+                    Ok::<_, poem::Error>(protobuf(
+                        ExportTraceServiceResponse::default().encode_to_vec(),
+                    ))
+                }
+            })),
+        )
+        .at(
+            "/v1/metrics",
+            post(make(move |req: poem::Request| {
+                let m = m.clone();
+                async move {
+                    let body = req.into_body().into_bytes().await?;
+                    let request = ExportMetricsServiceRequest::decode(body)
+                        .map_err(poem::error::BadRequest)?;
+                    m.lock().unwrap().extend(
+                        request
+                            .resource_metrics
+                            .into_iter()
+                            .flat_map(|r| r.scope_metrics)
+                            .flat_map(|s| s.metrics)
+                            .map(|m| m.name),
+                    );
+                    Ok::<_, poem::Error>(protobuf(
+                        ExportMetricsServiceResponse::default().encode_to_vec(),
+                    ))
+                }
+            })),
+        )
+        .boxed();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let acceptor = poem::listener::TcpAcceptor::from_tokio(listener).unwrap();
+    let addr = acceptor.local_addr()[0].as_socket_addr().copied().unwrap();
+    tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(app));
+    (spans, metrics, addr)
+}
+
+#[tokio::test]
+async fn spans_and_metrics_reach_an_otlp_http_protobuf_receiver() {
+    let (spans, metrics, addr) = http_receiver().await;
+    let db = TestDatabase::create().await;
+    let mut config = test_config(&db);
+    otlp(&mut config, format!("http://{addr}"));
+    config.telemetry.otlp_protocol = Some(OtlpProtocol::HttpProtobuf);
+    let _telemetry = telemetry::init(&config).unwrap();
+    let app = TestApp::start_on(config, Some(db)).await;
+    assert_eq!(app.get("/api/v1/health").await.status(), 200);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let got_span = spans
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|s| s.name == "GET /api/v1/health");
+        let got_metric = metrics
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|m| m == "http.server.request.duration");
+        if got_span && got_metric {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "over HTTP/protobuf within 20 s: span {got_span}, metric {got_metric}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
