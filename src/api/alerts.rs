@@ -98,6 +98,30 @@ pub struct SelfCheckRun {
     pub notified: Vec<AlertEntry>,
 }
 
+/// A node's readings at one time (averages over the bucket).
+#[derive(Object, Debug, Clone, PartialEq)]
+pub struct HistoryPoint {
+    pub node: String,
+    pub at: OffsetDateTime,
+    #[oai(skip_serializing_if_is_none)]
+    pub requests_per_s: Option<f64>,
+    #[oai(skip_serializing_if_is_none)]
+    pub p95_ms: Option<f64>,
+    #[oai(skip_serializing_if_is_none)]
+    pub error_rate_pct: Option<f64>,
+    #[oai(skip_serializing_if_is_none)]
+    pub db_pool_pct: Option<f64>,
+}
+
+#[derive(Object, Debug, Clone, PartialEq)]
+pub struct SelfCheckHistory {
+    pub hours: i32,
+    /// Each point averages the reports of this many seconds.
+    pub bucket_secs: i64,
+    /// Oldest first.
+    pub points: Vec<HistoryPoint>,
+}
+
 pub struct AlertsApi;
 
 #[OpenApi(prefix_path = "/admin", tag = "ApiTags::Admin")]
@@ -123,6 +147,46 @@ impl AlertsApi {
             db::alerts::list(&state.pool, wanted.0.map(AlertState::as_str), limit.0).await?;
         Ok(Json(AlertList {
             alerts: with_notifications(&state, alerts).await?,
+        }))
+    }
+
+    /// Self-check history
+    ///
+    /// Requests per second, p95 latency, error rate and database pool use of every node over the
+    /// last `hours` (1 to 168), from the stored self-checks, in at most 240 points per node. Admins.
+    #[oai(
+        path = "/self-check/history",
+        method = "get",
+        operation_id = "selfCheckHistory"
+    )]
+    async fn history(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        #[oai(
+            default = "one_hour",
+            validator(minimum(value = "1"), maximum(value = "168"))
+        )]
+        hours: Query<i32>,
+    ) -> Result<Json<SelfCheckHistory>, ApiError> {
+        auth.0.require(&[Role::Admin])?;
+        let bucket_secs = (i64::from(hours.0) * 3600 / 240).max(60);
+        let points = db::alerts::history(&state.pool, hours.0, bucket_secs)
+            .await?
+            .into_iter()
+            .map(|p| HistoryPoint {
+                node: p.node,
+                at: p.at,
+                requests_per_s: p.requests_per_s,
+                p95_ms: p.p95_ms,
+                error_rate_pct: p.error_rate_pct,
+                db_pool_pct: p.db_pool_pct,
+            })
+            .collect();
+        Ok(Json(SelfCheckHistory {
+            hours: hours.0,
+            bucket_secs,
+            points,
         }))
     }
 
@@ -211,6 +275,10 @@ async fn with_notifications(
             }
         })
         .collect())
+}
+
+fn one_hour() -> i32 {
+    1
 }
 
 fn default_limit() -> i64 {

@@ -341,10 +341,14 @@ async fn add_security_headers<E: Endpoint>(
     );
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
     headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    headers.insert(
-        "content-security-policy",
-        HeaderValue::from_static(if is_page { CSP_PAGES } else { CSP_API }),
-    );
+    // The dashboard sets its own (with the hash of its import map).
+    headers
+        .entry("content-security-policy")
+        .or_insert(HeaderValue::from_static(if is_page {
+            CSP_PAGES
+        } else {
+            CSP_API
+        }));
     if path.starts_with("/api/") {
         // Tokens and personal data: never stored by browsers or shared caches (RFC 6749 §5.1).
         headers.insert("cache-control", HeaderValue::from_static("no-store"));

@@ -10,6 +10,7 @@ pub mod cached;
 pub mod catalogue;
 pub mod catalogue_admin;
 pub mod coach;
+pub mod dashboard;
 pub mod dishes;
 pub mod error;
 pub mod feeds;
@@ -197,6 +198,9 @@ pub fn app(state: AppState, config: &Config) -> impl Endpoint<Output = poem::Res
         .at("/health", get(health::live).head(health::live))
         .at("/ready", get(health::ready).head(health::ready))
         .at("/metrics", get(metrics::prometheus))
+        .at("/admin", get(dashboard::page))
+        .at("/admin/", get(dashboard::page))
+        .at("/admin/assets/:name", get(dashboard::asset))
         .around(middleware::client_and_limits)
         .data(state);
     // Browsers on other sites may call the API only from the configured origins.

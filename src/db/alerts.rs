@@ -76,6 +76,42 @@ pub async fn latest_reports(
     .await
 }
 
+/// One point of a node's self-check history: averages over a bucket of reports.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HistoryPoint {
+    pub node: String,
+    pub at: OffsetDateTime,
+    pub requests_per_s: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub error_rate_pct: Option<f64>,
+    pub db_pool_pct: Option<f64>,
+}
+
+/// Every node's readings over the last `hours`, in `bucket_secs` buckets, oldest first.
+pub async fn history(
+    db: impl PgExecutor<'_>,
+    hours: i32,
+    bucket_secs: i64,
+) -> sqlx::Result<Vec<HistoryPoint>> {
+    sqlx::query_as(
+        "SELECT node, date_bin(make_interval(secs => $2), checked_at, timestamptz 'epoch') AS at,
+                avg((report->'requests'->>'requests')::float8
+                    / nullif((report->'requests'->>'window_secs')::float8, 0)) AS requests_per_s,
+                max((report->'requests'->>'p95_ms')::float8) AS p95_ms,
+                avg((report->'requests'->>'error_rate_pct')::float8) AS error_rate_pct,
+                avg((SELECT (c->>'value')::float8 FROM jsonb_array_elements(report->'checks') c
+                     WHERE c->>'name' = 'db_pool')) AS db_pool_pct
+         FROM self_checks
+         WHERE checked_at > now() - make_interval(hours => $1)
+         GROUP BY node, at
+         ORDER BY at, node",
+    )
+    .bind(hours)
+    .bind(bucket_secs as f64)
+    .fetch_all(db)
+    .await
+}
+
 /// Drops reports older than `keep_days` days and job claims older than a week.
 pub async fn prune(pool: &PgPool, keep_days: u32) -> sqlx::Result<u64> {
     let reports =

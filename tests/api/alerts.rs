@@ -536,3 +536,61 @@ async fn the_check_command_exits_non_zero_when_a_check_fails() {
     assert!(!unreachable.status.success());
     assert!(String::from_utf8_lossy(&unreachable.stderr).contains("cannot reach the database"));
 }
+
+#[tokio::test]
+async fn the_self_check_history_charts_each_node_over_hours_for_admins_only() {
+    let app = TestApp::spawn().await;
+    let token = admin(&app).await;
+    for _ in 0..3 {
+        assert_eq!(app.get("/api/v1/health").await.status(), 200);
+    }
+    self_check(&app, &token).await;
+    let response = app
+        .authed(
+            Method::GET,
+            "/api/v1/admin/self-check/history?hours=24",
+            &token,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let history: Value = response.json().await.unwrap();
+    assert_eq!(history["hours"], 24);
+    assert_eq!(history["bucket_secs"], 360, "24 h in 240 points");
+    let point = &history["points"][0];
+    assert!(point["node"].is_string(), "{history}");
+    assert!(point["requests_per_s"].as_f64().unwrap() > 0.0, "{history}");
+    assert!(point["db_pool_pct"].is_number(), "{history}");
+    assert!(point["error_rate_pct"].is_number(), "{history}");
+
+    let problem = crate::helpers::assert_problem(
+        app.authed(
+            Method::GET,
+            "/api/v1/admin/self-check/history?hours=0",
+            &token,
+        )
+        .send()
+        .await
+        .unwrap(),
+        400,
+    )
+    .await;
+    assert!(
+        crate::helpers::problem_fields(&problem).contains(&"hours"),
+        "{problem}"
+    );
+    let athlete = app
+        .register("runner@example.rs", crate::helpers::PASSWORD)
+        .await;
+    let response = app
+        .authed(
+            Method::GET,
+            "/api/v1/admin/self-check/history",
+            athlete["token"].as_str().unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+}

@@ -8,6 +8,7 @@ mod cache;
 mod catalogue;
 mod catalogue_admin;
 mod cli;
+mod dashboard;
 mod errors;
 mod feeds;
 mod health;

@@ -1,0 +1,92 @@
+// The admin dashboard: sign-in, a shell with navigation, and one module per page. Pages are chosen
+// by the URL fragment (#/backups), so the server serves a single page.
+import { Api, ApiError } from "app/api.js";
+import { h } from "app/dom.js";
+import { I18n, LOCALES, preferredLocale } from "app/i18n.js";
+import * as overview from "app/pages/overview.js";
+import * as backups from "app/pages/backups.js";
+import * as alerts from "app/pages/alerts.js";
+
+const PAGES = { overview, backups, alerts };
+const api = new Api();
+let i18n = await I18n.load(preferredLocale());
+const root = document.getElementById("root");
+
+function page() {
+  const name = location.hash.replace(/^#\/?/, "").split("?")[0];
+  return name in PAGES ? name : "overview";
+}
+
+function signIn(message = "") {
+  document.title = `${i18n.t("sign_in.title")} · Sports Nutrition`;
+  const error = h("p", { class: "error", role: "alert" }, message);
+  const email = h("input", { id: "email", type: "email", name: "email", autocomplete: "username", required: true });
+  const password = h("input", { id: "password", type: "password", name: "password", autocomplete: "current-password", required: true });
+  const button = h("button", { type: "submit" }, i18n.t("sign_in.submit"));
+  const form = h("form", {
+    class: "sign-in",
+    "aria-labelledby": "sign-in-title",
+    onsubmit: async (event) => {
+      event.preventDefault();
+      button.disabled = true;
+      error.textContent = "";
+      try {
+        const user = await api.login(email.value, password.value);
+        if (user.role !== "admin") {
+          api.signOut();
+          error.textContent = i18n.t("sign_in.not_admin");
+          return;
+        }
+        render();
+      } catch (e) {
+        error.textContent = e instanceof ApiError && e.status === 401 ? i18n.t("sign_in.wrong") : e.message;
+      } finally {
+        button.disabled = false;
+      }
+    },
+  },
+  h("h1", { id: "sign-in-title" }, i18n.t("sign_in.title")),
+  h("label", { for: "email" }, i18n.t("sign_in.email")), email,
+  h("label", { for: "password" }, i18n.t("sign_in.password")), password,
+  button, error);
+  root.replaceChildren(h("main", { id: "main", class: "narrow" }, languagePicker(), form));
+  email.focus();
+}
+
+function languagePicker() {
+  const select = h("select", { id: "locale", onchange: async () => {
+    localStorage.setItem("sn-admin-locale", select.value);
+    i18n = await I18n.load(select.value);
+    document.documentElement.lang = i18n.locale;
+    render();
+  } }, Object.entries(LOCALES).map(([code, name]) => h("option", { value: code, selected: code === i18n.locale }, name)));
+  return h("div", { class: "locale" }, h("label", { for: "locale" }, i18n.t("nav.language")), select);
+}
+
+async function render() {
+  document.documentElement.lang = i18n.locale;
+  if (!api.signedIn) return signIn();
+  const current = page();
+  const nav = h("nav", { "aria-label": i18n.t("nav.label") }, h("ul", {}, Object.keys(PAGES).map((name) =>
+    h("li", {}, h("a", { href: `#/${name}`, "aria-current": name === current ? "page" : false }, i18n.t(`nav.${name}`))))));
+  const main = h("main", { id: "main", tabindex: "-1" }, h("p", { class: "loading" }, i18n.t("common.loading")));
+  const header = h("header", {},
+    h("span", { class: "brand" }, "Sports Nutrition"),
+    nav,
+    h("div", { class: "account" },
+      languagePicker(),
+      h("span", { class: "who" }, api.user?.email ?? ""),
+      h("button", { type: "button", class: "secondary", onclick: () => { api.signOut(); render(); } }, i18n.t("nav.sign_out"))));
+  root.replaceChildren(header, main);
+  document.title = `${i18n.t(`nav.${current}`)} · Sports Nutrition`;
+  try {
+    const content = await PAGES[current].render({ api, i18n, refresh: render });
+    main.replaceChildren(...[content].flat(Infinity).filter((node) => node));
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return signIn(i18n.t("sign_in.expired"));
+    main.replaceChildren(h("p", { class: "error", role: "alert" }, e.message));
+  }
+}
+
+window.addEventListener("hashchange", render);
+render();

@@ -1,0 +1,105 @@
+// The admin dashboard in a real browser: Debian's Chromium driven by playwright-core, against the
+// real binary that tests/api/dashboard.rs started (BASE_URL) with an admin and an athlete.
+// Screenshots of every page go to ARTIFACTS. Any page error or console error (a CSP violation
+// shows as one) fails the run.
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+
+const { BASE_URL, ADMIN_EMAIL, ADMIN_PASSWORD, ATHLETE_EMAIL, ATHLETE_PASSWORD, ARTIFACTS } = process.env;
+mkdirSync(ARTIFACTS, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-background-networking"],
+});
+const problems = [];
+const step = (name) => console.log(`- ${name}`);
+
+async function newPage(viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport, locale: "en-GB" });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
+  return page;
+}
+
+async function signIn(page, email, password) {
+  await page.goto(`${BASE_URL}/admin`);
+  await page.getByLabel("E-mail").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+try {
+  const page = await newPage();
+
+  step("signs in and sees the overview");
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
+  await page.getByRole("group", { name: "Node" }).getByText("Healthy").waitFor();
+  await page.getByRole("group", { name: "Database" }).getByText("connected").waitFor();
+  await page.getByText("Requests per second").waitFor();
+  await page.screenshot({ path: `${ARTIFACTS}/overview.png`, fullPage: true });
+
+  step("runs a backup and sees it listed");
+  await page.getByRole("link", { name: "Backups" }).click();
+  await page.getByRole("heading", { level: 1, name: "Backups" }).waitFor();
+  await page.getByRole("button", { name: "Run a backup now" }).click();
+  await page.getByRole("status").getByText(/^Backup .+: ok\.$/).waitFor({ timeout: 120_000 });
+  const row = page.locator("table tbody tr").first();
+  await row.getByText("manual").waitFor();
+  await row.getByText("ok", { exact: true }).waitFor();
+  await page.screenshot({ path: `${ARTIFACTS}/backups.png`, fullPage: true });
+
+  step("sees the alerts page and the node's self-check");
+  await page.getByRole("link", { name: "Alerts" }).click();
+  await page.getByRole("heading", { level: 1, name: "Alerts" }).waitFor();
+  await page.getByRole("button", { name: "Run a self-check now" }).click();
+  await page.getByRole("cell", { name: "database", exact: true }).waitFor();
+  await page.screenshot({ path: `${ARTIFACTS}/alerts.png`, fullPage: true });
+
+  step("switches to Serbian (Latin)");
+  await page.getByLabel("Language").selectOption("sr-Latn");
+  await page.getByRole("heading", { level: 1, name: "Upozorenja" }).waitFor();
+  await page.getByRole("link", { name: "Pregled" }).click();
+  await page.getByRole("heading", { level: 1, name: "Pregled" }).waitFor();
+  await page.screenshot({ path: `${ARTIFACTS}/overview-sr-Latn.png`, fullPage: true });
+  await page.getByLabel("Jezik").selectOption("en");
+  await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
+
+  step("signs out; an athlete is turned away");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await signIn(page, ATHLETE_EMAIL, ATHLETE_PASSWORD);
+  await page.getByRole("alert").getByText("This dashboard is for admins").waitFor();
+  await page.screenshot({ path: `${ARTIFACTS}/forbidden.png`, fullPage: true });
+
+  step("fits a phone, and the keyboard reaches the skip link first");
+  const phone = await newPage({ width: 390, height: 844 });
+  await phone.goto(`${BASE_URL}/admin`);
+  await phone.getByLabel("E-mail").waitFor();
+  // The e-mail field has focus; before it come the language picker and the skip link.
+  await phone.keyboard.press("Shift+Tab");
+  await phone.keyboard.press("Shift+Tab");
+  const focused = await phone.evaluate(() => document.activeElement?.textContent);
+  if (focused !== "Skip to content") problems.push(`the first stop in tab order: ${focused}`);
+  await signIn(phone, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await phone.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (overflow > 0) problems.push(`the overview is ${overflow}px wider than a phone`);
+  await phone.screenshot({ path: `${ARTIFACTS}/overview-phone.png`, fullPage: true });
+} catch (e) {
+  problems.push(e.stack ?? String(e));
+  for (const [i, p] of browser.contexts().flatMap((c) => c.pages()).entries()) {
+    await p.screenshot({ path: `${ARTIFACTS}/failure-${i}.png`, fullPage: true }).catch(() => {});
+    problems.push(`page ${i} at ${p.url()}: ${(await p.locator("main").innerText().catch(() => "")).slice(0, 2000)}`);
+  }
+} finally {
+  await browser.close();
+}
+
+if (problems.length) {
+  console.error(problems.join("\n"));
+  process.exit(1);
+}
+console.log("dashboard: all steps passed");
