@@ -195,6 +195,7 @@ impl Application {
                 enabled: config.telemetry.prometheus_enabled,
                 token: config.telemetry.prometheus_token.clone(),
             },
+            settings: api::settings::effective(config),
         };
         background
             .0

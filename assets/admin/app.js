@@ -6,8 +6,10 @@ import { I18n, LOCALES, preferredLocale } from "app/i18n.js";
 import * as overview from "app/pages/overview.js";
 import * as backups from "app/pages/backups.js";
 import * as alerts from "app/pages/alerts.js";
+import * as users from "app/pages/users.js";
+import * as settings from "app/pages/settings.js";
 
-const PAGES = { overview, backups, alerts };
+const PAGES = { overview, backups, alerts, users, settings };
 const api = new Api();
 let i18n = await I18n.load(preferredLocale());
 const root = document.getElementById("root");

@@ -53,6 +53,14 @@ pub struct AuditPage {
     pub next_before: Option<i64>,
 }
 
+/// A page of users.
+#[derive(Object, Debug, Clone)]
+pub struct UserPage {
+    pub users: Vec<Account>,
+    /// How many users match in all.
+    pub total: i64,
+}
+
 pub struct AdminApi;
 
 #[OpenApi(prefix_path = "/admin", tag = "ApiTags::Admin")]
@@ -73,6 +81,36 @@ impl AdminApi {
             .await?
             .ok_or_else(|| ApiError::not_found("user"))?;
         Ok(Json(user.into()))
+    }
+
+    /// Users
+    ///
+    /// Users whose e-mail address contains `q` (any case), of `role` if given, oldest first, with
+    /// the number that match. Admins.
+    #[oai(path = "/users/search", method = "get", operation_id = "searchUsers")]
+    async fn search_users(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        #[oai(validator(max_length = 254))] q: Query<Option<String>>,
+        role: Query<Option<RoleName>>,
+        #[oai(
+            default = "default_page",
+            validator(minimum(value = "1"), maximum(value = "200"))
+        )]
+        limit: Query<i64>,
+        #[oai(default, validator(minimum(value = "0"), maximum(value = "1000000")))] offset: Query<
+            i64,
+        >,
+    ) -> Result<Json<UserPage>, ApiError> {
+        auth.0.require(&[Role::Admin])?;
+        let text = q.0.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        let (users, total) =
+            db::users::search(&state.pool, text, role.0.map(Role::from), limit.0, offset.0).await?;
+        Ok(Json(UserPage {
+            users: users.into_iter().map(Into::into).collect(),
+            total,
+        }))
     }
 
     /// Change a user's role
@@ -183,6 +221,10 @@ impl AdminApi {
             next_before,
         }))
     }
+}
+
+fn default_page() -> i64 {
+    50
 }
 
 fn default_limit() -> i64 {

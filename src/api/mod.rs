@@ -25,6 +25,7 @@ pub mod progress;
 pub mod safety_rules;
 pub mod schema;
 pub mod security;
+pub mod settings;
 pub mod supplements;
 pub mod tls;
 
@@ -70,6 +71,8 @@ pub struct AppState {
     pub acme: Option<crate::ops::acme::Acme>,
     /// Who may read `GET /metrics`.
     pub metrics: metrics::MetricsAccess,
+    /// The effective configuration, redacted (`GET /admin/settings`).
+    pub settings: Arc<Vec<settings::Setting>>,
 }
 
 #[derive(Tags)]
@@ -117,7 +120,12 @@ type Apis = (
     coach::CoachApi,
     admin::AdminApi,
     // poem-openapi implements its trait for tuples of up to 16 services.
-    (backups::BackupsApi, alerts::AlertsApi, tls::TlsApi),
+    (
+        backups::BackupsApi,
+        alerts::AlertsApi,
+        tls::TlsApi,
+        settings::SettingsApi,
+    ),
 );
 
 /// The OpenAPI service: every documented endpoint, served under `/api/v1`.
@@ -139,7 +147,12 @@ pub fn openapi() -> OpenApiService<Apis, ()> {
             meal_plans::MealPlansApi,
             coach::CoachApi,
             admin::AdminApi,
-            (backups::BackupsApi, alerts::AlertsApi, tls::TlsApi),
+            (
+        backups::BackupsApi,
+        alerts::AlertsApi,
+        tls::TlsApi,
+        settings::SettingsApi,
+    ),
         ),
         "Sports Nutrition API",
         env!("CARGO_PKG_VERSION"),

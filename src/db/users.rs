@@ -54,6 +54,46 @@ pub async fn by_id(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Use
         .await
 }
 
+/// Users whose e-mail address contains `text` (any case), of `role` if given, oldest first; and how
+/// many match in all.
+pub async fn search(
+    pool: &PgPool,
+    text: Option<&str>,
+    role: Option<Role>,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(Vec<User>, i64)> {
+    // LIKE's wildcards in the search text match themselves.
+    let pattern = text.map(|t| {
+        format!(
+            "%{}%",
+            t.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        )
+    });
+    let users: Vec<User> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM users
+         WHERE ($1::text IS NULL OR email ILIKE $1) AND ($2::text IS NULL OR role = $2)
+         ORDER BY created_at, id LIMIT $3 OFFSET $4"
+    ))
+    .bind(&pattern)
+    .bind(role.map(|r| r.as_str()))
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    let total: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM users
+         WHERE ($1::text IS NULL OR email ILIKE $1) AND ($2::text IS NULL OR role = $2)",
+    )
+    .bind(&pattern)
+    .bind(role.map(|r| r.as_str()))
+    .fetch_one(pool)
+    .await?;
+    Ok((users, total))
+}
+
 pub async fn by_email(db: impl PgExecutor<'_>, email: &Email) -> sqlx::Result<Option<User>> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
         .bind(email.as_str())

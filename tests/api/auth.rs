@@ -853,3 +853,105 @@ async fn the_export_covers_every_table_that_holds_personal_data() {
     }
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn admins_search_users_by_email_and_role_with_wildcards_taken_literally() {
+    let app = TestApp::spawn().await;
+    let admin = app.user_with_role("boss@club.rs", "admin").await;
+    let token = admin["token"].as_str().unwrap();
+    for email in ["ana@club.rs", "ana_b@club.rs", "marko@club.rs"] {
+        app.register(email, PASSWORD).await;
+    }
+    let search = |query: &'static str| {
+        let app = &app;
+        async move {
+            let response = app
+                .authed(
+                    reqwest::Method::GET,
+                    &format!("/api/v1/admin/users/search{query}"),
+                    token,
+                )
+                .send()
+                .await
+                .unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+    let (status, page) = search("?q=ANA").await;
+    assert_eq!(status, 200);
+    assert_eq!(page["total"], 2);
+    // `_` is not a wildcard: only the address that has one.
+    let (_, page) = search("?q=ana_").await;
+    assert_eq!(page["total"], 1, "{page}");
+    assert_eq!(page["users"][0]["email"], "ana_b@club.rs");
+    let (_, page) = search("?q=%25").await;
+    assert_eq!(page["total"], 0, "{page}");
+    let (_, page) = search("?role=admin").await;
+    assert_eq!(page["users"][0]["email"], "boss@club.rs");
+    assert_eq!(page["total"], 1);
+    let (_, page) = search("?limit=2&offset=2").await;
+    assert_eq!(page["total"], 4);
+    assert_eq!(page["users"].as_array().unwrap().len(), 2);
+    for (query, field) in [
+        ("?limit=0", "limit"),
+        ("?role=owner", "role"),
+        ("?offset=-1", "offset"),
+    ] {
+        let (status, problem) = search(query).await;
+        assert_eq!(status, 400, "{query}");
+        assert_eq!(
+            crate::helpers::problem_fields(&problem),
+            [field],
+            "{problem}"
+        );
+    }
+    let athlete = app.register("runner@club.rs", PASSWORD).await;
+    let response = app
+        .authed(
+            reqwest::Method::GET,
+            "/api/v1/admin/users/search",
+            athlete["token"].as_str().unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+}
+
+#[tokio::test]
+async fn admins_read_the_effective_settings_with_secrets_redacted() {
+    let app = TestApp::spawn().await;
+    let admin = app.user_with_role("boss@club.rs", "admin").await;
+    let response = app
+        .authed(
+            reqwest::Method::GET,
+            "/api/v1/admin/settings",
+            admin["token"].as_str().unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    let settings: Value = serde_json::from_str(&text).unwrap();
+    let find = |key: &str| {
+        settings["settings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == key)
+            .cloned()
+            .unwrap_or_else(|| panic!("{key} in {settings}"))
+    };
+    assert_eq!(find("server.host")["value"], "\"127.0.0.1\"");
+    assert_eq!(find("server.host")["applies"], "restart");
+    let jwt = find("auth.jwt_secret");
+    assert_eq!(jwt["secret"], true);
+    assert_eq!(jwt["value"], "\"[redacted]\"");
+    assert_eq!(find("database.url")["secret"], true);
+    // Neither the database URL nor the signing key appears anywhere.
+    assert!(!text.contains("postgres://"), "the database URL leaked");
+}

@@ -68,6 +68,7 @@ async fn the_page_and_its_files_are_served_with_hashes_long_caching_gzip_and_a_s
 struct Served {
     child: std::process::Child,
     url: String,
+    jwt_secret: String,
     _data: tempfile::TempDir,
 }
 
@@ -88,6 +89,7 @@ async fn serve(db: &TestDatabase) -> Served {
         .unwrap()
         .port();
     let data = tempfile::tempdir().unwrap();
+    let jwt_secret = random_secret();
     let child = Command::new(env!("CARGO_BIN_EXE_sports-nutrition"))
         .arg("serve")
         .env_clear()
@@ -97,7 +99,7 @@ async fn serve(db: &TestDatabase) -> Served {
         .env("SN_DATABASE__SEED_ON_START", "false")
         .env("SN_SERVER__PORT", port.to_string())
         .env("SN_STORAGE__DATA_DIR", data.path())
-        .env("SN_AUTH__JWT_SECRET", random_secret())
+        .env("SN_AUTH__JWT_SECRET", &jwt_secret)
         .env("SN_AUTH__ARGON2__MEMORY_KIB", "1024")
         .env("SN_AUTH__ARGON2__ITERATIONS", "1")
         .env("SN_LOG__LEVEL", "warn")
@@ -108,6 +110,7 @@ async fn serve(db: &TestDatabase) -> Served {
     let served = Served {
         child,
         url: format!("http://127.0.0.1:{port}"),
+        jwt_secret,
         _data: data,
     };
     let client = reqwest::Client::new();
@@ -159,6 +162,7 @@ async fn an_admin_runs_the_dashboard_in_a_real_browser() {
         .env("ATHLETE_EMAIL", "athlete@club.rs")
         .env("ATHLETE_PASSWORD", PASSWORD)
         .env("ARTIFACTS", root.join("test-artifacts/dashboard"))
+        .env("JWT_SECRET", &served.jwt_secret)
         .output()
         .await
         .expect("node runs");

@@ -59,9 +59,30 @@ try {
   await page.getByRole("cell", { name: "database", exact: true }).waitFor();
   await page.screenshot({ path: `${ARTIFACTS}/alerts.png`, fullPage: true });
 
+  step("finds a user and changes their role; reads the audit log");
+  await page.getByRole("link", { name: "Users" }).click();
+  await page.getByRole("heading", { level: 1, name: "Users" }).waitFor();
+  await page.getByLabel("E-mail contains").fill("athlete");
+  await page.getByRole("button", { name: "Find" }).click();
+  await page.getByText("1–1 of 1").waitFor();
+  await page.getByLabel(`Role of ${ATHLETE_EMAIL}`).selectOption("coach");
+  await page.getByRole("status").getByText(`${ATHLETE_EMAIL} is now coach.`).waitFor();
+  await page.getByRole("cell", { name: "auth.login" }).first().waitFor();
+  await page.screenshot({ path: `${ARTIFACTS}/users.png`, fullPage: true });
+
+  step("reads the effective settings, secrets hidden");
+  await page.getByRole("link", { name: "Settings" }).click();
+  await page.getByRole("heading", { level: 1, name: "Settings" }).waitFor();
+  await page.getByLabel("Key contains").fill("auth.jwt");
+  await page.getByRole("cell", { name: "auth.jwt_secret" }).waitFor();
+  await page.getByRole("cell", { name: "[set, hidden]" }).waitFor();
+  if ((await page.content()).includes(process.env.JWT_SECRET)) problems.push("the signing key is on the settings page");
+  await page.getByLabel("Key contains").fill("");
+  await page.screenshot({ path: `${ARTIFACTS}/settings.png`, fullPage: true });
+
   step("switches to Serbian (Latin)");
   await page.getByLabel("Language").selectOption("sr-Latn");
-  await page.getByRole("heading", { level: 1, name: "Upozorenja" }).waitFor();
+  await page.getByRole("heading", { level: 1, name: "Podešavanja" }).waitFor();
   await page.getByRole("link", { name: "Pregled" }).click();
   await page.getByRole("heading", { level: 1, name: "Pregled" }).waitFor();
   await page.screenshot({ path: `${ARTIFACTS}/overview-sr-Latn.png`, fullPage: true });
