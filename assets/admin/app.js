@@ -6,10 +6,11 @@ import { I18n, LOCALES, preferredLocale } from "app/i18n.js";
 import * as overview from "app/pages/overview.js";
 import * as backups from "app/pages/backups.js";
 import * as alerts from "app/pages/alerts.js";
+import * as catalogue from "app/pages/catalogue.js";
 import * as users from "app/pages/users.js";
 import * as settings from "app/pages/settings.js";
 
-const PAGES = { overview, backups, alerts, users, settings };
+const PAGES = { overview, backups, alerts, catalogue, users, settings };
 const api = new Api();
 let i18n = await I18n.load(preferredLocale());
 const root = document.getElementById("root");

@@ -96,7 +96,7 @@ async fn serve(db: &TestDatabase) -> Served {
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("SN_CONFIG", "/dev/null")
         .env("SN_DATABASE__URL", &db.url)
-        .env("SN_DATABASE__SEED_ON_START", "false")
+        .env("SN_DATABASE__SEED_ON_START", "true")
         .env("SN_SERVER__PORT", port.to_string())
         .env("SN_STORAGE__DATA_DIR", data.path())
         .env("SN_AUTH__JWT_SECRET", &jwt_secret)
@@ -146,7 +146,36 @@ async fn an_admin_runs_the_dashboard_in_a_real_browser() {
         .execute(&pool)
         .await
         .unwrap();
+    // A store's price list with one row the catalogue cannot match: it waits for review.
+    let store: uuid::Uuid = sqlx::query_scalar("SELECT id FROM stores WHERE slug = 'muscle-shop'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     pool.close().await;
+    let signed_in: serde_json::Value = client
+        .post(format!("{}/api/v1/auth/login", served.url))
+        .json(&json!({ "email": "admin@club.rs", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let run: serde_json::Value = client
+        .post(format!(
+            "{}/api/v1/admin/stores/{store}/price-feed",
+            served.url
+        ))
+        .bearer_auth(signed_in["token"].as_str().unwrap())
+        .header("content-type", "text/csv")
+        .body(include_str!("../../seeds/feeds/muscle-shop.csv"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(run["rows_queued"], 1, "{run}");
 
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let browser = root.join("tests/browser");

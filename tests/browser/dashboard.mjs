@@ -13,6 +13,7 @@ const browser = await chromium.launch({
   args: ["--no-sandbox", "--disable-background-networking"],
 });
 const problems = [];
+const calls = [];
 const step = (name) => console.log(`- ${name}`);
 
 async function newPage(viewport = { width: 1280, height: 900 }) {
@@ -21,6 +22,7 @@ async function newPage(viewport = { width: 1280, height: 900 }) {
   page.setDefaultTimeout(20_000);
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
+  page.on("response", (r) => { if (r.url().includes("/api/")) calls.push(`${r.request().method()} ${r.url().replace(BASE_URL, "")} ${r.status()}`); });
   return page;
 }
 
@@ -58,6 +60,41 @@ try {
   await page.getByRole("button", { name: "Run a self-check now" }).click();
   await page.getByRole("cell", { name: "database", exact: true }).waitFor();
   await page.screenshot({ path: `${ARTIFACTS}/alerts.png`, fullPage: true });
+
+  step("approves a price-feed row for review with the package it names");
+  await page.getByRole("link", { name: "Catalogue" }).click();
+  await page.getByRole("heading", { level: 1, name: "Catalogue" }).waitFor();
+  const item = "Nepoznati Brend Super Mass Gainer Extreme 3 kg";
+  await page.getByLabel(`Find the package for ${item}`).fill("Syntha");
+  await page.getByRole("row", { name: /MS-2001/ }).getByRole("button", { name: "Search" }).click();
+  const choice = page.getByLabel(`Package for ${item}`, { exact: true });
+  const syntha = choice.locator("option", { hasText: /Syntha-6 — 1[.,]?320 g/ });
+  await syntha.waitFor({ state: "attached" }).catch(async (e) => {
+    throw new Error(`${e.message}; options: ${await choice.locator("option").allTextContents()}`);
+  });
+  await choice.selectOption(await syntha.getAttribute("value"));
+  await page.getByRole("row", { name: /MS-2001/ }).getByRole("button", { name: "Approve" }).click();
+  await page.getByRole("status").getByText(`${item}: approved, price applied.`).waitFor();
+  await page.getByText("Nothing waits for review.").waitFor();
+
+  step("changes a price and sees it in the history chart");
+  await page.getByLabel("Product name").fill("Syntha");
+  await page.getByRole("search").getByRole("button", { name: "Search" }).click();
+  await page.getByRole("button", { name: /Syntha-6/ }).first().click();
+  const field = page.getByLabel(/^Price of 1[.,]?320 g · Strong/);
+  await field.waitFor();
+  const discountField = page.getByLabel(/^Discount price of 1[.,]?320 g · Strong/);
+  // A discount set here survives a later change of the price alone.
+  await discountField.fill("5999");
+  await page.getByRole("row").filter({ has: field }).getByRole("button", { name: "Save" }).click();
+  await page.getByRole("status").getByText(/Strong Shop: /).waitFor();
+  await field.fill("6499");
+  await page.getByRole("row").filter({ has: field }).getByRole("button", { name: "Save" }).click();
+  await page.getByRole("status").getByText(/6[.,]?499(\.00)? RSD/).waitFor();
+  const kept = await discountField.inputValue();
+  if (kept !== "5999") problems.push(`the untouched discount became ${JSON.stringify(kept)}`);
+  await page.locator("figure.chart canvas").first().waitFor();
+  await page.screenshot({ path: `${ARTIFACTS}/catalogue.png`, fullPage: true });
 
   step("finds a user and changes their role; reads the audit log");
   await page.getByRole("link", { name: "Users" }).click();
@@ -111,6 +148,7 @@ try {
   await phone.screenshot({ path: `${ARTIFACTS}/overview-phone.png`, fullPage: true });
 } catch (e) {
   problems.push(e.stack ?? String(e));
+  problems.push(`the last API calls:\n${calls.slice(-12).join("\n")}`);
   for (const [i, p] of browser.contexts().flatMap((c) => c.pages()).entries()) {
     await p.screenshot({ path: `${ARTIFACTS}/failure-${i}.png`, fullPage: true }).catch(() => {});
     problems.push(`page ${i} at ${p.url()}: ${(await p.locator("main").innerText().catch(() => "")).slice(0, 2000)}`);

@@ -1,0 +1,160 @@
+// Catalogue: the price-feed review queue (approve with a package, or reject), a product's prices at
+// every store (set one) with their history as a chart, and the latest price-feed runs.
+import { h, table } from "app/dom.js";
+import uPlot from "app/vendor/uPlot.esm.js";
+
+let flash = "";
+let selected = null; // the product whose prices are shown
+
+export async function render({ api, i18n, refresh }) {
+  const t = (k, v) => i18n.t(k, v);
+  const [queue, runs] = await Promise.all([
+    api.get("/admin/price-review?limit=50"),
+    api.get("/admin/price-feed-runs?limit=10"),
+  ]);
+  const status = h("p", { class: "status", role: "status", "aria-live": "polite" }, flash);
+  flash = "";
+  const act = async (work, message) => {
+    try { await work(); flash = message; await refresh(); } catch (e) { status.textContent = e.message; }
+  };
+
+  const pending = queue.filter((item) => item.status === "pending");
+  const reviewRows = pending.map((item) => {
+    const label = `${item.brand ?? ""} ${item.name} ${item.size ?? ""}`.trim();
+    const packages = h("select", { "aria-label": t("catalogue.package_for", { name: label }) },
+      h("option", { value: "" }, t("catalogue.choose_package")),
+      item.candidate_package_id ? h("option", { value: item.candidate_package_id, selected: true }, t("catalogue.suggested")) : null);
+    const find = h("input", { type: "search", "aria-label": t("catalogue.find_package_for", { name: label }), value: item.name });
+    const approve = h("button", { type: "button", disabled: !item.candidate_package_id,
+      onclick: () => act(() => api.post(`/admin/price-review/${item.id}/approve`, { package_id: packages.value }),
+        t("catalogue.approved", { name: label })) }, t("catalogue.approve"));
+    packages.addEventListener("change", () => { approve.disabled = !packages.value; });
+    const search = h("button", { type: "button", class: "secondary", onclick: async () => {
+      try {
+        const found = await packagesMatching(api, find.value, i18n);
+        packages.replaceChildren(h("option", { value: "" }, t("catalogue.choose_package")),
+          ...found.map((p) => h("option", { value: p.id }, p.label)));
+        if (found.length === 1) { packages.value = found[0].id; }
+        approve.disabled = !packages.value;
+        status.textContent = found.length ? "" : t("catalogue.no_products");
+      } catch (e) {
+        status.textContent = e.message;
+      }
+    } }, t("catalogue.search"));
+    return h("tr", {},
+      h("td", {}, item.store), h("td", { class: "num" }, item.line), h("td", {}, t(`catalogue.reason.${item.reason}`)),
+      h("td", {}, label, item.sku ? h("div", { class: "hint mono" }, item.sku) : null),
+      h("td", { class: "num" }, money(i18n, item.price)),
+      h("td", { class: "actions" }, h("div", { class: "toolbar" }, find, search), packages,
+        h("div", { class: "toolbar" }, approve,
+          h("button", { type: "button", class: "danger", onclick: () =>
+            act(() => api.post(`/admin/price-review/${item.id}/reject`, {}), t("catalogue.rejected", { name: label })) },
+          t("catalogue.reject")))));
+  });
+
+  const productSearch = h("input", { id: "product-search", type: "search", autocomplete: "off" });
+  const results = h("ul", { class: "results" });
+  const findProduct = h("form", { class: "toolbar filters", role: "search", onsubmit: async (event) => {
+    event.preventDefault();
+    try {
+      const page = await api.get(`/products?q=${encodeURIComponent(productSearch.value)}&per_page=10`);
+      results.replaceChildren(...page.items.map((p) => h("li", {}, h("button", { type: "button", class: "secondary",
+        onclick: () => { selected = p.id; refresh(); } }, `${p.brand.name} ${p.name}`))));
+      if (!page.items.length) results.replaceChildren(h("li", { class: "hint" }, t("catalogue.no_products")));
+    } catch (e) {
+      status.textContent = e.message;
+    }
+  } }, h("div", {}, h("label", { for: "product-search" }, t("catalogue.find_product")), productSearch),
+  h("div", { class: "align-end" }, h("button", { type: "submit" }, t("catalogue.search"))));
+
+  const prices = selected ? await pricesOf(api, i18n, selected, act) : null;
+
+  const runRows = runs.map((r) => h("tr", {},
+    h("td", {}, i18n.date(r.started_at)), h("td", {}, r.trigger), h("td", { class: `state ${r.status === "failed" ? "failed" : "ok"}` }, r.status),
+    h("td", { class: "num" }, r.rows_read), h("td", { class: "num" }, r.rows_applied), h("td", { class: "num" }, r.rows_queued),
+    h("td", { class: "num" }, r.rows_rejected)));
+
+  return [
+    h("h1", {}, t("nav.catalogue")), status,
+    h("h2", {}, t("catalogue.review")),
+    reviewRows.length ? table(t("catalogue.review"), [t("catalogue.store"), t("catalogue.line"), t("catalogue.reason"),
+      t("catalogue.item"), t("catalogue.price"), t("catalogue.decision")], reviewRows) : h("p", {}, t("catalogue.review_empty")),
+    h("h2", {}, t("catalogue.prices")), findProduct, results, prices,
+    h("h2", {}, t("catalogue.runs")),
+    runRows.length ? table(t("catalogue.runs"), [t("catalogue.started"), t("catalogue.trigger"), t("catalogue.status"),
+      t("catalogue.read"), t("catalogue.applied"), t("catalogue.queued"), t("catalogue.rejected_rows")], runRows) : h("p", {}, t("catalogue.no_runs")),
+  ];
+}
+
+function money(i18n, value) {
+  return value === null || value === undefined ? "—" : `${i18n.number(Number(value), 2)} RSD`;
+}
+
+/// Packages of the products matching `text`, labelled for a select.
+async function packagesMatching(api, text, i18n) {
+  const page = await api.get(`/products?q=${encodeURIComponent(text)}&per_page=5`);
+  const products = await Promise.all(page.items.map((p) => api.get(`/products/${p.id}`)));
+  return products.flatMap((p) => p.packages.map((pk) => ({
+    id: pk.id,
+    label: `${p.brand.name} ${p.name} — ${i18n.number(Number(pk.size), 2)} ${pk.size_unit}${pk.gtin ? ` (${pk.gtin})` : ""}`,
+  })));
+}
+
+async function pricesOf(api, i18n, productId, act) {
+  const t = (k, v) => i18n.t(k, v);
+  const [product, history] = await Promise.all([
+    api.get(`/products/${productId}`),
+    api.get(`/products/${productId}/price-history`),
+  ]);
+  const rows = product.packages.flatMap((pk) => pk.offers.map((offer) => {
+    const label = `${i18n.number(Number(pk.size), 2)} ${pk.size_unit} · ${offer.store.name}`;
+    const input = h("input", { type: "number", min: "0.01", step: "0.01", value: Number(offer.price), class: "price",
+      "aria-label": t("catalogue.price_of", { what: label }) });
+    const original = offer.discount_price === undefined || offer.discount_price === null ? "" : String(Number(offer.discount_price));
+    const discount = h("input", { type: "number", min: "0.01", step: "0.01", value: original, class: "price",
+      "aria-label": t("catalogue.discount_of", { what: label }) });
+    const stock = h("input", { type: "checkbox", checked: offer.in_stock, "aria-label": t("catalogue.in_stock_of", { what: label }) });
+    const save = () => {
+      // A full replacement of the store's price: what the admin did not touch is sent as it was.
+      const body = { price: input.value, in_stock: stock.checked };
+      if (discount.value !== "") {
+        body.discount_price = discount.value;
+        if (discount.value === original && offer.discount_ends_at) body.discount_ends_at = offer.discount_ends_at;
+      }
+      return api.request("PUT", `/admin/stores/${offer.store.id}/prices/${pk.id}`, body);
+    };
+    return h("tr", {},
+      h("td", {}, `${i18n.number(Number(pk.size), 2)} ${pk.size_unit}`), h("td", {}, offer.store.name),
+      h("td", {}, input), h("td", {}, discount), h("td", {}, stock),
+      h("td", {}, h("button", { type: "button", onclick: () => act(save,
+        t("catalogue.price_saved", { what: label, price: money(i18n, input.value) })) }, t("catalogue.save"))));
+  }));
+  return h("section", { "aria-label": product.name },
+    h("h3", {}, `${product.brand.name} ${product.name}`),
+    rows.length ? table(t("catalogue.current_prices"), [t("catalogue.package"), t("catalogue.store"), t("catalogue.price"),
+      t("catalogue.discount"), t("catalogue.in_stock"), ""], rows) : h("p", {}, t("catalogue.no_prices")),
+    historyChart(history, product, i18n));
+}
+
+function historyChart(points, product, i18n) {
+  const box = h("figure", { class: "chart", "aria-label": i18n.t("catalogue.history") }, h("figcaption", {}, `${i18n.t("catalogue.history")} (RSD)`));
+  if (!points.length) return box;
+  const sizes = new Map(product.packages.map((pk) => [pk.id, `${i18n.number(Number(pk.size), 2)} ${pk.size_unit}`]));
+  const keys = [...new Set(points.map((p) => `${p.store}|${p.package_id}`))];
+  const times = [...new Set(points.map((p) => Date.parse(p.observed_at) / 1000))].sort((a, b) => a - b);
+  const series = keys.map(() => times.map(() => null));
+  for (const p of points) {
+    series[keys.indexOf(`${p.store}|${p.package_id}`)][times.indexOf(Date.parse(p.observed_at) / 1000)] = Number(p.discount_price ?? p.price);
+  }
+  const colours = ["#1b6ac9", "#c2410c", "#15803d", "#7e22ce", "#0e7490", "#a16207"];
+  const width = Math.min(720, (document.getElementById("main")?.clientWidth ?? 600) - 56);
+  new uPlot({
+    width: Math.max(280, width), height: 220,
+    series: [{}, ...keys.map((key, i) => {
+      const [store, pk] = key.split("|");
+      return { label: `${store} ${sizes.get(pk) ?? ""}`, stroke: colours[i % colours.length], width: 2, spanGaps: true, paths: uPlot.paths.stepped({ align: 1 }) };
+    })],
+    axes: [{}, { size: 64 }],
+  }, [times, ...series], box);
+  return box;
+}
