@@ -41,7 +41,9 @@ export class I18n {
 
   duration(seconds) {
     const d = Math.floor(seconds / 86400), h = Math.floor((seconds % 86400) / 3600), m = Math.floor((seconds % 3600) / 60);
-    return d ? `${d} d ${h} h` : h ? `${h} h ${m} min` : `${m} min`;
+    if (d) return h ? `${d} d ${h} h` : `${d} d`;
+    if (h) return m ? `${h} h ${m} min` : `${h} h`;
+    return `${m} min`;
   }
 }
 

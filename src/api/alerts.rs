@@ -122,6 +122,59 @@ pub struct SelfCheckHistory {
     pub points: Vec<HistoryPoint>,
 }
 
+/// One alert rule: the self-check it watches and where it fires.
+#[derive(Object, Debug, Clone, PartialEq)]
+pub struct Rule {
+    /// The self-check (`latency_p95`, `disk_data`, …).
+    pub rule: String,
+    /// Fires above this, or below it for `tls_cert`; absent for yes/no checks.
+    #[oai(skip_serializing_if_is_none)]
+    pub threshold: Option<f64>,
+    pub unit: String,
+    /// `above`, `below` or `failing`.
+    pub fires_when: String,
+}
+
+/// A configured notification channel.
+#[derive(Object, Debug, Clone, PartialEq)]
+pub struct Channel {
+    /// `webhook` or `email`.
+    pub channel: String,
+    /// The webhook's host (its path may carry a token), or the e-mail recipients.
+    pub target: String,
+}
+
+#[derive(Object, Debug, Clone, PartialEq)]
+pub struct AlertRules {
+    pub enabled: bool,
+    /// A condition must hold this long before its alert fires.
+    pub for_secs: u64,
+    /// A firing alert is notified again at most this often.
+    pub repeat_interval_secs: u64,
+    pub rules: Vec<Rule>,
+    pub channels: Vec<Channel>,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "lowercase")]
+pub enum ChannelName {
+    Webhook,
+    Email,
+}
+
+#[derive(Object, Debug, Clone)]
+pub struct TestRequest {
+    pub channel: ChannelName,
+}
+
+#[derive(Object, Debug, Clone, PartialEq)]
+pub struct TestResult {
+    pub channel: String,
+    pub delivered: bool,
+    #[oai(skip_serializing_if_is_none)]
+    pub error: Option<String>,
+}
+
 pub struct AlertsApi;
 
 #[OpenApi(prefix_path = "/admin", tag = "ApiTags::Admin")]
@@ -147,6 +200,102 @@ impl AlertsApi {
             db::alerts::list(&state.pool, wanted.0.map(AlertState::as_str), limit.0).await?;
         Ok(Json(AlertList {
             alerts: with_notifications(&state, alerts).await?,
+        }))
+    }
+
+    /// Alert rules and channels
+    ///
+    /// The thresholds the self-checks are held to (from `[alerts]`), the timing, and where alerts go.
+    /// Admins.
+    #[oai(path = "/alerts/rules", method = "get", operation_id = "getAlertRules")]
+    async fn rules(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+    ) -> Result<Json<AlertRules>, ApiError> {
+        auth.0.require(&[Role::Admin])?;
+        let a = state.self_check.alerts();
+        let above = |rule: &str, threshold: f64, unit: &str| Rule {
+            rule: rule.into(),
+            threshold: Some(threshold),
+            unit: unit.into(),
+            fires_when: "above".into(),
+        };
+        let failing = |rule: &str| Rule {
+            rule: rule.into(),
+            threshold: None,
+            unit: String::new(),
+            fires_when: "failing".into(),
+        };
+        let rules = vec![
+            failing("database"),
+            failing("cache"),
+            above("db_pool", a.db_pool_pct, "%"),
+            above("cpu", a.cpu_pct, "%"),
+            above("memory", a.memory_pct, "%"),
+            above("disk_data", a.disk_pct, "%"),
+            above("disk_backup", a.disk_pct, "%"),
+            above("cache_evictions", a.cache_evictions_per_sec, "per_s"),
+            above("latency_p95", a.p95_ms, "ms"),
+            above("error_rate", a.error_rate_pct, "%"),
+            above("backup_age", a.backup_max_age_hours, "h"),
+            failing("backup_failed"),
+            failing("backup_upload"),
+            Rule {
+                rule: "tls_cert".into(),
+                threshold: Some(a.cert_expiry_days),
+                unit: "d".into(),
+                fires_when: "below".into(),
+            },
+        ];
+        Ok(Json(AlertRules {
+            enabled: a.enabled,
+            for_secs: a.for_secs,
+            repeat_interval_secs: a.repeat_interval_secs,
+            rules,
+            channels: state
+                .self_check
+                .notifier()
+                .channels()
+                .into_iter()
+                .map(|(channel, target)| Channel {
+                    channel: channel.into(),
+                    target,
+                })
+                .collect(),
+        }))
+    }
+
+    /// Send a test notification
+    ///
+    /// Sends one test alert on the channel now, without retries or records, and says whether it
+    /// was delivered. 409 when the channel is not configured. Admins.
+    #[oai(
+        path = "/alerts/test",
+        method = "post",
+        operation_id = "testAlertChannel"
+    )]
+    async fn test(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        body: Json<TestRequest>,
+    ) -> Result<Json<TestResult>, ApiError> {
+        auth.0.require(&[Role::Admin])?;
+        let channel = match body.0.channel {
+            ChannelName::Webhook => "webhook",
+            ChannelName::Email => "email",
+        };
+        let Some(result) = state.self_check.notifier().send_test(channel).await else {
+            return Err(ApiError::conflict(
+                "channel",
+                format!("no {channel} channel is configured ([alerts.{channel}])"),
+            ));
+        };
+        Ok(Json(TestResult {
+            channel: channel.into(),
+            delivered: result.is_ok(),
+            error: result.err(),
         }))
     }
 

@@ -76,6 +76,56 @@ impl Notifier {
         self.webhook.is_some() || self.email.is_some()
     }
 
+    /// The configured channels and where they deliver: the webhook's host (never its path or
+    /// query, which may carry a token), the e-mail recipients.
+    pub fn channels(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Some(webhook) = &self.webhook {
+            out.push((
+                "webhook",
+                webhook.url.host_str().unwrap_or_default().to_owned(),
+            ));
+        }
+        if let Some(email) = &self.email {
+            let to: Vec<String> = email.to.iter().map(|m| m.email.to_string()).collect();
+            out.push(("email", to.join(", ")));
+        }
+        out
+    }
+
+    /// Sends a test notification on `channel` once, now, and says how it went; `None` when the
+    /// channel is not configured. Nothing is recorded.
+    pub async fn send_test(&self, channel: &str) -> Option<Result<(), String>> {
+        let now = time::OffsetDateTime::now_utc();
+        let alert = Alert {
+            id: uuid::Uuid::new_v4(),
+            rule: "test".into(),
+            scope: self.node.clone(),
+            state: "firing".into(),
+            value: None,
+            threshold: None,
+            message: "A test notification sent from the admin dashboard: this channel works."
+                .into(),
+            pending_since: now,
+            fired_at: Some(now),
+            resolved_at: None,
+            last_notified_at: None,
+            updated_at: now,
+        };
+        let result = match channel {
+            "webhook" => {
+                let webhook = self.webhook.as_ref()?;
+                webhook.send(&payload(&alert, "test", &self.node)).await
+            }
+            "email" => {
+                let email = self.email.as_ref()?;
+                email.send(email.message(&alert, "test", &self.node)).await
+            }
+            _ => return None,
+        };
+        Some(result.map_err(|f| f.message))
+    }
+
     /// Sends `alert` (after `step`) on every channel in the background; each delivery is recorded.
     pub fn notify(&self, alert: Alert, step: Step) -> Vec<tokio::task::JoinHandle<()>> {
         let event = match step {
@@ -272,6 +322,7 @@ impl Email {
         let headline = match event {
             "resolved" => "RESOLVED",
             "repeat" => "STILL FIRING",
+            "test" => "TEST",
             _ => "FIRING",
         };
         let mut text = format!(

@@ -158,6 +158,16 @@ impl SelfCheck {
         &self.0.config
     }
 
+    /// The alert rules' thresholds and timing.
+    pub fn alerts(&self) -> &AlertsConfig {
+        &self.0.alerts
+    }
+
+    /// Where alerts are sent.
+    pub fn notifier(&self) -> &Notifier {
+        &self.0.notifier
+    }
+
     /// Measures everything once.
     pub async fn run(&self) -> Report {
         let inner = &*self.0;

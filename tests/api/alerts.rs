@@ -594,3 +594,73 @@ async fn the_self_check_history_charts_each_node_over_hours_for_admins_only() {
         .unwrap();
     assert_eq!(response.status(), 403);
 }
+
+#[tokio::test]
+async fn admins_see_the_rules_and_channels_and_send_a_test() {
+    let hook = Webhook::start(0).await;
+    let url = hook.url.clone();
+    let app = TestApp::spawn_with(move |c| {
+        c.alerts.webhook.url = Some(secrecy::SecretString::from(url));
+        c.alerts.p95_ms = 750.0;
+    })
+    .await;
+    let token = admin(&app).await;
+    let response = app
+        .authed(Method::GET, "/api/v1/admin/alerts/rules", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    assert!(
+        !text.contains("hook-secret"),
+        "the webhook's token is not shown: {text}"
+    );
+    let rules: Value = serde_json::from_str(&text).unwrap();
+    let p95 = rules["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "latency_p95")
+        .unwrap();
+    assert_eq!(
+        (&p95["threshold"], &p95["fires_when"]),
+        (&json!(750.0), &json!("above"))
+    );
+    assert_eq!(
+        rules["channels"],
+        json!([{ "channel": "webhook", "target": "127.0.0.1" }])
+    );
+
+    let response = app
+        .send(
+            Method::POST,
+            "/api/v1/admin/alerts/test",
+            &token,
+            &json!({ "channel": "webhook" }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let result: Value = response.json().await.unwrap();
+    assert_eq!(result["delivered"], true, "{result}");
+    let bodies = hook.wait_for(1).await;
+    assert_eq!(
+        (&bodies[0]["event"], &bodies[0]["alert"]["rule"]),
+        (&json!("test"), &json!("test"))
+    );
+    // Nothing is recorded as an alert or a notification.
+    assert!(alerts(&app, &token, "").await.is_empty());
+
+    let problem = crate::helpers::assert_problem(
+        app.send(
+            Method::POST,
+            "/api/v1/admin/alerts/test",
+            &token,
+            &json!({ "channel": "email" }),
+        )
+        .await,
+        409,
+    )
+    .await;
+    assert_eq!(crate::helpers::problem_fields(&problem), ["channel"]);
+}

@@ -82,7 +82,7 @@ impl Drop for Served {
     }
 }
 
-async fn serve(db: &TestDatabase) -> Served {
+async fn serve(db: &TestDatabase, webhook: &str) -> Served {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -103,6 +103,7 @@ async fn serve(db: &TestDatabase) -> Served {
         .env("SN_AUTH__ARGON2__MEMORY_KIB", "1024")
         .env("SN_AUTH__ARGON2__ITERATIONS", "1")
         .env("SN_LOG__LEVEL", "warn")
+        .env("SN_ALERTS__WEBHOOK__URL", webhook)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -130,7 +131,8 @@ async fn serve(db: &TestDatabase) -> Served {
 #[tokio::test]
 async fn an_admin_runs_the_dashboard_in_a_real_browser() {
     let db = TestDatabase::create().await;
-    let served = serve(&db).await;
+    let hook = crate::alerts::Webhook::start(0).await;
+    let served = serve(&db, &hook.url).await;
     let client = reqwest::Client::new();
     for email in ["admin@club.rs", "athlete@club.rs"] {
         let response = client
@@ -203,4 +205,6 @@ async fn an_admin_runs_the_dashboard_in_a_real_browser() {
     println!("{report}");
     assert!(output.status.success(), "the browser run failed:\n{report}");
     assert!(root.join("test-artifacts/dashboard/backups.png").exists());
+    let bodies = hook.wait_for(1).await;
+    assert_eq!(bodies[0]["event"], "test", "{bodies:?}");
 }

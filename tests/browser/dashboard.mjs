@@ -58,7 +58,11 @@ try {
   await page.getByRole("link", { name: "Alerts" }).click();
   await page.getByRole("heading", { level: 1, name: "Alerts" }).waitFor();
   await page.getByRole("button", { name: "Run a self-check now" }).click();
-  await page.getByRole("cell", { name: "database", exact: true }).waitFor();
+  await page.getByRole("cell", { name: "database", exact: true }).first().waitFor();
+  await page.getByRole("cell", { name: "latency_p95", exact: true }).first().waitFor();
+  step("sends a test notification to the webhook");
+  await page.getByRole("row", { name: /webhook/ }).getByRole("button", { name: "Send a test" }).click();
+  await page.getByRole("status").getByText("The test reached the webhook channel.").waitFor();
   await page.screenshot({ path: `${ARTIFACTS}/alerts.png`, fullPage: true });
 
   step("approves a price-feed row for review with the package it names");

@@ -3,11 +3,12 @@ import { h, table } from "app/dom.js";
 
 export async function render({ api, i18n, refresh }) {
   const t = (k, v) => i18n.t(k, v);
-  const [firing, pending, resolved, checks] = await Promise.all([
+  const [firing, pending, resolved, checks, rules] = await Promise.all([
     api.get("/admin/alerts?state=firing"),
     api.get("/admin/alerts?state=pending"),
     api.get("/admin/alerts?state=resolved&limit=50"),
     api.get("/admin/self-check"),
+    api.get("/admin/alerts/rules"),
   ]);
   const status = h("p", { class: "status", role: "status", "aria-live": "polite" });
   const run = h("button", { type: "button", onclick: async () => {
@@ -33,6 +34,25 @@ export async function render({ api, i18n, refresh }) {
       h("td", { class: "num" }, c.threshold === undefined ? "—" : i18n.number(c.threshold, 1)),
       h("td", {}, c.detail)))));
 
+  const ruleRows = rules.rules.map((r) => h("tr", {},
+    h("td", { class: "mono" }, r.rule), h("td", {}, t(`alerts.fires.${r.fires_when}`)),
+    h("td", { class: "num" }, r.threshold === undefined ? "—" : `${i18n.number(r.threshold, 1)} ${r.unit}`)));
+  const channelRows = rules.channels.map((c) => {
+    const send = h("button", { type: "button", class: "secondary", onclick: async () => {
+      send.disabled = true;
+      status.textContent = t("alerts.sending");
+      try {
+        const result = await api.post("/admin/alerts/test", { channel: c.channel });
+        status.textContent = result.delivered ? t("alerts.test_delivered", { channel: c.channel }) : t("alerts.test_failed", { channel: c.channel, error: result.error });
+      } catch (e) {
+        status.textContent = e.message;
+      } finally {
+        send.disabled = false;
+      }
+    } }, t("alerts.send_test"));
+    return h("tr", {}, h("td", {}, c.channel), h("td", {}, c.target), h("td", {}, send));
+  });
+
   return [
     h("h1", {}, t("nav.alerts")),
     h("div", { class: "toolbar" }, run), status,
@@ -40,6 +60,13 @@ export async function render({ api, i18n, refresh }) {
     active.length ? table(t("alerts.active"), headers, alertRows(active)) : h("p", {}, t("alerts.none_active")),
     h("h2", {}, t("alerts.resolved")),
     resolved.alerts.length ? table(t("alerts.resolved"), headers, alertRows(resolved.alerts)) : h("p", {}, t("alerts.none_resolved")),
+    h("h2", {}, t("alerts.rules")),
+    h("p", { class: "hint" }, t(rules.enabled ? "alerts.timing" : "alerts.rules_off", {
+      wait: i18n.duration(rules.for_secs), repeat: i18n.duration(rules.repeat_interval_secs) })),
+    table(t("alerts.rules"), [t("alerts.rule"), t("alerts.fires_when"), t("alerts.threshold")], ruleRows),
+    h("h2", {}, t("alerts.channels")),
+    channelRows.length ? table(t("alerts.channels"), [t("alerts.channel"), t("alerts.target"), ""], channelRows)
+      : h("p", {}, t("alerts.no_channels")),
     h("h2", {}, t("alerts.self_checks")),
     checks.enabled ? null : h("p", { class: "hint" }, t("alerts.self_check_off")),
     nodes.length ? nodes : h("p", {}, t("alerts.no_reports")),
