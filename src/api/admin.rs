@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{
     ApiTags, AppState,
-    account::{Account, RoleName},
+    account::{Account, RoleName, SessionInfo},
     error::ApiError,
     security::{BearerAuth, ClientInfo},
 };
@@ -53,10 +53,32 @@ pub struct AuditPage {
     pub next_before: Option<i64>,
 }
 
+/// A user in an admin's list.
+#[derive(Object, Debug, Clone)]
+pub struct ListedUser {
+    #[oai(flatten)]
+    pub account: Account,
+    /// Since when sign-in is refused; absent while the account is active.
+    #[oai(skip_serializing_if_is_none)]
+    pub disabled_at: Option<OffsetDateTime>,
+}
+
+/// Disables or enables an account.
+#[derive(Object, Debug, Clone)]
+pub struct SetDisabled {
+    pub disabled: bool,
+}
+
+/// How many sessions ended.
+#[derive(Object, Debug, Clone)]
+pub struct SessionsEnded {
+    pub ended: u64,
+}
+
 /// A page of users.
 #[derive(Object, Debug, Clone)]
 pub struct UserPage {
-    pub users: Vec<Account>,
+    pub users: Vec<ListedUser>,
     /// How many users match in all.
     pub total: i64,
 }
@@ -108,9 +130,159 @@ impl AdminApi {
         let (users, total) =
             db::users::search(&state.pool, text, role.0.map(Role::from), limit.0, offset.0).await?;
         Ok(Json(UserPage {
-            users: users.into_iter().map(Into::into).collect(),
+            users: users
+                .into_iter()
+                .map(|l| ListedUser {
+                    account: l.user.into(),
+                    disabled_at: l.disabled_at,
+                })
+                .collect(),
             total,
         }))
+    }
+
+    /// Disable or enable an account
+    ///
+    /// A disabled account cannot sign in, and every session it has ends at once. Admins cannot
+    /// disable themselves. Admins.
+    #[oai(
+        path = "/users/:id/disabled",
+        method = "put",
+        operation_id = "setUserDisabled"
+    )]
+    async fn set_disabled(
+        &self,
+        state: Data<&AppState>,
+        client: Data<&ClientInfo>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        body: Json<SetDisabled>,
+    ) -> Result<Json<ListedUser>, ApiError> {
+        let caller = auth.0;
+        caller.require(&[Role::Admin])?;
+        if id.0 == caller.user && body.disabled {
+            return Err(ApiError::invalid(
+                "disabled",
+                "admins cannot disable their own account",
+            ));
+        }
+        let mut tx = state.pool.begin().await?;
+        let disabled_at = db::users::set_disabled(&mut *tx, id.0, body.disabled)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user"))?;
+        let ended = if body.disabled {
+            db::sessions::revoke_others(&mut *tx, id.0, None, db::sessions::Revocation::Disabled)
+                .await?
+        } else {
+            0
+        };
+        audit::record(
+            &mut *tx,
+            &audit::Event {
+                action: if body.disabled {
+                    "admin.user_disable"
+                } else {
+                    "admin.user_enable"
+                },
+                success: true,
+                actor: Some(caller.user),
+                subject: Some(id.0),
+                ip: client.ip,
+                user_agent: client.user_agent.as_deref(),
+                details: Some(serde_json::json!({ "sessions_ended": ended })),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let user = db::users::by_id(&mut *tx, id.0)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user"))?;
+        tx.commit().await?;
+        state.cache.invalidate(&[Ns::User(id.0)]).await;
+        Ok(Json(ListedUser {
+            account: user.into(),
+            disabled_at,
+        }))
+    }
+
+    /// A user's sessions
+    ///
+    /// The user's active sessions, most recently used first. Admins.
+    #[oai(
+        path = "/users/:id/sessions",
+        method = "get",
+        operation_id = "listUserSessions"
+    )]
+    async fn user_sessions(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<Vec<SessionInfo>>, ApiError> {
+        let caller = auth.0;
+        caller.require(&[Role::Admin])?;
+        db::users::by_id(&state.pool, id.0)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user"))?;
+        let sessions = db::sessions::list_active(&state.pool, id.0).await?;
+        Ok(Json(
+            sessions
+                .into_iter()
+                .map(|s| SessionInfo {
+                    current: s.id == caller.session,
+                    id: s.id,
+                    created_at: s.created_at,
+                    last_used_at: s.last_used_at,
+                    expires_at: s.expires_at,
+                    ip: s.ip,
+                    user_agent: s.user_agent,
+                })
+                .collect(),
+        ))
+    }
+
+    /// End a user's sessions
+    ///
+    /// Signs the user out everywhere at once (their tokens stop working); they can sign in again.
+    /// Admins.
+    #[oai(
+        path = "/users/:id/sessions",
+        method = "delete",
+        operation_id = "endUserSessions"
+    )]
+    async fn end_user_sessions(
+        &self,
+        state: Data<&AppState>,
+        client: Data<&ClientInfo>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<SessionsEnded>, ApiError> {
+        let caller = auth.0;
+        caller.require(&[Role::Admin])?;
+        let mut tx = state.pool.begin().await?;
+        db::users::by_id(&mut *tx, id.0)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user"))?;
+        let ended =
+            db::sessions::revoke_others(&mut *tx, id.0, None, db::sessions::Revocation::Admin)
+                .await?;
+        audit::record(
+            &mut *tx,
+            &audit::Event {
+                action: "admin.user_sessions_end",
+                success: true,
+                actor: Some(caller.user),
+                subject: Some(id.0),
+                ip: client.ip,
+                user_agent: client.user_agent.as_deref(),
+                details: Some(serde_json::json!({ "sessions_ended": ended })),
+                ..Default::default()
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        state.cache.invalidate(&[Ns::User(id.0)]).await;
+        Ok(Json(SessionsEnded { ended }))
     }
 
     /// Change a user's role

@@ -178,6 +178,15 @@ impl AuthApi {
             audit::record(&state.pool, &failure(subject)).await?;
             return Err(wrong_credentials());
         };
+        if db::users::disabled_at(&state.pool, credentials.user.id)
+            .await?
+            .is_some()
+        {
+            audit::record(&state.pool, &failure(subject)).await?;
+            return Err(ApiError::forbidden(
+                "this account is disabled; ask an administrator",
+            ));
+        }
         if verified.needs_rehash {
             let fresh = state.hasher.hash(&body.password).await?;
             db::users::replace_password_hash(

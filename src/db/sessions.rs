@@ -15,6 +15,10 @@ pub enum Revocation {
     Owner,
     PasswordChanged,
     ReuseDetected,
+    /// An admin ended the user's sessions.
+    Admin,
+    /// An admin disabled the account.
+    Disabled,
 }
 
 impl Revocation {
@@ -24,6 +28,8 @@ impl Revocation {
             Revocation::Owner => "owner",
             Revocation::PasswordChanged => "password_changed",
             Revocation::ReuseDetected => "reuse_detected",
+            Revocation::Admin => "admin",
+            Revocation::Disabled => "disabled",
         }
     }
 }

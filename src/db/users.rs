@@ -54,6 +54,42 @@ pub async fn by_id(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Use
         .await
 }
 
+/// When the account was disabled; `None` while it is active (or does not exist).
+pub async fn disabled_at(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+) -> sqlx::Result<Option<OffsetDateTime>> {
+    sqlx::query_scalar("SELECT disabled_at FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+        .map(Option::flatten)
+}
+
+/// Disables or enables an account; `None` when there is no such user.
+pub async fn set_disabled(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    disabled: bool,
+) -> sqlx::Result<Option<Option<OffsetDateTime>>> {
+    sqlx::query_scalar(
+        "UPDATE users SET disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, now()) END
+         WHERE id = $1 RETURNING disabled_at",
+    )
+    .bind(id)
+    .bind(disabled)
+    .fetch_optional(db)
+    .await
+}
+
+/// A user in an admin's list.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Listed {
+    #[sqlx(flatten)]
+    pub user: User,
+    pub disabled_at: Option<OffsetDateTime>,
+}
+
 /// Users whose e-mail address contains `text` (any case), of `role` if given, oldest first; and how
 /// many match in all.
 pub async fn search(
@@ -62,7 +98,7 @@ pub async fn search(
     role: Option<Role>,
     limit: i64,
     offset: i64,
-) -> sqlx::Result<(Vec<User>, i64)> {
+) -> sqlx::Result<(Vec<Listed>, i64)> {
     // LIKE's wildcards in the search text match themselves.
     let pattern = text.map(|t| {
         format!(
@@ -72,8 +108,8 @@ pub async fn search(
                 .replace('_', "\\_")
         )
     });
-    let users: Vec<User> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM users
+    let users: Vec<Listed> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, disabled_at FROM users
          WHERE ($1::text IS NULL OR email ILIKE $1) AND ($2::text IS NULL OR role = $2)
          ORDER BY created_at, id LIMIT $3 OFFSET $4"
     ))

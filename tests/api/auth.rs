@@ -955,3 +955,128 @@ async fn admins_read_the_effective_settings_with_secrets_redacted() {
     // Neither the database URL nor the signing key appears anywhere.
     assert!(!text.contains("postgres://"), "the database URL leaked");
 }
+
+#[tokio::test]
+async fn a_disabled_account_is_signed_out_at_once_and_cannot_sign_in_until_enabled() {
+    let app = TestApp::spawn().await;
+    let admin = app.user_with_role("boss@club.rs", "admin").await;
+    let admin_token = admin["token"].as_str().unwrap().to_owned();
+    let athlete = app.register("runner@club.rs", PASSWORD).await;
+    let athlete_id = athlete["user"]["id"].as_str().unwrap().to_owned();
+    let athlete_token = athlete["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.get_authed("/api/v1/profile", &athlete_token)
+            .await
+            .status(),
+        200
+    );
+
+    // The admin sees the athlete's session, and can end it.
+    let sessions: Value = app
+        .get_authed(
+            &format!("/api/v1/admin/users/{athlete_id}/sessions"),
+            &admin_token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sessions.as_array().unwrap().len(), 1, "{sessions}");
+
+    let disable = |disabled: bool| {
+        let app = &app;
+        let (id, token) = (athlete_id.clone(), admin_token.clone());
+        async move {
+            app.send(
+                Method::PUT,
+                &format!("/api/v1/admin/users/{id}/disabled"),
+                &token,
+                &json!({ "disabled": disabled }),
+            )
+            .await
+        }
+    };
+    let response = disable(true).await;
+    assert_eq!(response.status(), 200);
+    let listed: Value = response.json().await.unwrap();
+    assert!(listed["disabled_at"].is_string(), "{listed}");
+    // The token stops working at once, and sign-in is refused with a reason.
+    assert_eq!(
+        app.get_authed("/api/v1/profile", &athlete_token)
+            .await
+            .status(),
+        401
+    );
+    let login = json!({ "email": "runner@club.rs", "password": PASSWORD });
+    let problem = assert_problem(app.post("/api/v1/auth/login", &login).await, 403).await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("disabled"),
+        "{problem}"
+    );
+    let page: Value = app
+        .get_authed("/api/v1/admin/users/search?q=runner", &admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(page["users"][0]["disabled_at"].is_string(), "{page}");
+
+    assert_eq!(disable(false).await.status(), 200);
+    let response = app.post("/api/v1/auth/login", &login).await;
+    assert_eq!(response.status(), 200);
+    let fresh: Value = response.json().await.unwrap();
+
+    // Ending the sessions signs the user out everywhere; they can sign in again.
+    let ended: Value = app
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/admin/users/{athlete_id}/sessions"),
+            &admin_token,
+            &json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ended["ended"], 1, "{ended}");
+    assert_eq!(
+        app.get_authed("/api/v1/profile", fresh["token"].as_str().unwrap())
+            .await
+            .status(),
+        401
+    );
+
+    // An admin cannot lock themselves out; unknown users are 404.
+    let own = admin["user"]["id"].as_str().unwrap();
+    let problem = assert_problem(
+        app.send(
+            Method::PUT,
+            &format!("/api/v1/admin/users/{own}/disabled"),
+            &admin_token,
+            &json!({ "disabled": true }),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(problem_fields(&problem), ["disabled"]);
+    let unknown = uuid::Uuid::new_v4();
+    assert_eq!(
+        app.send(
+            Method::PUT,
+            &format!("/api/v1/admin/users/{unknown}/disabled"),
+            &admin_token,
+            &json!({ "disabled": true }),
+        )
+        .await
+        .status(),
+        404
+    );
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action IN ('admin.user_disable', 'admin.user_enable', 'admin.user_sessions_end')",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 3);
+}

@@ -109,6 +109,8 @@ try {
   await page.getByLabel(`Role of ${ATHLETE_EMAIL}`).selectOption("coach");
   await page.getByRole("status").getByText(`${ATHLETE_EMAIL} is now coach.`).waitFor();
   await page.getByRole("cell", { name: "auth.login" }).first().waitFor();
+  await page.getByRole("row", { name: new RegExp(ATHLETE_EMAIL) }).getByRole("button", { name: "Sign out everywhere" }).click();
+  await page.getByRole("status").getByText(`Sessions of ${ATHLETE_EMAIL} ended: 1.`).waitFor();
   await page.screenshot({ path: `${ARTIFACTS}/users.png`, fullPage: true });
 
   step("reads the effective settings, secrets hidden");

@@ -41,8 +41,28 @@ export async function render({ api, i18n, refresh }) {
         select.value = u.role;
       }
     } }, ["athlete", "coach", "admin"].map((r) => h("option", { value: r, selected: u.role === r }, t(`users.role.${r}`))));
+    const disabled = Boolean(u.disabled_at);
+    const toggle = h("button", { type: "button", class: disabled ? "secondary" : "danger", onclick: async () => {
+      try {
+        await api.request("PUT", `/admin/users/${u.id}/disabled`, { disabled: !disabled });
+        flash = t(disabled ? "users.enabled_done" : "users.disabled_done", { email: u.email });
+        await refresh();
+      } catch (e) {
+        status.textContent = e.message;
+      }
+    } }, t(disabled ? "users.enable" : "users.disable"));
+    const signOut = h("button", { type: "button", class: "secondary", onclick: async () => {
+      try {
+        const { ended } = await api.request("DELETE", `/admin/users/${u.id}/sessions`);
+        status.textContent = t("users.signed_out", { email: u.email, count: ended });
+      } catch (e) {
+        status.textContent = e.message;
+      }
+    } }, t("users.sign_out_everywhere"));
     return h("tr", {}, h("td", {}, u.email), h("td", {}, u.display_name ?? "—"), h("td", {}, select),
-      h("td", {}, u.language), h("td", {}, i18n.date(u.created_at)));
+      h("td", { class: `state ${disabled ? "failed" : "ok"}` }, disabled ? t("users.disabled_since", { at: i18n.date(u.disabled_at) }) : t("users.active")),
+      h("td", {}, u.language), h("td", {}, i18n.date(u.created_at)),
+      h("td", { class: "actions" }, toggle, signOut));
   });
   const from = page.total ? query.offset + 1 : 0;
   const to = Math.min(query.offset + PAGE, page.total);
@@ -60,7 +80,7 @@ export async function render({ api, i18n, refresh }) {
 
   return [
     h("h1", {}, t("nav.users")), form, status,
-    rows.length ? table(t("users.caption"), [t("users.email"), t("users.name"), t("users.role"), t("users.language"), t("users.created")], rows)
+    rows.length ? table(t("users.caption"), [t("users.email"), t("users.name"), t("users.role"), t("users.status"), t("users.language"), t("users.created"), t("users.actions")], rows)
       : h("p", {}, t("users.none")),
     pager,
     h("h2", {}, t("users.audit")),
