@@ -119,6 +119,21 @@ pub struct SessionInfo {
     pub current: bool,
 }
 
+impl SessionInfo {
+    /// `session` as seen by the caller signed in with `current`.
+    pub fn of(session: db::sessions::Session, current: Uuid) -> Self {
+        Self {
+            current: session.id == current,
+            id: session.id,
+            created_at: session.created_at,
+            last_used_at: session.last_used_at,
+            expires_at: session.expires_at,
+            ip: session.ip,
+            user_agent: session.user_agent,
+        }
+    }
+}
+
 #[derive(Object, Debug)]
 pub struct GrantCoach {
     /// E-mail address of a coach account.
@@ -357,15 +372,7 @@ impl AccountApi {
         Ok(Json(
             sessions
                 .into_iter()
-                .map(|s| SessionInfo {
-                    current: s.id == caller.session,
-                    id: s.id,
-                    created_at: s.created_at,
-                    last_used_at: s.last_used_at,
-                    expires_at: s.expires_at,
-                    ip: s.ip,
-                    user_agent: s.user_agent,
-                })
+                .map(|s| SessionInfo::of(s, caller.session))
                 .collect(),
         ))
     }

@@ -228,15 +228,7 @@ impl AdminApi {
         Ok(Json(
             sessions
                 .into_iter()
-                .map(|s| SessionInfo {
-                    current: s.id == caller.session,
-                    id: s.id,
-                    created_at: s.created_at,
-                    last_used_at: s.last_used_at,
-                    expires_at: s.expires_at,
-                    ip: s.ip,
-                    user_agent: s.user_agent,
-                })
+                .map(|s| SessionInfo::of(s, caller.session))
                 .collect(),
         ))
     }
