@@ -98,6 +98,13 @@ try {
   const kept = await discountField.inputValue();
   if (kept !== "5999") problems.push(`the untouched discount became ${JSON.stringify(kept)}`);
   await page.locator("figure.chart canvas").first().waitFor();
+  step("opens the brands, stores, dishes and safety rules");
+  for (const list of [/^Brands \(\d+\)$/, /^Stores \(\d+\)$/, /^Dishes \(\d+\)$/, /^Contraindication rules \(\d+\)$/]) {
+    await page.locator("summary").filter({ hasText: list }).click();
+  }
+  await page.getByRole("cell", { name: "Muscle Shop", exact: true }).first().waitFor();
+  await page.getByRole("cell", { name: "Sour cabbage rolls with minced meat and rice" }).waitFor();
+  await page.getByRole("table", { name: "Contraindication rules with their sources" }).locator("tbody tr").first().waitFor();
   await page.screenshot({ path: `${ARTIFACTS}/catalogue.png`, fullPage: true });
 
   step("finds a user and changes their role; reads the audit log");

@@ -8,9 +8,13 @@ let selected = null; // the product whose prices are shown
 
 export async function render({ api, i18n, refresh }) {
   const t = (k, v) => i18n.t(k, v);
-  const [queue, runs] = await Promise.all([
+  const [queue, runs, brands, stores, dishes, rules] = await Promise.all([
     api.get("/admin/price-review?limit=50"),
     api.get("/admin/price-feed-runs?limit=10"),
+    api.get("/brands"),
+    api.get("/admin/stores"),
+    api.get(`/dishes?per_page=100&lang=${encodeURIComponent(i18n.locale)}`),
+    api.get(`/safety-rules?lang=${encodeURIComponent(i18n.locale)}`),
   ]);
   const status = h("p", { class: "status", role: "status", "aria-live": "polite" }, flash);
   flash = "";
@@ -74,6 +78,27 @@ export async function render({ api, i18n, refresh }) {
     h("td", { class: "num" }, r.rows_read), h("td", { class: "num" }, r.rows_applied), h("td", { class: "num" }, r.rows_queued),
     h("td", { class: "num" }, r.rows_rejected)));
 
+  const lists = h("section", { "aria-label": t("catalogue.lists") },
+    details(t("catalogue.brands", { count: brands.length }), table(t("catalogue.brands_caption"),
+      [t("catalogue.name"), t("catalogue.origin"), t("catalogue.products")],
+      brands.map((b) => h("tr", {}, h("td", {}, b.name, b.is_local ? h("span", { class: "tag" }, t("catalogue.local")) : null),
+        h("td", {}, b.origin_country ?? "—"), h("td", { class: "num" }, b.products))))),
+    details(t("catalogue.stores", { count: stores.length }), table(t("catalogue.stores_caption"),
+      [t("catalogue.name"), t("catalogue.city"), t("catalogue.delivery"), t("catalogue.min_order"), t("catalogue.feed")],
+      stores.map((st) => h("tr", {}, h("td", {}, st.name), h("td", {}, st.city ?? "—"),
+        h("td", {}, `${money(i18n, st.delivery_fee)}${st.free_delivery_from ? ` · ${t("catalogue.free_from", { amount: money(i18n, st.free_delivery_from) })}` : ""}`),
+        h("td", { class: "num" }, money(i18n, st.min_order)), h("td", {}, st.feed_url ? t("catalogue.feed_set") : "—"))))),
+    details(t("catalogue.dishes", { count: dishes.total }), table(t("catalogue.dishes_caption"),
+      [t("catalogue.name"), t("catalogue.meals"), t("catalogue.cuisine"), t("catalogue.allergens")],
+      dishes.items.map((d) => h("tr", {}, h("td", {}, d.name), h("td", {}, d.meal_types.join(", ")), h("td", {}, d.cuisine),
+        h("td", {}, d.allergens.join(", ") || "—"))))),
+    details(t("catalogue.rules", { count: rules.length }), table(t("catalogue.rules_caption"),
+      [t("catalogue.substance"), t("catalogue.applies_to"), t("catalogue.severity"), t("catalogue.explanation"), t("catalogue.source")],
+      rules.map((r) => h("tr", {}, h("td", {}, r.substance_name, r.above_daily ? h("div", { class: "hint" }, `> ${r.above_daily} ${r.unit}/${t("catalogue.day")}`) : null),
+        h("td", {}, `${r.term} (${r.vocabulary})`), h("td", { class: `state ${r.severity === "avoid" ? "failed" : ""}` }, r.severity),
+        h("td", {}, r.explanation),
+        h("td", {}, r.source_url ? h("a", { href: r.source_url, rel: "noopener noreferrer", target: "_blank" }, r.source) : r.source))))));
+
   return [
     h("h1", {}, t("nav.catalogue")), status,
     h("h2", {}, t("catalogue.review")),
@@ -83,7 +108,12 @@ export async function render({ api, i18n, refresh }) {
     h("h2", {}, t("catalogue.runs")),
     runRows.length ? table(t("catalogue.runs"), [t("catalogue.started"), t("catalogue.trigger"), t("catalogue.status"),
       t("catalogue.read"), t("catalogue.applied"), t("catalogue.queued"), t("catalogue.rejected_rows")], runRows) : h("p", {}, t("catalogue.no_runs")),
+    h("h2", {}, t("catalogue.lists")), lists,
   ];
+}
+
+function details(summary, content) {
+  return h("details", {}, h("summary", {}, summary), content);
 }
 
 function money(i18n, value) {
