@@ -178,20 +178,17 @@ impl AdminApi {
         };
         audit::record(
             &mut *tx,
-            &audit::Event {
-                action: if body.disabled {
+            &admin_action(
+                if body.disabled {
                     "admin.user_disable"
                 } else {
                     "admin.user_enable"
                 },
-                success: true,
-                actor: Some(caller.user),
-                subject: Some(id.0),
-                ip: client.ip,
-                user_agent: client.user_agent.as_deref(),
-                details: Some(serde_json::json!({ "sessions_ended": ended })),
-                ..Default::default()
-            },
+                caller.user,
+                id.0,
+                &client,
+                serde_json::json!({ "sessions_ended": ended }),
+            ),
         )
         .await?;
         let user = db::users::by_id(&mut *tx, id.0)
@@ -260,16 +257,13 @@ impl AdminApi {
                 .await?;
         audit::record(
             &mut *tx,
-            &audit::Event {
-                action: "admin.user_sessions_end",
-                success: true,
-                actor: Some(caller.user),
-                subject: Some(id.0),
-                ip: client.ip,
-                user_agent: client.user_agent.as_deref(),
-                details: Some(serde_json::json!({ "sessions_ended": ended })),
-                ..Default::default()
-            },
+            &admin_action(
+                "admin.user_sessions_end",
+                caller.user,
+                id.0,
+                &client,
+                serde_json::json!({ "sessions_ended": ended }),
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -306,18 +300,13 @@ impl AdminApi {
         db::users::set_role(&mut *tx, id.0, role).await?;
         audit::record(
             &mut *tx,
-            &audit::Event {
-                action: "admin.user_role",
-                success: true,
-                actor: Some(caller.user),
-                subject: Some(id.0),
-                ip: client.ip,
-                user_agent: client.user_agent.as_deref(),
-                details: Some(
-                    serde_json::json!({ "from": before.role.as_str(), "to": role.as_str() }),
-                ),
-                ..Default::default()
-            },
+            &admin_action(
+                "admin.user_role",
+                caller.user,
+                id.0,
+                &client,
+                serde_json::json!({ "from": before.role.as_str(), "to": role.as_str() }),
+            ),
         )
         .await?;
         let user = db::users::by_id(&mut *tx, id.0)
@@ -384,6 +373,26 @@ impl AdminApi {
                 .collect(),
             next_before,
         }))
+    }
+}
+
+/// An admin's successful action on a user, for the audit log.
+fn admin_action<'a>(
+    action: &'a str,
+    admin: Uuid,
+    user: Uuid,
+    client: &'a ClientInfo,
+    details: serde_json::Value,
+) -> audit::Event<'a> {
+    audit::Event {
+        action,
+        success: true,
+        actor: Some(admin),
+        subject: Some(user),
+        ip: client.ip,
+        user_agent: client.user_agent.as_deref(),
+        details: Some(details),
+        ..Default::default()
     }
 }
 
