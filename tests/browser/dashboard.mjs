@@ -105,6 +105,23 @@ try {
   await page.getByRole("cell", { name: "Muscle Shop", exact: true }).first().waitFor();
   await page.getByRole("cell", { name: "Sour cabbage rolls with minced meat and rice" }).waitFor();
   await page.getByRole("table", { name: "Contraindication rules with their sources" }).locator("tbody tr").first().waitFor();
+
+  step("adds a brand and edits a store's delivery terms");
+  await page.getByLabel("Slug (lower-case-words)").fill("vitalia-rs");
+  await page.getByLabel("Name", { exact: true }).fill("Vitalia");
+  await page.getByLabel("Country (two letters, e.g. RS)").fill("RS");
+  await page.getByLabel("A Serbian brand").check();
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await page.getByRole("status").getByText("Brand Vitalia added.").waitFor();
+  await page.locator("summary").filter({ hasText: /^Stores/ }).click();
+  await page.getByRole("button", { name: "Edit Muscle Shop" }).click();
+  await page.getByRole("dialog").getByLabel("Minimum order").fill("1500");
+  await page.getByRole("dialog").getByRole("button", { name: "Save" }).click();
+  await page.getByRole("status").getByText("Muscle Shop saved.").waitFor();
+  await page.locator("summary").filter({ hasText: /^Stores/ }).click();
+  await page.getByRole("row", { name: /Muscle Shop/ }).getByRole("cell", { name: /1[.,]?500 RSD/ }).waitFor();
+  await page.locator("summary").filter({ hasText: /^Brands/ }).click();
+  await page.getByRole("cell", { name: /Vitalia/ }).waitFor();
   await page.screenshot({ path: `${ARTIFACTS}/catalogue.png`, fullPage: true });
 
   step("finds a user and changes their role; reads the audit log");

@@ -79,15 +79,18 @@ export async function render({ api, i18n, refresh }) {
     h("td", { class: "num" }, r.rows_rejected)));
 
   const lists = h("section", { "aria-label": t("catalogue.lists") },
-    details(t("catalogue.brands", { count: brands.length }), table(t("catalogue.brands_caption"),
+    details(t("catalogue.brands", { count: brands.length }), brandForm(api, t, act), table(t("catalogue.brands_caption"),
       [t("catalogue.name"), t("catalogue.origin"), t("catalogue.products")],
       brands.map((b) => h("tr", {}, h("td", {}, b.name, b.is_local ? h("span", { class: "tag" }, t("catalogue.local")) : null),
         h("td", {}, b.origin_country ?? "—"), h("td", { class: "num" }, b.products))))),
     details(t("catalogue.stores", { count: stores.length }), table(t("catalogue.stores_caption"),
-      [t("catalogue.name"), t("catalogue.city"), t("catalogue.delivery"), t("catalogue.min_order"), t("catalogue.feed")],
-      stores.map((st) => h("tr", {}, h("td", {}, st.name), h("td", {}, st.city ?? "—"),
+      [t("catalogue.name"), t("catalogue.city"), t("catalogue.delivery"), t("catalogue.min_order"), t("catalogue.feed"), ""],
+      stores.map((st) => h("tr", {}, h("td", {}, st.name, st.is_active ? null : h("span", { class: "tag" }, t("catalogue.inactive"))),
+        h("td", {}, st.city ?? "—"),
         h("td", {}, `${money(i18n, st.delivery_fee)}${st.free_delivery_from ? ` · ${t("catalogue.free_from", { amount: money(i18n, st.free_delivery_from) })}` : ""}`),
-        h("td", { class: "num" }, money(i18n, st.min_order)), h("td", {}, st.feed_url ? t("catalogue.feed_set") : "—"))))),
+        h("td", { class: "num" }, money(i18n, st.min_order)), h("td", {}, st.feed_configured ? t("catalogue.feed_set") : "—"),
+        h("td", {}, h("button", { type: "button", class: "secondary", onclick: () => editStore(api, t, act, st) },
+          t("catalogue.edit_store", { name: st.name }))))))),
     details(t("catalogue.dishes", { count: dishes.total }), table(t("catalogue.dishes_caption"),
       [t("catalogue.name"), t("catalogue.meals"), t("catalogue.cuisine"), t("catalogue.allergens")],
       dishes.items.map((d) => h("tr", {}, h("td", {}, d.name), h("td", {}, d.meal_types.join(", ")), h("td", {}, d.cuisine),
@@ -112,8 +115,61 @@ export async function render({ api, i18n, refresh }) {
   ];
 }
 
-function details(summary, content) {
-  return h("details", {}, h("summary", {}, summary), content);
+function details(summary, ...content) {
+  return h("details", {}, h("summary", {}, summary), ...content);
+}
+
+// A labelled input (the label and field together), and the input itself.
+function field(id, label, attrs = {}) {
+  const input = h("input", { id, ...attrs });
+  return [h("div", { class: "field" }, h("label", { for: id }, label), input), input];
+}
+
+function brandForm(api, t, act) {
+  const [slugLabel, slug] = field("brand-slug", t("catalogue.slug"), { required: true, pattern: "[a-z0-9]+(-[a-z0-9]+)*", maxlength: 80 });
+  const [nameLabel, name] = field("brand-name", t("catalogue.name"), { required: true, maxlength: 120 });
+  const [originLabel, origin] = field("brand-origin", t("catalogue.origin_code"), { maxlength: 2, pattern: "[A-Z]{2}" });
+  const local = h("input", { id: "brand-local", type: "checkbox" });
+  return h("form", { class: "inline-form", "aria-label": t("catalogue.add_brand"), onsubmit: (event) => {
+    event.preventDefault();
+    act(() => api.post("/admin/brands", { slug: slug.value, name: name.value, origin_country: origin.value || null, is_local: local.checked }),
+      t("catalogue.brand_added", { name: name.value }));
+  } }, h("h3", {}, t("catalogue.add_brand")), slugLabel, nameLabel, originLabel,
+  h("div", { class: "field" }, h("label", { for: "brand-local" }, local, ` ${t("catalogue.local_brand")}`)),
+  h("button", { type: "submit" }, t("catalogue.add")));
+}
+
+// The store's delivery terms and feed in a dialog; the API replaces the whole store, so every
+// field not shown is sent back as it was.
+function editStore(api, t, act, store) {
+  const money = (v) => (v === null || v === undefined ? "" : String(Number(v)));
+  const [feeLabel, fee] = field("store-fee", t("catalogue.delivery_fee"), { type: "number", min: 0, step: "0.01", required: true, value: money(store.delivery_fee) });
+  const [freeLabel, free] = field("store-free", t("catalogue.free_delivery_from"), { type: "number", min: 0, step: "0.01", value: money(store.free_delivery_from) });
+  const [minLabel, min] = field("store-min", t("catalogue.min_order"), { type: "number", min: 0, step: "0.01", required: true, value: money(store.min_order) });
+  const [feedLabel, feed] = field("store-feed", t("catalogue.feed_url"), { type: "url", value: store.feed_url ?? "" });
+  const active = h("input", { id: "store-active", type: "checkbox", checked: store.is_active });
+  const dialog = h("dialog", { "aria-labelledby": "store-title" },
+    h("form", { method: "dialog", onsubmit: (event) => {
+      event.preventDefault();
+      const body = {
+        slug: store.slug, name: store.name, website: store.website ?? null, city: store.city ?? null,
+        delivery_fee: fee.value, free_delivery_from: free.value === "" ? null : free.value, min_order: min.value,
+        delivery_days_min: store.delivery_days_min ?? null, delivery_days_max: store.delivery_days_max ?? null,
+        feed_url: feed.value === "" ? null : feed.value, is_active: active.checked,
+        description_en: store.description_en ?? null, description_sr_latn: store.description_sr_latn ?? null,
+      };
+      dialog.close();
+      dialog.remove();
+      act(() => api.request("PUT", `/admin/stores/${store.id}`, body), t("catalogue.store_saved", { name: store.name }));
+    } },
+    h("h2", { id: "store-title" }, t("catalogue.edit_store", { name: store.name })),
+    feeLabel, freeLabel, minLabel, feedLabel,
+    h("label", { for: "store-active" }, active, ` ${t("catalogue.active")}`),
+    h("div", { class: "toolbar" }, h("button", { type: "submit" }, t("catalogue.save")),
+      h("button", { type: "button", class: "secondary", onclick: () => { dialog.close(); dialog.remove(); } }, t("common.cancel")))));
+  document.body.append(dialog);
+  dialog.showModal();
+  fee.focus();
 }
 
 function money(i18n, value) {
