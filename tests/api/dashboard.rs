@@ -207,4 +207,20 @@ async fn an_admin_runs_the_dashboard_in_a_real_browser() {
     assert!(root.join("test-artifacts/dashboard/backups.png").exists());
     let bodies = hook.wait_for(1).await;
     assert_eq!(bodies[0]["event"], "test", "{bodies:?}");
+    // The rule edited in the browser changed severity and kept its explanations in every language.
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let (severity, languages): (String, i64) = sqlx::query_as(
+        "SELECT r.severity, (SELECT count(*) FROM contraindication_rule_translations t WHERE t.rule_id = r.id)
+         FROM contraindication_rules r JOIN substances s ON s.id = r.substance_id
+         WHERE s.code = 'caffeine' AND r.vocabulary = 'condition' AND r.code = 'hypertension'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    assert_eq!(
+        (severity.as_str(), languages),
+        ("info", 7),
+        "all seven languages kept"
+    );
 }

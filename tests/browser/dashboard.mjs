@@ -122,6 +122,16 @@ try {
   await page.getByRole("row", { name: /Muscle Shop/ }).getByRole("cell", { name: /1[.,]?500 RSD/ }).waitFor();
   await page.locator("summary").filter({ hasText: /^Brands/ }).click();
   await page.getByRole("cell", { name: /Vitalia/ }).waitFor();
+
+  step("edits a contraindication rule");
+  await page.locator("summary").filter({ hasText: /^Contraindication rules/ }).click();
+  await page.getByRole("button", { name: /^Edit the rule for Caffeine with .*(blood pressure|hypertension)/i }).click();
+  const ruleDialog = page.getByRole("dialog");
+  await ruleDialog.getByLabel("Severity").selectOption("info");
+  await ruleDialog.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("status").getByText("The rule is saved; recommendations follow it at once.").waitFor();
+  await page.locator("summary").filter({ hasText: /^Contraindication rules/ }).click();
+  await page.getByRole("row", { name: /Caffeine.*(blood pressure|hypertension)/i }).getByRole("cell", { name: "info", exact: true }).waitFor();
   await page.screenshot({ path: `${ARTIFACTS}/catalogue.png`, fullPage: true });
 
   step("finds a user and changes their role; reads the audit log");
