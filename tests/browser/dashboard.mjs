@@ -98,6 +98,14 @@ try {
   const kept = await discountField.inputValue();
   if (kept !== "5999") problems.push(`the untouched discount became ${JSON.stringify(kept)}`);
   await page.locator("figure.chart canvas").first().waitFor();
+  await page.getByRole("button", { name: /^Edit the 1[.,]?320 g package$/ }).click();
+  await page.getByRole("dialog").getByLabel("Servings").fill("28");
+  await page.getByRole("dialog").getByRole("button", { name: "Save" }).click();
+  await page.getByRole("status").getByText("The package is saved.").waitFor();
+  await page.getByLabel("Product name").fill("Syntha");
+  await page.getByRole("search").getByRole("button", { name: "Search" }).click();
+  await page.getByRole("button", { name: /Syntha-6/ }).first().click();
+  await page.getByRole("table", { name: "Packages" }).getByRole("row", { name: /2001000000135/ }).getByRole("cell", { name: "28", exact: true }).waitFor();
   step("opens the brands, stores, dishes and safety rules");
   for (const list of [/^Brands \(\d+\)$/, /^Stores \(\d+\)$/, /^Dishes \(\d+\)$/, /^Contraindication rules \(\d+\)$/]) {
     await page.locator("summary").filter({ hasText: list }).click();

@@ -199,6 +199,29 @@ function editRule(api, t, act, existing) {
   substance.focus();
 }
 
+// A package's size, servings and GTIN in a dialog (the API replaces the package whole).
+function editPackage(api, t, act, pk) {
+  const [sizeField, size] = field("package-size", t("catalogue.size"), { type: "number", min: "0.01", step: "0.01", required: true, value: Number(pk.size) });
+  const unit = h("select", { id: "package-unit" }, ["g", "ml", "unit"].map((u) => h("option", { value: u, selected: pk.size_unit === u }, u)));
+  const [servingsField, servings] = field("package-servings", t("catalogue.servings"), { type: "number", min: "0.01", step: "0.01", required: true, value: Number(pk.servings) });
+  const [gtinField, gtin] = field("package-gtin", "GTIN", { inputmode: "numeric", pattern: "[0-9]{8}|[0-9]{12,14}", value: pk.gtin ?? "" });
+  const dialog = h("dialog", { "aria-labelledby": "package-title" },
+    h("form", { method: "dialog", onsubmit: (event) => {
+      event.preventDefault();
+      const body = { size: size.value, size_unit: unit.value, servings: servings.value, gtin: gtin.value === "" ? null : gtin.value };
+      dialog.close();
+      dialog.remove();
+      act(() => api.request("PUT", `/admin/packages/${pk.id}`, body), t("catalogue.package_saved"));
+    } },
+    h("h2", { id: "package-title" }, t("catalogue.edit_package", { size: `${pk.size} ${pk.size_unit}` })),
+    sizeField, h("div", { class: "field" }, h("label", { for: "package-unit" }, t("catalogue.unit")), unit), servingsField, gtinField,
+    h("div", { class: "toolbar" }, h("button", { type: "submit" }, t("catalogue.save")),
+      h("button", { type: "button", class: "secondary", onclick: () => { dialog.close(); dialog.remove(); } }, t("common.cancel")))));
+  document.body.append(dialog);
+  dialog.showModal();
+  size.focus();
+}
+
 // The store's delivery terms and feed in a dialog; the API replaces the whole store, so every
 // field not shown is sent back as it was.
 function editStore(api, t, act, store) {
@@ -275,8 +298,14 @@ async function pricesOf(api, i18n, productId, act) {
       h("td", {}, h("button", { type: "button", onclick: () => act(save,
         t("catalogue.price_saved", { what: label, price: money(i18n, input.value) })) }, t("catalogue.save"))));
   }));
+  const packageRows = product.packages.map((pk) => h("tr", {},
+    h("td", {}, `${i18n.number(Number(pk.size), 2)} ${pk.size_unit}`), h("td", { class: "num" }, i18n.number(Number(pk.servings), 2)),
+    h("td", { class: "mono" }, pk.gtin ?? "—"),
+    h("td", {}, h("button", { type: "button", class: "secondary", onclick: () => editPackage(api, t, act, pk) },
+      t("catalogue.edit_package", { size: `${i18n.number(Number(pk.size), 2)} ${pk.size_unit}` })))));
   return h("section", { "aria-label": product.name },
     h("h3", {}, `${product.brand.name} ${product.name}`),
+    table(t("catalogue.packages_caption"), [t("catalogue.package"), t("catalogue.servings"), "GTIN", ""], packageRows),
     rows.length ? table(t("catalogue.current_prices"), [t("catalogue.package"), t("catalogue.store"), t("catalogue.price"),
       t("catalogue.discount"), t("catalogue.in_stock"), ""], rows) : h("p", {}, t("catalogue.no_prices")),
     historyChart(history, product, i18n));
