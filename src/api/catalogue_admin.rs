@@ -707,6 +707,60 @@ impl CatalogueAdminApi {
         )))
     }
 
+    /// A product to edit
+    ///
+    /// The product as `PUT /admin/products/{id}` takes it: every field, its names in every
+    /// language, substances and allergens. Admins.
+    #[oai(
+        path = "/products/:id",
+        method = "get",
+        operation_id = "getEditableProduct"
+    )]
+    async fn editable_product(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<ProductInput>, ApiError> {
+        auth.0.require(&[Role::Admin])?;
+        let mut conn = state.pool.acquire().await?;
+        let p = db::editable_product(&mut conn, id.0)
+            .await?
+            .ok_or_else(|| ApiError::not_found("product"))?;
+        let product_type = ProductType::parse(&p.product_type).ok_or_else(|| {
+            ApiError::from(anyhow::anyhow!("stored product type {:?}", p.product_type))
+        })?;
+        let serving_unit = MeasureUnit::parse(&p.serving_unit).ok_or_else(|| {
+            ApiError::from(anyhow::anyhow!("stored serving unit {:?}", p.serving_unit))
+        })?;
+        Ok(Json(ProductInput {
+            slug: p.slug,
+            brand_id: p.brand_id,
+            product_type,
+            serving_size: p.serving_size,
+            serving_unit,
+            energy_kcal_per_100g: p.energy_kcal_per_100g,
+            protein_g_per_100g: p.protein_g_per_100g,
+            carbohydrate_g_per_100g: p.carbohydrate_g_per_100g,
+            fat_g_per_100g: p.fat_g_per_100g,
+            is_available: p.is_available,
+            names: p
+                .names
+                .into_iter()
+                .map(|(locale, name, description)| (locale, ProductNameInput { name, description }))
+                .collect(),
+            substances: p
+                .substances
+                .into_iter()
+                .map(|(code, amount_per_serving)| SubstanceAmountInput {
+                    code,
+                    amount_per_serving,
+                })
+                .collect(),
+            allergens: p.allergens,
+        }))
+    }
+
     /// Replace a product
     ///
     /// With all its names, substances and allergens (its packages stay). Admins.

@@ -1452,3 +1452,38 @@ async fn seeded_stores_keep_their_history_and_feed_credentials() {
     assert_eq!(history.last().unwrap(), &("manual".to_owned(), false));
     assert_eq!(history.first().unwrap().0, "demo");
 }
+
+#[tokio::test]
+async fn a_product_reads_back_in_every_language_exactly_as_it_is_replaced() {
+    let app = TestApp::spawn_with(|c| c.database.seed_on_start = true).await;
+    let token = admin(&app).await;
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM products WHERE slug = 'bsn-syntha-6'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let path = format!("/api/v1/admin/products/{id}");
+    let before = call(&app, &token, Method::GET, &path, &Value::Null, 200).await;
+    assert_eq!(before["slug"], "bsn-syntha-6");
+    assert_eq!(before["product_type"], "protein");
+    assert!(before["names"]["en"]["name"].is_string(), "{before}");
+    assert!(before["names"]["sr-Latn"]["name"].is_string(), "{before}");
+    assert!(
+        !before["substances"].as_array().unwrap().is_empty(),
+        "{before}"
+    );
+    assert_eq!(before["allergens"], json!(["egg", "milk", "soy"]));
+    // What it reads is what the replacement takes: sent back unchanged, it reads the same.
+    call(&app, &token, Method::PUT, &path, &before, 200).await;
+    let after = call(&app, &token, Method::GET, &path, &Value::Null, 200).await;
+    assert_eq!(before, after);
+
+    let unknown = format!("/api/v1/admin/products/{}", uuid::Uuid::new_v4());
+    call(&app, &token, Method::GET, &unknown, &Value::Null, 404).await;
+    let athlete = app
+        .register("runner@example.rs", crate::helpers::PASSWORD)
+        .await;
+    let response = app
+        .get_authed(&path, athlete["token"].as_str().unwrap())
+        .await;
+    assert_eq!(response.status(), 403);
+}

@@ -217,10 +217,23 @@ async fn an_admin_runs_the_dashboard_in_a_real_browser() {
     .fetch_one(&pool)
     .await
     .unwrap();
+    // The product edited in the browser: the new serving size, and its names in every language kept.
+    let (serving, names): (rust_decimal::Decimal, i64) = sqlx::query_as(
+        "SELECT p.serving_size, (SELECT count(*) FROM product_translations t WHERE t.product_id = p.id)
+         FROM products p WHERE p.slug = 'bsn-syntha-6'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     pool.close().await;
     assert_eq!(
         (severity.as_str(), languages),
         ("info", 7),
         "all seven languages kept"
+    );
+    assert_eq!(serving, rust_decimal::Decimal::from(46));
+    assert!(
+        names >= 3,
+        "the product's names in every language are kept: {names}"
     );
 }

@@ -106,6 +106,13 @@ try {
   await page.getByRole("search").getByRole("button", { name: "Search" }).click();
   await page.getByRole("button", { name: /Syntha-6/ }).first().click();
   await page.getByRole("table", { name: "Packages" }).getByRole("row", { name: /2001000000135/ }).getByRole("cell", { name: "28", exact: true }).waitFor();
+  step("edits the product");
+  await page.getByRole("button", { name: "Edit the product" }).click();
+  const productDialog = page.getByRole("dialog");
+  await productDialog.getByLabel("Serving size").fill("46");
+  await productDialog.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("status").getByText(/Syntha-6.* saved\./).waitFor();
+
   step("opens the brands, stores, dishes and safety rules");
   for (const list of [/^Brands \(\d+\)$/, /^Stores \(\d+\)$/, /^Dishes \(\d+\)$/, /^Contraindication rules \(\d+\)$/]) {
     await page.locator("summary").filter({ hasText: list }).click();

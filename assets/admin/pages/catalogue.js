@@ -71,7 +71,9 @@ export async function render({ api, i18n, refresh }) {
   } }, h("div", {}, h("label", { for: "product-search" }, t("catalogue.find_product")), productSearch),
   h("div", { class: "align-end" }, h("button", { type: "submit" }, t("catalogue.search"))));
 
-  const prices = selected ? await pricesOf(api, i18n, selected, act) : null;
+  const prices = selected ? await pricesOf(api, i18n, selected, act, brands) : null;
+  const newProduct = h("button", { type: "button", class: "secondary", onclick: () => editProduct(api, t, act, null, null, brands) },
+    t("catalogue.new_product"));
 
   const runRows = runs.map((r) => h("tr", {},
     h("td", {}, i18n.date(r.started_at)), h("td", {}, r.trigger), h("td", { class: `state ${r.status === "failed" ? "failed" : "ok"}` }, r.status),
@@ -117,7 +119,7 @@ export async function render({ api, i18n, refresh }) {
     h("h2", {}, t("catalogue.review")),
     reviewRows.length ? table(t("catalogue.review"), [t("catalogue.store"), t("catalogue.line"), t("catalogue.reason"),
       t("catalogue.item"), t("catalogue.price"), t("catalogue.decision")], reviewRows) : h("p", {}, t("catalogue.review_empty")),
-    h("h2", {}, t("catalogue.prices")), findProduct, results, prices,
+    h("h2", {}, t("catalogue.prices")), findProduct, h("div", { class: "toolbar" }, newProduct), results, prices,
     h("h2", {}, t("catalogue.runs")),
     runRows.length ? table(t("catalogue.runs"), [t("catalogue.started"), t("catalogue.trigger"), t("catalogue.status"),
       t("catalogue.read"), t("catalogue.applied"), t("catalogue.queued"), t("catalogue.rejected_rows")], runRows) : h("p", {}, t("catalogue.no_runs")),
@@ -199,6 +201,67 @@ function editRule(api, t, act, existing) {
   substance.focus();
 }
 
+const PRODUCT_TYPES = ["protein", "creatine", "amino", "vitamin_mineral", "pre_workout", "post_workout", "carbohydrate", "electrolyte", "fat_burner", "other"];
+
+// A product in a dialog: new (`id` null) or as `GET /admin/products/{id}` reads it. Names in
+// languages not shown are sent back as they were (the API replaces the product whole).
+function editProduct(api, t, act, id, product, brands) {
+  const p = product ?? { names: {}, substances: [], allergens: [], is_available: true, serving_unit: "g", product_type: "protein" };
+  const num = (v) => (v === null || v === undefined ? "" : String(Number(v)));
+  const [slugField, slug] = field("product-slug", t("catalogue.slug"), { required: true, value: p.slug ?? "", maxlength: 120 });
+  const brand = h("select", { id: "product-brand", required: true }, brands.map((b) => h("option", { value: b.id, selected: b.id === p.brand_id }, b.name)));
+  const type = h("select", { id: "product-type" }, PRODUCT_TYPES.map((v) => h("option", { value: v, selected: p.product_type === v }, t(`catalogue.type.${v}`))));
+  const [sizeField, size] = field("product-serving", t("catalogue.serving_size"), { type: "number", min: "0.01", step: "0.01", required: true, value: num(p.serving_size) });
+  const unit = h("select", { id: "product-unit" }, ["g", "ml", "unit"].map((u) => h("option", { value: u, selected: p.serving_unit === u }, u)));
+  const nutrition = [["energy_kcal_per_100g", "catalogue.kcal"], ["protein_g_per_100g", "catalogue.protein"], ["carbohydrate_g_per_100g", "catalogue.carbohydrate"], ["fat_g_per_100g", "catalogue.fat"]]
+    .map(([key, label]) => [key, ...field(`product-${key}`, t(label), { type: "number", min: 0, step: "0.1", value: num(p[key]) })]);
+  const available = h("input", { id: "product-available", type: "checkbox", checked: p.is_available });
+  const names = { ...p.names };
+  const nameFields = ["en", "sr-Latn"].map((locale) => {
+    const [nf, n] = field(`product-name-${locale}`, t("catalogue.product_name_in", { locale }), { value: names[locale]?.name ?? "", maxlength: 200, required: locale === "en" });
+    const d = h("textarea", { id: `product-description-${locale}`, rows: 2, maxlength: 2000 }, names[locale]?.description ?? "");
+    return { locale, n, d, nodes: [nf, h("div", { class: "field" }, h("label", { for: `product-description-${locale}` }, t("catalogue.description_in", { locale })), d)] };
+  });
+  const substances = h("textarea", { id: "product-substances", rows: 4 }, p.substances.map((x) => `${x.code} ${Number(x.amount_per_serving)}`).join("\n"));
+  const [allergensField, allergens] = field("product-allergens", t("catalogue.allergen_codes"), { value: p.allergens.join(", ") });
+  const dialog = h("dialog", { "aria-labelledby": "product-title" },
+    h("form", { method: "dialog", onsubmit: (event) => {
+      event.preventDefault();
+      for (const { locale, n, d } of nameFields) {
+        if (n.value.trim()) names[locale] = { name: n.value, description: d.value.trim() ? d.value : null };
+        else delete names[locale];
+      }
+      const body = {
+        slug: slug.value, brand_id: brand.value, product_type: type.value, serving_size: size.value, serving_unit: unit.value,
+        is_available: available.checked, names,
+        substances: substances.value.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => {
+          const [code, amount] = l.split(/\s+/);
+          return { code, amount_per_serving: amount ?? "" };
+        }),
+        allergens: allergens.value.split(",").map((a) => a.trim()).filter(Boolean),
+      };
+      for (const [key, , input] of nutrition) body[key] = input.value === "" ? null : input.value;
+      dialog.close();
+      dialog.remove();
+      act(() => (id ? api.request("PUT", `/admin/products/${id}`, body) : api.post("/admin/products", body)), t("catalogue.product_saved", { name: names.en?.name ?? slug.value }));
+    } },
+    h("h2", { id: "product-title" }, id ? t("catalogue.edit_product") : t("catalogue.new_product")),
+    slugField,
+    h("div", { class: "field" }, h("label", { for: "product-brand" }, t("catalogue.brand")), brand),
+    h("div", { class: "field" }, h("label", { for: "product-type" }, t("catalogue.type")), type),
+    sizeField, h("div", { class: "field" }, h("label", { for: "product-unit" }, t("catalogue.unit")), unit),
+    nutrition.map(([, node]) => node),
+    h("div", { class: "field" }, h("label", { for: "product-available" }, available, ` ${t("catalogue.available")}`)),
+    nameFields.map((f) => f.nodes),
+    h("div", { class: "field" }, h("label", { for: "product-substances" }, t("catalogue.substances_lines")), substances),
+    allergensField,
+    h("div", { class: "toolbar" }, h("button", { type: "submit" }, t("catalogue.save")),
+      h("button", { type: "button", class: "secondary", onclick: () => { dialog.close(); dialog.remove(); } }, t("common.cancel")))));
+  document.body.append(dialog);
+  dialog.showModal();
+  slug.focus();
+}
+
 // A package's size, servings and GTIN in a dialog (the API replaces the package whole).
 function editPackage(api, t, act, pk) {
   const [sizeField, size] = field("package-size", t("catalogue.size"), { type: "number", min: "0.01", step: "0.01", required: true, value: Number(pk.size) });
@@ -269,7 +332,7 @@ async function packagesMatching(api, text, i18n) {
   })));
 }
 
-async function pricesOf(api, i18n, productId, act) {
+async function pricesOf(api, i18n, productId, act, brands) {
   const t = (k, v) => i18n.t(k, v);
   const [product, history] = await Promise.all([
     api.get(`/products/${productId}`),
@@ -305,6 +368,8 @@ async function pricesOf(api, i18n, productId, act) {
       t("catalogue.edit_package", { size: `${i18n.number(Number(pk.size), 2)} ${pk.size_unit}` })))));
   return h("section", { "aria-label": product.name },
     h("h3", {}, `${product.brand.name} ${product.name}`),
+    h("div", { class: "toolbar" }, h("button", { type: "button", class: "secondary", onclick: async () =>
+      editProduct(api, t, act, productId, await api.get(`/admin/products/${productId}`), brands) }, t("catalogue.edit_product"))),
     table(t("catalogue.packages_caption"), [t("catalogue.package"), t("catalogue.servings"), "GTIN", ""], packageRows),
     rows.length ? table(t("catalogue.current_prices"), [t("catalogue.package"), t("catalogue.store"), t("catalogue.price"),
       t("catalogue.discount"), t("catalogue.in_stock"), ""], rows) : h("p", {}, t("catalogue.no_prices")),
