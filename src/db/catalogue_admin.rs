@@ -697,7 +697,7 @@ pub async fn delete_price(
 
 /// A product as an admin edits it: every column, its names in every language, substances and
 /// allergens.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EditableProduct {
     pub slug: String,
     pub brand_id: Uuid,
@@ -710,9 +710,12 @@ pub struct EditableProduct {
     pub fat_g_per_100g: Option<Decimal>,
     pub is_available: bool,
     /// (locale, name, description)
+    #[sqlx(skip)]
     pub names: Vec<(String, String, Option<String>)>,
     /// (substance code, amount per serving)
+    #[sqlx(skip)]
     pub substances: Vec<(String, Decimal)>,
+    #[sqlx(skip)]
     pub allergens: Vec<String>,
 }
 
@@ -720,73 +723,35 @@ pub async fn editable_product(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> sqlx::Result<Option<EditableProduct>> {
-    type Row = (
-        String,
-        Uuid,
-        String,
-        Decimal,
-        String,
-        Option<Decimal>,
-        Option<Decimal>,
-        Option<Decimal>,
-        Option<Decimal>,
-        bool,
-    );
-    let row: Option<Row> = sqlx::query_as(
+    let Some(mut product) = sqlx::query_as::<_, EditableProduct>(
         "SELECT slug, brand_id, product_type, serving_size, serving_unit, energy_kcal_per_100g,
                 protein_g_per_100g, carbohydrate_g_per_100g, fat_g_per_100g, is_available
          FROM products WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *conn)
-    .await?;
-    let Some((
-        slug,
-        brand_id,
-        product_type,
-        serving_size,
-        serving_unit,
-        energy,
-        protein,
-        carbs,
-        fat,
-        is_available,
-    )) = row
+    .await?
     else {
         return Ok(None);
     };
-    let names = sqlx::query_as(
+    product.names = sqlx::query_as(
         "SELECT locale, name, description FROM product_translations WHERE product_id = $1 ORDER BY locale",
     )
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
-    let substances = sqlx::query_as(
+    product.substances = sqlx::query_as(
         "SELECT s.code, ps.amount_per_serving FROM product_substances ps
          JOIN substances s ON s.id = ps.substance_id WHERE ps.product_id = $1 ORDER BY s.code",
     )
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
-    let allergens = sqlx::query_scalar(
+    product.allergens = sqlx::query_scalar(
         "SELECT code FROM product_allergens WHERE product_id = $1 ORDER BY code",
     )
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(Some(EditableProduct {
-        slug,
-        brand_id,
-        product_type,
-        serving_size,
-        serving_unit,
-        energy_kcal_per_100g: energy,
-        protein_g_per_100g: protein,
-        carbohydrate_g_per_100g: carbs,
-        fat_g_per_100g: fat,
-        is_available,
-        names,
-        substances,
-        allergens,
-    }))
+    Ok(Some(product))
 }

@@ -19,19 +19,11 @@ use sports_nutrition::config::{AcmeChallenge, Config, TlsMode};
 
 use crate::{
     alerts::admin,
-    helpers::{TestApp, random_secret},
+    helpers::{TestApp, free_port, random_secret},
     tls::{Ca, SlowSignIn},
 };
 
 const DOMAIN: &str = "club.sports.test";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// How Pebble is set up for a test.
 struct Settings {

@@ -83,11 +83,7 @@ impl Drop for Served {
 }
 
 async fn serve(db: &TestDatabase, webhook: &str) -> Served {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::helpers::free_port();
     let data = tempfile::tempdir().unwrap();
     let jwt_secret = random_secret();
     let child = Command::new(env!("CARGO_BIN_EXE_sports-nutrition"))

@@ -67,6 +67,27 @@ impl Drop for TestDatabase {
     }
 }
 
+/// A loopback port for a process the test starts (Pebble, s3s-fs, Redis, the binary). Chosen at
+/// random below the kernel's ephemeral range (32768 and up, where every `bind(:0)` of the parallel
+/// tests lands), never twice in this process, and free for TCP and UDP when chosen.
+pub fn free_port() -> u16 {
+    use std::sync::Mutex;
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    loop {
+        let port = 20_000 + (uuid::Uuid::new_v4().as_u128() % 12_000) as u16;
+        let mut given = GIVEN.lock().unwrap();
+        if given.contains(&port) {
+            continue;
+        }
+        let free = std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+            && std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok();
+        if free {
+            given.push(port);
+            return port;
+        }
+    }
+}
+
 /// A password that passes the rules, used by tests that do not care which.
 pub const PASSWORD: &str = "sarma i podvarak 1987";
 
@@ -295,11 +316,7 @@ pub struct TestRedis {
 
 impl TestRedis {
     pub async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let mut redis = Self { port, child: None };
         redis.restart().await;
         redis
