@@ -588,6 +588,25 @@ impl CatalogueAdminApi {
         Ok(Done::NoContent)
     }
 
+    /// Active substances
+    ///
+    /// Every substance with its unit, evidence grade and names in every language, by code. Admins.
+    #[oai(path = "/substances", method = "get", operation_id = "listSubstances")]
+    async fn list_substances(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+    ) -> Result<Json<Vec<AdminSubstance>>, ApiError> {
+        auth.0.require(&[Role::Admin])?;
+        let mut conn = state.pool.acquire().await?;
+        let rows = db::substances(&mut conn).await?;
+        Ok(Json(
+            rows.into_iter()
+                .map(|(row, names)| AdminSubstance::new(row, names))
+                .collect::<Result<_, _>>()?,
+        ))
+    }
+
     /// Create an active substance
     ///
     /// 409 when the code is taken. Admins.

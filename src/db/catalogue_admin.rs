@@ -755,3 +755,30 @@ pub async fn editable_product(
     .await?;
     Ok(Some(product))
 }
+
+/// Every substance with its names (locale, name), by code.
+pub async fn substances(
+    conn: &mut PgConnection,
+) -> sqlx::Result<Vec<(Substance, Vec<(String, String)>)>> {
+    let rows: Vec<Substance> =
+        sqlx::query_as("SELECT id, code, unit, evidence FROM substances ORDER BY code")
+            .fetch_all(&mut *conn)
+            .await?;
+    let names: Vec<(Uuid, String, String)> = sqlx::query_as(
+        "SELECT substance_id, locale, name FROM substance_translations ORDER BY substance_id, locale",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut by_substance: std::collections::HashMap<Uuid, Vec<(String, String)>> =
+        std::collections::HashMap::new();
+    for (id, locale, name) in names {
+        by_substance.entry(id).or_default().push((locale, name));
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let names = by_substance.remove(&row.id).unwrap_or_default();
+            (row, names)
+        })
+        .collect())
+}

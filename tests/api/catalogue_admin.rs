@@ -1487,3 +1487,43 @@ async fn a_product_reads_back_in_every_language_exactly_as_it_is_replaced() {
         .await;
     assert_eq!(response.status(), 403);
 }
+
+#[tokio::test]
+async fn admins_list_the_substances_with_their_names_in_every_language() {
+    let app = TestApp::spawn_with(|c| c.database.seed_on_start = true).await;
+    let token = admin(&app).await;
+    let list = call(
+        &app,
+        &token,
+        Method::GET,
+        "/api/v1/admin/substances",
+        &Value::Null,
+        200,
+    )
+    .await;
+    let list = list.as_array().unwrap();
+    let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM substances")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(list.len() as i64, count);
+    let caffeine = list
+        .iter()
+        .find(|s| s["code"] == "caffeine")
+        .expect("caffeine");
+    assert_eq!(caffeine["unit"], "mg");
+    assert!(
+        caffeine["names"]["en"].is_string() && caffeine["names"]["sr-Latn"].is_string(),
+        "{caffeine}"
+    );
+    let athlete = app
+        .register("runner@example.rs", crate::helpers::PASSWORD)
+        .await;
+    let response = app
+        .get_authed(
+            "/api/v1/admin/substances",
+            athlete["token"].as_str().unwrap(),
+        )
+        .await;
+    assert_eq!(response.status(), 403);
+}

@@ -138,6 +138,18 @@ try {
   await page.locator("summary").filter({ hasText: /^Brands/ }).click();
   await page.getByRole("cell", { name: /Vitalia/ }).waitFor();
 
+  step("adds an active substance");
+  await page.locator("summary").filter({ hasText: /^Active substances/ }).click();
+  await page.getByRole("button", { name: "Add a substance" }).click();
+  const substanceDialog = page.getByRole("dialog");
+  await substanceDialog.getByLabel("Substance code (e.g. caffeine)").fill("beta_ecdysterone");
+  await substanceDialog.getByLabel("Unit").selectOption("mg");
+  await substanceDialog.getByLabel("Name (en)").fill("Beta-ecdysterone");
+  await substanceDialog.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("status").getByText("Substance beta_ecdysterone saved.").waitFor();
+  await page.locator("summary").filter({ hasText: /^Active substances/ }).click();
+  await page.getByRole("cell", { name: "beta_ecdysterone", exact: true }).waitFor();
+
   step("edits a contraindication rule");
   await page.locator("summary").filter({ hasText: /^Contraindication rules/ }).click();
   await page.getByRole("button", { name: /^Edit the rule for Caffeine with .*(blood pressure|hypertension)/i }).click();

@@ -8,13 +8,14 @@ let selected = null; // the product whose prices are shown
 
 export async function render({ api, i18n, refresh }) {
   const t = (k, v) => i18n.t(k, v);
-  const [queue, runs, brands, stores, dishes, rules] = await Promise.all([
+  const [queue, runs, brands, stores, dishes, rules, substances] = await Promise.all([
     api.get("/admin/price-review?limit=50"),
     api.get("/admin/price-feed-runs?limit=10"),
     api.get("/brands"),
     api.get("/admin/stores"),
     api.get(`/dishes?per_page=100&lang=${encodeURIComponent(i18n.locale)}`),
     api.get(`/safety-rules?lang=${encodeURIComponent(i18n.locale)}`),
+    api.get("/admin/substances"),
   ]);
   const status = h("p", { class: "status", role: "status", "aria-live": "polite" }, flash);
   flash = "";
@@ -97,6 +98,13 @@ export async function render({ api, i18n, refresh }) {
       [t("catalogue.name"), t("catalogue.meals"), t("catalogue.cuisine"), t("catalogue.allergens")],
       dishes.items.map((d) => h("tr", {}, h("td", {}, d.name), h("td", {}, d.meal_types.join(", ")), h("td", {}, d.cuisine),
         h("td", {}, d.allergens.join(", ") || "—"))))),
+    details(t("catalogue.substances", { count: substances.length }),
+      h("div", { class: "toolbar" }, h("button", { type: "button", onclick: () => editSubstance(api, t, act, null) }, t("catalogue.add_substance"))),
+      table(t("catalogue.substances_caption"), ["", t("catalogue.name"), t("catalogue.unit"), t("catalogue.evidence"), ""],
+        substances.map((x) => h("tr", {}, h("td", { class: "mono" }, x.code), h("td", {}, x.names[i18n.locale] ?? x.names.en ?? "—"),
+          h("td", {}, x.unit), h("td", {}, x.evidence ?? "—"),
+          h("td", {}, h("button", { type: "button", class: "secondary", onclick: () => editSubstance(api, t, act, x) },
+            t("catalogue.edit_substance", { code: x.code }))))))),
     details(t("catalogue.rules", { count: rules.length }),
       h("div", { class: "toolbar" }, h("button", { type: "button", onclick: () => editRule(api, t, act, null) }, t("catalogue.add_rule"))),
       table(t("catalogue.rules_caption"),
@@ -173,32 +181,60 @@ function editRule(api, t, act, existing) {
   };
   const [enField, en] = area("rule-en", t("catalogue.explanation_en"), "en");
   const [srField, sr] = area("rule-sr", t("catalogue.explanation_sr"), "sr-Latn");
-  const dialog = h("dialog", { "aria-labelledby": "rule-title" },
-    h("form", { method: "dialog", onsubmit: (event) => {
-      event.preventDefault();
-      explanations.en = en.value;
-      if (sr.value.trim()) explanations["sr-Latn"] = sr.value; else delete explanations["sr-Latn"];
-      const body = {
-        substance: substance.value, vocabulary: vocabulary.value, code: code.value, severity: severity.value,
-        above_daily: above.value === "" ? null : above.value, source: source.value,
-        source_url: url.value === "" ? null : url.value, explanations,
-      };
-      dialog.close();
-      dialog.remove();
-      act(() => (rule ? api.request("PUT", `/admin/safety-rules/${rule.id}`, body) : api.post("/admin/safety-rules", body)),
-        t("catalogue.rule_saved"));
-    } },
-    h("h2", { id: "rule-title" }, rule ? t("catalogue.edit_rule", { substance: rule.substance_name, term: rule.term }) : t("catalogue.add_rule")),
+  modal(t, rule ? t("catalogue.edit_rule", { substance: rule.substance_name, term: rule.term }) : t("catalogue.add_rule"), [
     substanceField,
     h("div", { class: "field" }, h("label", { for: "rule-vocabulary" }, t("catalogue.vocabulary")), vocabulary),
     codeField,
     h("div", { class: "field" }, h("label", { for: "rule-severity" }, t("catalogue.severity")), severity),
-    aboveField, sourceField, urlField, enField, srField,
-    h("div", { class: "toolbar" }, h("button", { type: "submit" }, t("catalogue.save")),
-      h("button", { type: "button", class: "secondary", onclick: () => { dialog.close(); dialog.remove(); } }, t("common.cancel")))));
+    aboveField, sourceField, urlField, enField, srField
+  ], () => {
+    explanations.en = en.value;
+    if (sr.value.trim()) explanations["sr-Latn"] = sr.value; else delete explanations["sr-Latn"];
+    const body = {
+      substance: substance.value, vocabulary: vocabulary.value, code: code.value, severity: severity.value,
+      above_daily: above.value === "" ? null : above.value, source: source.value,
+      source_url: url.value === "" ? null : url.value, explanations,
+    };
+    act(() => (rule ? api.request("PUT", `/admin/safety-rules/${rule.id}`, body) : api.post("/admin/safety-rules", body)),
+      t("catalogue.rule_saved"));
+  }, substance);
+}
+
+// An active substance: new (`existing` null) or an edit; names in languages not shown are kept.
+function editSubstance(api, t, act, existing) {
+  const names = { ...(existing?.names ?? {}) };
+  const [codeField, code] = field("substance-code", t("catalogue.substance_code"), { required: true, value: existing?.code ?? "", pattern: "[a-z][a-z0-9_]{1,62}" });
+  const unit = h("select", { id: "substance-unit" }, ["g", "mg", "ug", "iu"].map((u) => h("option", { value: u, selected: (existing?.unit ?? "mg") === u }, u)));
+  const evidence = h("select", { id: "substance-evidence" }, h("option", { value: "" }, "—"),
+    ["A", "B", "C", "D"].map((e) => h("option", { value: e, selected: existing?.evidence === e }, e)));
+  const [enField, en] = field("substance-en", t("catalogue.product_name_in", { locale: "en" }), { required: true, value: names.en ?? "" });
+  const [srField, sr] = field("substance-sr", t("catalogue.product_name_in", { locale: "sr-Latn" }), { value: names["sr-Latn"] ?? "" });
+  modal(t, existing ? t("catalogue.edit_substance", { code: existing.code }) : t("catalogue.add_substance"), [
+    codeField,
+    h("div", { class: "field" }, h("label", { for: "substance-unit" }, t("catalogue.unit")), unit),
+    h("div", { class: "field" }, h("label", { for: "substance-evidence" }, t("catalogue.evidence")), evidence),
+    enField, srField,
+  ], () => {
+    names.en = en.value;
+    if (sr.value.trim()) names["sr-Latn"] = sr.value; else delete names["sr-Latn"];
+    const body = { code: code.value, unit: unit.value, evidence: evidence.value || null, names };
+    act(() => (existing ? api.request("PUT", `/admin/substances/${existing.id}`, body) : api.post("/admin/substances", body)),
+      t("catalogue.substance_saved", { code: code.value }));
+  }, code);
+}
+
+// A modal form: `fields` under a heading, with Save and Cancel; `save` runs once it has closed.
+function modal(t, title, fields, save, focus) {
+  const id = `dialog-${crypto.randomUUID()}`;
+  const close = () => { dialog.close(); dialog.remove(); };
+  const dialog = h("dialog", { "aria-labelledby": id },
+    h("form", { method: "dialog", onsubmit: (event) => { event.preventDefault(); close(); save(); } },
+      h("h2", { id }, title), fields,
+      h("div", { class: "toolbar" }, h("button", { type: "submit" }, t("catalogue.save")),
+        h("button", { type: "button", class: "secondary", onclick: close }, t("common.cancel")))));
   document.body.append(dialog);
   dialog.showModal();
-  substance.focus();
+  focus.focus();
 }
 
 const PRODUCT_TYPES = ["protein", "creatine", "amino", "vitamin_mineral", "pre_workout", "post_workout", "carbohydrate", "electrolyte", "fat_burner", "other"];
@@ -224,28 +260,7 @@ function editProduct(api, t, act, id, product, brands) {
   });
   const substances = h("textarea", { id: "product-substances", rows: 4 }, p.substances.map((x) => `${x.code} ${Number(x.amount_per_serving)}`).join("\n"));
   const [allergensField, allergens] = field("product-allergens", t("catalogue.allergen_codes"), { value: p.allergens.join(", ") });
-  const dialog = h("dialog", { "aria-labelledby": "product-title" },
-    h("form", { method: "dialog", onsubmit: (event) => {
-      event.preventDefault();
-      for (const { locale, n, d } of nameFields) {
-        if (n.value.trim()) names[locale] = { name: n.value, description: d.value.trim() ? d.value : null };
-        else delete names[locale];
-      }
-      const body = {
-        slug: slug.value, brand_id: brand.value, product_type: type.value, serving_size: size.value, serving_unit: unit.value,
-        is_available: available.checked, names,
-        substances: substances.value.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => {
-          const [code, amount] = l.split(/\s+/);
-          return { code, amount_per_serving: amount ?? "" };
-        }),
-        allergens: allergens.value.split(",").map((a) => a.trim()).filter(Boolean),
-      };
-      for (const [key, , input] of nutrition) body[key] = input.value === "" ? null : input.value;
-      dialog.close();
-      dialog.remove();
-      act(() => (id ? api.request("PUT", `/admin/products/${id}`, body) : api.post("/admin/products", body)), t("catalogue.product_saved", { name: names.en?.name ?? slug.value }));
-    } },
-    h("h2", { id: "product-title" }, id ? t("catalogue.edit_product") : t("catalogue.new_product")),
+  modal(t, id ? t("catalogue.edit_product") : t("catalogue.new_product"), [
     slugField,
     h("div", { class: "field" }, h("label", { for: "product-brand" }, t("catalogue.brand")), brand),
     h("div", { class: "field" }, h("label", { for: "product-type" }, t("catalogue.type")), type),
@@ -254,12 +269,24 @@ function editProduct(api, t, act, id, product, brands) {
     h("div", { class: "field" }, h("label", { for: "product-available" }, available, ` ${t("catalogue.available")}`)),
     nameFields.map((f) => f.nodes),
     h("div", { class: "field" }, h("label", { for: "product-substances" }, t("catalogue.substances_lines")), substances),
-    allergensField,
-    h("div", { class: "toolbar" }, h("button", { type: "submit" }, t("catalogue.save")),
-      h("button", { type: "button", class: "secondary", onclick: () => { dialog.close(); dialog.remove(); } }, t("common.cancel")))));
-  document.body.append(dialog);
-  dialog.showModal();
-  slug.focus();
+    allergensField
+  ], () => {
+    for (const { locale, n, d } of nameFields) {
+      if (n.value.trim()) names[locale] = { name: n.value, description: d.value.trim() ? d.value : null };
+      else delete names[locale];
+    }
+    const body = {
+      slug: slug.value, brand_id: brand.value, product_type: type.value, serving_size: size.value, serving_unit: unit.value,
+      is_available: available.checked, names,
+      substances: substances.value.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => {
+        const [code, amount] = l.split(/\s+/);
+        return { code, amount_per_serving: amount ?? "" };
+      }),
+      allergens: allergens.value.split(",").map((a) => a.trim()).filter(Boolean),
+    };
+    for (const [key, , input] of nutrition) body[key] = input.value === "" ? null : input.value;
+    act(() => (id ? api.request("PUT", `/admin/products/${id}`, body) : api.post("/admin/products", body)), t("catalogue.product_saved", { name: names.en?.name ?? slug.value }));
+  }, slug);
 }
 
 // A package's size, servings and GTIN in a dialog (the API replaces the package whole).
@@ -268,21 +295,12 @@ function editPackage(api, t, act, pk) {
   const unit = h("select", { id: "package-unit" }, ["g", "ml", "unit"].map((u) => h("option", { value: u, selected: pk.size_unit === u }, u)));
   const [servingsField, servings] = field("package-servings", t("catalogue.servings"), { type: "number", min: "0.01", step: "0.01", required: true, value: Number(pk.servings) });
   const [gtinField, gtin] = field("package-gtin", "GTIN", { inputmode: "numeric", pattern: "[0-9]{8}|[0-9]{12,14}", value: pk.gtin ?? "" });
-  const dialog = h("dialog", { "aria-labelledby": "package-title" },
-    h("form", { method: "dialog", onsubmit: (event) => {
-      event.preventDefault();
-      const body = { size: size.value, size_unit: unit.value, servings: servings.value, gtin: gtin.value === "" ? null : gtin.value };
-      dialog.close();
-      dialog.remove();
-      act(() => api.request("PUT", `/admin/packages/${pk.id}`, body), t("catalogue.package_saved"));
-    } },
-    h("h2", { id: "package-title" }, t("catalogue.edit_package", { size: `${pk.size} ${pk.size_unit}` })),
-    sizeField, h("div", { class: "field" }, h("label", { for: "package-unit" }, t("catalogue.unit")), unit), servingsField, gtinField,
-    h("div", { class: "toolbar" }, h("button", { type: "submit" }, t("catalogue.save")),
-      h("button", { type: "button", class: "secondary", onclick: () => { dialog.close(); dialog.remove(); } }, t("common.cancel")))));
-  document.body.append(dialog);
-  dialog.showModal();
-  size.focus();
+  modal(t, t("catalogue.edit_package", { size: `${pk.size} ${pk.size_unit}` }), [
+    sizeField, h("div", { class: "field" }, h("label", { for: "package-unit" }, t("catalogue.unit")), unit), servingsField, gtinField
+  ], () => {
+    const body = { size: size.value, size_unit: unit.value, servings: servings.value, gtin: gtin.value === "" ? null : gtin.value };
+    act(() => api.request("PUT", `/admin/packages/${pk.id}`, body), t("catalogue.package_saved"));
+  }, size);
 }
 
 // The store's delivery terms and feed in a dialog; the API replaces the whole store, so every
@@ -294,28 +312,19 @@ function editStore(api, t, act, store) {
   const [minLabel, min] = field("store-min", t("catalogue.min_order"), { type: "number", min: 0, step: "0.01", required: true, value: money(store.min_order) });
   const [feedLabel, feed] = field("store-feed", t("catalogue.feed_url"), { type: "url", value: store.feed_url ?? "" });
   const active = h("input", { id: "store-active", type: "checkbox", checked: store.is_active });
-  const dialog = h("dialog", { "aria-labelledby": "store-title" },
-    h("form", { method: "dialog", onsubmit: (event) => {
-      event.preventDefault();
-      const body = {
-        slug: store.slug, name: store.name, website: store.website ?? null, city: store.city ?? null,
-        delivery_fee: fee.value, free_delivery_from: free.value === "" ? null : free.value, min_order: min.value,
-        delivery_days_min: store.delivery_days_min ?? null, delivery_days_max: store.delivery_days_max ?? null,
-        feed_url: feed.value === "" ? null : feed.value, is_active: active.checked,
-        description_en: store.description_en ?? null, description_sr_latn: store.description_sr_latn ?? null,
-      };
-      dialog.close();
-      dialog.remove();
-      act(() => api.request("PUT", `/admin/stores/${store.id}`, body), t("catalogue.store_saved", { name: store.name }));
-    } },
-    h("h2", { id: "store-title" }, t("catalogue.edit_store", { name: store.name })),
+  modal(t, t("catalogue.edit_store", { name: store.name }), [
     feeLabel, freeLabel, minLabel, feedLabel,
-    h("label", { for: "store-active" }, active, ` ${t("catalogue.active")}`),
-    h("div", { class: "toolbar" }, h("button", { type: "submit" }, t("catalogue.save")),
-      h("button", { type: "button", class: "secondary", onclick: () => { dialog.close(); dialog.remove(); } }, t("common.cancel")))));
-  document.body.append(dialog);
-  dialog.showModal();
-  fee.focus();
+    h("label", { for: "store-active" }, active, ` ${t("catalogue.active")}`)
+  ], () => {
+    const body = {
+      slug: store.slug, name: store.name, website: store.website ?? null, city: store.city ?? null,
+      delivery_fee: fee.value, free_delivery_from: free.value === "" ? null : free.value, min_order: min.value,
+      delivery_days_min: store.delivery_days_min ?? null, delivery_days_max: store.delivery_days_max ?? null,
+      feed_url: feed.value === "" ? null : feed.value, is_active: active.checked,
+      description_en: store.description_en ?? null, description_sr_latn: store.description_sr_latn ?? null,
+    };
+    act(() => api.request("PUT", `/admin/stores/${store.id}`, body), t("catalogue.store_saved", { name: store.name }));
+  }, fee);
 }
 
 function money(i18n, value) {
