@@ -221,7 +221,16 @@ async fn an_admin_runs_the_dashboard_in_a_real_browser() {
     .fetch_one(&pool)
     .await
     .unwrap();
+    // The dish added in the browser, with its two ingredients.
+    let (parts, grams): (i64, rust_decimal::Decimal) = sqlx::query_as(
+        "SELECT count(*), coalesce(sum(di.grams), 0) FROM dish_ingredients di
+         JOIN dishes d ON d.id = di.dish_id WHERE d.slug = 'ajvar-toast'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     pool.close().await;
+    assert_eq!((parts, grams), (2, rust_decimal::Decimal::from(200)));
     assert_eq!(
         (severity.as_str(), languages),
         ("info", 7),

@@ -150,6 +150,26 @@ try {
   await page.locator("summary").filter({ hasText: /^Active substances/ }).click();
   await page.getByRole("cell", { name: "beta_ecdysterone", exact: true }).waitFor();
 
+  step("adds a dish from two ingredients");
+  await page.locator("summary").filter({ hasText: /^Dishes/ }).click();
+  await page.getByRole("button", { name: "Add a dish" }).click();
+  const dishDialog = page.getByRole("dialog");
+  await dishDialog.getByLabel("Slug (lower-case-words)").fill("ajvar-toast");
+  await dishDialog.getByLabel("Name (en)").fill("Ajvar on toast");
+  await dishDialog.getByLabel("Name (sr-Latn)").fill("Ajvar na tostu");
+  await dishDialog.getByLabel("snack").check();
+  await dishDialog.getByLabel("Servings").fill("2");
+  for (const [food, grams] of [["bread", "120"], ["pepper", "80"]]) {
+    await dishDialog.getByLabel("Find an ingredient").fill(food);
+    await dishDialog.getByRole("button", { name: "Search" }).click();
+    await dishDialog.locator("ul.results button").first().click();
+    await dishDialog.getByLabel(/^Grams of /).last().fill(grams);
+  }
+  await dishDialog.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("status").getByText("Dish Ajvar on toast added.").waitFor();
+  await page.locator("summary").filter({ hasText: /^Dishes/ }).click();
+  await page.getByRole("cell", { name: "Ajvar on toast", exact: true }).waitFor();
+
   step("edits a contraindication rule");
   await page.locator("summary").filter({ hasText: /^Contraindication rules/ }).click();
   await page.getByRole("button", { name: /^Edit the rule for Caffeine with .*(blood pressure|hypertension)/i }).click();

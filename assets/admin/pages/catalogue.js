@@ -94,7 +94,9 @@ export async function render({ api, i18n, refresh }) {
         h("td", { class: "num" }, money(i18n, st.min_order)), h("td", {}, st.feed_configured ? t("catalogue.feed_set") : "—"),
         h("td", {}, h("button", { type: "button", class: "secondary", onclick: () => editStore(api, t, act, st) },
           t("catalogue.edit_store", { name: st.name }))))))),
-    details(t("catalogue.dishes", { count: dishes.total }), table(t("catalogue.dishes_caption"),
+    details(t("catalogue.dishes", { count: dishes.total }),
+      h("div", { class: "toolbar" }, h("button", { type: "button", onclick: () => newDish(api, t, act, i18n) }, t("catalogue.add_dish"))),
+      table(t("catalogue.dishes_caption"),
       [t("catalogue.name"), t("catalogue.meals"), t("catalogue.cuisine"), t("catalogue.allergens")],
       dishes.items.map((d) => h("tr", {}, h("td", {}, d.name), h("td", {}, d.meal_types.join(", ")), h("td", {}, d.cuisine),
         h("td", {}, d.allergens.join(", ") || "—"))))),
@@ -221,6 +223,50 @@ function editSubstance(api, t, act, existing) {
     act(() => (existing ? api.request("PUT", `/admin/substances/${existing.id}`, body) : api.post("/admin/substances", body)),
       t("catalogue.substance_saved", { code: code.value }));
   }, code);
+}
+
+// A new dish: names, meals, servings, and its recipe as ingredients found by name with the grams the
+// whole recipe uses.
+function newDish(api, t, act, i18n) {
+  const [slugField, slug] = field("dish-slug", t("catalogue.slug"), { required: true, maxlength: 80, pattern: "[a-z0-9]+(-[a-z0-9]+)*" });
+  const [enField, en] = field("dish-en", t("catalogue.product_name_in", { locale: "en" }), { required: true, maxlength: 200 });
+  const [srField, sr] = field("dish-sr", t("catalogue.product_name_in", { locale: "sr-Latn" }), { required: true, maxlength: 200 });
+  const meals = ["breakfast", "lunch", "dinner", "snack"].map((m) => {
+    const box = h("input", { type: "checkbox", id: `dish-meal-${m}`, value: m });
+    return [box, h("label", { for: `dish-meal-${m}` }, box, ` ${t(`catalogue.meal.${m}`)}`)];
+  });
+  const [servingsField, servings] = field("dish-servings", t("catalogue.servings"), { type: "number", min: 1, max: 100, step: 1, required: true, value: 4 });
+  const parts = h("tbody");
+  const addPart = (ingredient) => {
+    const grams = h("input", { type: "number", min: "0.1", step: "0.1", required: true, class: "price", "aria-label": t("catalogue.grams_of", { name: ingredient.name }) });
+    const row = h("tr", { "data-id": ingredient.id }, h("td", {}, ingredient.name), h("td", {}, grams),
+      h("td", {}, h("button", { type: "button", class: "secondary", onclick: () => row.remove() }, t("catalogue.remove"))));
+    parts.append(row);
+    grams.focus();
+  };
+  const [findField, find] = field("dish-ingredient", t("catalogue.find_ingredient"), { type: "search" });
+  const found = h("ul", { class: "results" });
+  const search = h("button", { type: "button", class: "secondary", onclick: async () => {
+    const page = await api.get(`/ingredients?q=${encodeURIComponent(find.value)}&per_page=8&lang=${encodeURIComponent(i18n.locale)}`);
+    found.replaceChildren(...page.items.map((ing) => h("li", {}, h("button", { type: "button", class: "secondary",
+      onclick: () => { addPart(ing); found.replaceChildren(); } }, ing.name))));
+  } }, t("catalogue.search"));
+  modal(t, t("catalogue.add_dish"), [
+    slugField, enField, srField,
+    h("fieldset", {}, h("legend", {}, t("catalogue.meals")), meals.map(([, label]) => label)),
+    servingsField,
+    findField, h("div", { class: "toolbar" }, search), found,
+    h("table", {}, h("caption", {}, t("catalogue.recipe")), h("thead", {}, h("tr", {},
+      h("th", { scope: "col" }, t("catalogue.ingredient")), h("th", { scope: "col" }, t("catalogue.grams_total")), h("th", {}))), parts),
+  ], () => {
+    const body = {
+      slug: slug.value, meal_types: meals.filter(([box]) => box.checked).map(([box]) => box.value),
+      servings: Number(servings.value), is_active: true,
+      names: { en: en.value, "sr-Latn": sr.value },
+      ingredients: [...parts.children].map((row) => ({ ingredient_id: row.dataset.id, grams: row.querySelector("input").value })),
+    };
+    act(() => api.post("/admin/dishes", body), t("catalogue.dish_added", { name: en.value }));
+  }, slug);
 }
 
 // A modal form: `fields` under a heading, with Save and Cancel; `save` runs once it has closed.
