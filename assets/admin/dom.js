@@ -35,3 +35,21 @@ export function table(caption, headers, rows) {
       h("thead", {}, h("tr", {}, headers.map((th) => h("th", { scope: "col" }, th)))),
       h("tbody", {}, rows)));
 }
+
+// A modal form: `fields` under a heading, with a submit button (Save unless `submitLabel`) and
+// Cancel; `save` runs once it has closed.
+let dialogs = 0;
+
+export function modal(t, title, fields, save, focus, submitLabel = t("catalogue.save")) {
+  dialogs += 1;
+  const id = `dialog-${dialogs}`;
+  const close = () => { dialog.close(); dialog.remove(); };
+  const dialog = h("dialog", { "aria-labelledby": id },
+    h("form", { method: "dialog", onsubmit: (event) => { event.preventDefault(); close(); save(); } },
+      h("h2", { id }, title), fields,
+      h("div", { class: "toolbar" }, h("button", { type: "submit" }, submitLabel),
+        h("button", { type: "button", class: "secondary", onclick: close }, t("common.cancel")))));
+  document.body.append(dialog);
+  dialog.showModal();
+  focus.focus();
+}

@@ -150,6 +150,12 @@ try {
   await page.locator("summary").filter({ hasText: /^Active substances/ }).click();
   await page.getByRole("cell", { name: "beta_ecdysterone", exact: true }).waitFor();
 
+  step("looks up an ingredient's nutrients");
+  await page.locator("summary").filter({ hasText: /^Ingredients/ }).click();
+  await page.getByRole("search").filter({ has: page.getByLabel("Find an ingredient") }).getByLabel("Find an ingredient").fill("oats");
+  await page.getByRole("search").filter({ has: page.getByLabel("Find an ingredient") }).getByRole("button", { name: "Search" }).click();
+  await page.getByRole("table", { name: /^Ingredients, per 100 g/ }).locator("tbody tr").first().waitFor();
+
   step("adds a dish from two ingredients");
   await page.locator("summary").filter({ hasText: /^Dishes/ }).click();
   await page.getByRole("button", { name: "Add a dish" }).click();
@@ -190,7 +196,9 @@ try {
   await page.getByLabel(`Role of ${ATHLETE_EMAIL}`).selectOption("coach");
   await page.getByRole("status").getByText(`${ATHLETE_EMAIL} is now coach.`).waitFor();
   await page.getByRole("cell", { name: "auth.login" }).first().waitFor();
-  await page.getByRole("row", { name: new RegExp(ATHLETE_EMAIL) }).getByRole("button", { name: "Sign out everywhere" }).click();
+  await page.getByRole("row", { name: new RegExp(ATHLETE_EMAIL) }).getByRole("button", { name: "Sessions" }).click();
+  await page.getByRole("dialog").getByRole("table", { name: `Sessions of ${ATHLETE_EMAIL}` }).locator("tbody tr").first().waitFor();
+  await page.getByRole("dialog").getByRole("button", { name: "Sign out everywhere" }).click();
   await page.getByRole("status").getByText(`Sessions of ${ATHLETE_EMAIL} ended: 1.`).waitFor();
   await page.screenshot({ path: `${ARTIFACTS}/users.png`, fullPage: true });
 

@@ -12,7 +12,7 @@ export async function render({ api, i18n, refresh }) {
   flash = "";
   const run = h("button", { type: "button", onclick: async () => {
     run.disabled = true;
-    status.textContent = t("backup.running");
+    status.replaceChildren(h("progress", { "aria-label": t("backup.running") }), " ", t("backup.running"));
     try {
       const taken = await api.post("/admin/backups");
       flash = t("backup.done", { name: taken.file_name, status: t(`backup.status.${taken.status}`) });

@@ -1,6 +1,6 @@
 // Catalogue: the price-feed review queue (approve with a package, or reject), a product's prices at
 // every store (set one) with their history as a chart, and the latest price-feed runs.
-import { h, table } from "app/dom.js";
+import { h, modal, table } from "app/dom.js";
 import uPlot from "app/vendor/uPlot.esm.js";
 
 let flash = "";
@@ -100,6 +100,7 @@ export async function render({ api, i18n, refresh }) {
       [t("catalogue.name"), t("catalogue.meals"), t("catalogue.cuisine"), t("catalogue.allergens")],
       dishes.items.map((d) => h("tr", {}, h("td", {}, d.name), h("td", {}, d.meal_types.join(", ")), h("td", {}, d.cuisine),
         h("td", {}, d.allergens.join(", ") || "—"))))),
+    details(t("catalogue.ingredients"), ingredientSearch(api, t, i18n)),
     details(t("catalogue.substances", { count: substances.length }),
       h("div", { class: "toolbar" }, h("button", { type: "button", onclick: () => editSubstance(api, t, act, null) }, t("catalogue.add_substance"))),
       table(t("catalogue.substances_caption"), ["", t("catalogue.name"), t("catalogue.unit"), t("catalogue.evidence"), ""],
@@ -225,6 +226,24 @@ function editSubstance(api, t, act, existing) {
   }, code);
 }
 
+// USDA SR28 foods and admins' own, by name, with what 100 g holds (an empty value is unknown).
+function ingredientSearch(api, t, i18n) {
+  const [findField, find] = field("ingredient-search", t("catalogue.find_ingredient"), { type: "search" });
+  const results = table(t("catalogue.ingredients_caption"), [t("catalogue.ingredient"), t("catalogue.food_group"), "USDA",
+    "kcal", t("catalogue.protein_g"), t("catalogue.carbohydrate_g"), t("catalogue.fat_g")], []);
+  const body = results.querySelector("tbody");
+  const n = (v, digits = 1) => (v === null || v === undefined ? "—" : i18n.number(v, digits));
+  const form = h("form", { class: "toolbar filters", role: "search", onsubmit: async (event) => {
+    event.preventDefault();
+    const page = await api.get(`/ingredients?q=${encodeURIComponent(find.value)}&per_page=20&lang=${encodeURIComponent(i18n.locale)}`);
+    body.replaceChildren(...page.items.map((ing) => h("tr", {}, h("td", {}, ing.name), h("td", {}, ing.food_group),
+      h("td", { class: "mono" }, ing.usda_ndb_no ?? ing.source), h("td", { class: "num" }, n(ing.per_100g.energy_kcal, 0)),
+      h("td", { class: "num" }, n(ing.per_100g.protein_g)), h("td", { class: "num" }, n(ing.per_100g.carbohydrate_g)),
+      h("td", { class: "num" }, n(ing.per_100g.fat_g)))));
+  } }, findField, h("div", { class: "align-end" }, h("button", { type: "submit" }, t("catalogue.search"))));
+  return [form, results];
+}
+
 // A new dish: names, meals, servings, and its recipe as ingredients found by name with the grams the
 // whole recipe uses.
 function newDish(api, t, act, i18n) {
@@ -267,20 +286,6 @@ function newDish(api, t, act, i18n) {
     };
     act(() => api.post("/admin/dishes", body), t("catalogue.dish_added", { name: en.value }));
   }, slug);
-}
-
-// A modal form: `fields` under a heading, with Save and Cancel; `save` runs once it has closed.
-function modal(t, title, fields, save, focus) {
-  const id = `dialog-${crypto.randomUUID()}`;
-  const close = () => { dialog.close(); dialog.remove(); };
-  const dialog = h("dialog", { "aria-labelledby": id },
-    h("form", { method: "dialog", onsubmit: (event) => { event.preventDefault(); close(); save(); } },
-      h("h2", { id }, title), fields,
-      h("div", { class: "toolbar" }, h("button", { type: "submit" }, t("catalogue.save")),
-        h("button", { type: "button", class: "secondary", onclick: close }, t("common.cancel")))));
-  document.body.append(dialog);
-  dialog.showModal();
-  focus.focus();
 }
 
 const PRODUCT_TYPES = ["protein", "creatine", "amino", "vitamin_mineral", "pre_workout", "post_workout", "carbohydrate", "electrolyte", "fat_burner", "other"];
@@ -445,7 +450,7 @@ function historyChart(points, product, i18n) {
   const width = Math.min(720, (document.getElementById("main")?.clientWidth ?? 600) - 56);
   new uPlot({
     width: Math.max(280, width), height: 220,
-    series: [{}, ...keys.map((key, i) => {
+    series: [{ label: i18n.t("chart.time") }, ...keys.map((key, i) => {
       const [store, pk] = key.split("|");
       return { label: `${store} ${sizes.get(pk) ?? ""}`, stroke: colours[i % colours.length], width: 2, spanGaps: true, paths: uPlot.paths.stepped({ align: 1 }) };
     })],

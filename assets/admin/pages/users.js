@@ -1,5 +1,5 @@
 // Users: search by e-mail and role, change a role, and the audit log (sign-ins and admin actions).
-import { h, table } from "app/dom.js";
+import { h, modal, table } from "app/dom.js";
 
 const PAGE = 25;
 let query = { q: "", role: "", offset: 0 };
@@ -53,12 +53,25 @@ export async function render({ api, i18n, refresh }) {
     } }, t(disabled ? "users.enable" : "users.disable"));
     const signOut = h("button", { type: "button", class: "secondary", onclick: async () => {
       try {
-        const { ended } = await api.request("DELETE", `/admin/users/${u.id}/sessions`);
-        status.textContent = t("users.signed_out", { email: u.email, count: ended });
+        const sessions = await api.get(`/admin/users/${u.id}/sessions`);
+        const rows = sessions.map((x) => h("tr", {}, h("td", {}, i18n.date(x.created_at)), h("td", {}, i18n.date(x.last_used_at)),
+          h("td", { class: "mono" }, x.ip ?? "—"), h("td", {}, x.user_agent ?? "—")));
+        const list = rows.length
+          ? table(t("users.sessions_of", { email: u.email }), [t("users.signed_in"), t("users.last_used"), "IP", t("users.client")], rows)
+          : h("p", {}, t("users.no_sessions"));
+        const close = h("span", { tabindex: "-1" });
+        modal(t, t("users.sessions_of", { email: u.email }), [list, close], async () => {
+          try {
+            const { ended } = await api.request("DELETE", `/admin/users/${u.id}/sessions`);
+            status.textContent = t("users.signed_out", { email: u.email, count: ended });
+          } catch (e) {
+            status.textContent = e.message;
+          }
+        }, close, t("users.sign_out_everywhere"));
       } catch (e) {
         status.textContent = e.message;
       }
-    } }, t("users.sign_out_everywhere"));
+    } }, t("users.sessions"));
     return h("tr", {}, h("td", {}, u.email), h("td", {}, u.display_name ?? "—"), h("td", {}, select),
       h("td", { class: `state ${disabled ? "failed" : "ok"}` }, disabled ? t("users.disabled_since", { at: i18n.date(u.disabled_at) }) : t("users.active")),
       h("td", {}, u.language), h("td", {}, i18n.date(u.created_at)),
