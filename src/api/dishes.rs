@@ -662,6 +662,66 @@ impl DishesApi {
         )))
     }
 
+    /// A dish to edit
+    ///
+    /// The dish as `PUT /admin/dishes/{id}` takes it: names and instructions in every language,
+    /// and the recipe in grams for the whole recipe. Admins.
+    #[oai(
+        path = "/admin/dishes/:id",
+        method = "get",
+        operation_id = "getEditableDish"
+    )]
+    async fn editable_dish(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<DishInput>, ApiError> {
+        auth.0.require(&[Role::Admin])?;
+        let row = store::dish_row(&state.pool, id.0)
+            .await?
+            .ok_or_else(|| ApiError::not_found("dish"))?;
+        let stored =
+            |what: &str| ApiError::from(anyhow::anyhow!("a stored dish has an unknown {what}"));
+        let meal_types = row
+            .meal_types
+            .iter()
+            .map(|m| MealTypeName::parse(m).ok_or_else(|| stored("meal type")))
+            .collect::<Result<_, _>>()?;
+        let difficulty = match &row.difficulty {
+            Some(d) => Some(Difficulty::parse(d).ok_or_else(|| stored("difficulty"))?),
+            None => None,
+        };
+        let translations = store::dish_translations(&state.pool, id.0).await?;
+        let ingredients = store::dish_ingredients(&state.pool, id.0, "en").await?;
+        Ok(Json(DishInput {
+            slug: row.slug,
+            cuisine: Some(row.cuisine),
+            meal_types,
+            servings: row.servings,
+            cooking_time_min: row.cooking_time_min,
+            difficulty,
+            notes: row.notes,
+            is_active: row.is_active,
+            names: translations
+                .iter()
+                .map(|(locale, name, _)| (locale.clone(), name.clone()))
+                .collect(),
+            instructions: translations
+                .into_iter()
+                .filter_map(|(locale, _, instructions)| Some((locale, instructions?)))
+                .collect(),
+            ingredients: ingredients
+                .into_iter()
+                .map(|i| DishPartInput {
+                    ingredient_id: i.ingredient_id,
+                    grams: i.grams,
+                    note: i.note,
+                })
+                .collect(),
+        }))
+    }
+
     /// Replace a dish
     ///
     /// The whole dish, recipe included; its nutrition changes with it. Audited. Admins.

@@ -500,3 +500,26 @@ pub async fn unknown_dishes(db: impl PgExecutor<'_>, ids: &[Uuid]) -> sqlx::Resu
     .fetch_all(db)
     .await
 }
+
+/// A dish's own columns, as an admin edits them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DishRow {
+    pub slug: String,
+    pub cuisine: String,
+    pub meal_types: Vec<String>,
+    pub servings: i16,
+    pub cooking_time_min: Option<i32>,
+    pub difficulty: Option<String>,
+    pub notes: Option<String>,
+    pub is_active: bool,
+}
+
+pub async fn dish_row(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<DishRow>> {
+    sqlx::query_as(
+        "SELECT slug, cuisine, meal_types, servings, cooking_time_min, difficulty, notes, is_active
+         FROM dishes WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}

@@ -222,15 +222,19 @@ async fn an_admin_runs_the_dashboard_in_a_real_browser() {
     .await
     .unwrap();
     // The dish added in the browser, with its two ingredients.
-    let (parts, grams): (i64, rust_decimal::Decimal) = sqlx::query_as(
-        "SELECT count(*), coalesce(sum(di.grams), 0) FROM dish_ingredients di
+    let (parts, grams, servings): (i64, rust_decimal::Decimal, i16) = sqlx::query_as(
+        "SELECT count(*), coalesce(sum(di.grams), 0), min(d.servings) FROM dish_ingredients di
          JOIN dishes d ON d.id = di.dish_id WHERE d.slug = 'ajvar-toast'",
     )
     .fetch_one(&pool)
     .await
     .unwrap();
     pool.close().await;
-    assert_eq!((parts, grams), (2, rust_decimal::Decimal::from(200)));
+    assert_eq!(
+        (parts, grams, servings),
+        (2, rust_decimal::Decimal::from(200), 3),
+        "the dish as added, then edited to 3 servings with its recipe kept"
+    );
     assert_eq!(
         (severity.as_str(), languages),
         ("info", 7),

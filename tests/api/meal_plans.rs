@@ -631,3 +631,38 @@ async fn the_planner_meets_the_targets_for_generated_athletes() {
     );
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_dish_reads_back_in_every_language_exactly_as_it_is_replaced() {
+    let app = seeded().await;
+    let admin = app.user_with_role("admin@example.rs", "admin").await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let id: Uuid = sqlx::query_scalar("SELECT id FROM dishes WHERE slug = 'sarma'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let path = format!("/api/v1/admin/dishes/{id}");
+    let before: Value = app.get_authed(&path, &admin).await.json().await.unwrap();
+    assert_eq!(before["slug"], "sarma");
+    assert_eq!(before["servings"], 8);
+    for locale in ["en", "sr-Latn", "sr-Cyrl"] {
+        assert!(before["names"][locale].is_string(), "{locale}: {before}");
+    }
+    let parts = before["ingredients"].as_array().unwrap();
+    assert!(
+        parts
+            .iter()
+            .any(|p| p["grams"] == json!("1200.0") || p["grams"] == json!("1200")),
+        "{before}"
+    );
+    let response = app.send(Method::PUT, &path, &admin, &before).await;
+    assert_eq!(response.status(), 200);
+    let after: Value = app.get_authed(&path, &admin).await.json().await.unwrap();
+    assert_eq!(before, after);
+    let unknown = format!("/api/v1/admin/dishes/{}", Uuid::new_v4());
+    assert_eq!(app.get_authed(&unknown, &admin).await.status(), 404);
+    let athlete = athlete(&app, "a@example.rs", &[]).await;
+    assert_eq!(app.get_authed(&path, &athlete).await.status(), 403);
+}

@@ -118,7 +118,7 @@ try {
     await page.locator("summary").filter({ hasText: list }).click();
   }
   await page.getByRole("cell", { name: "Muscle Shop", exact: true }).first().waitFor();
-  await page.getByRole("cell", { name: "Sour cabbage rolls with minced meat and rice" }).waitFor();
+  await page.getByRole("cell", { name: "Sour cabbage rolls with minced meat and rice", exact: true }).waitFor();
   await page.getByRole("table", { name: "Contraindication rules with their sources" }).locator("tbody tr").first().waitFor();
 
   step("adds a brand and edits a store's delivery terms");
@@ -175,6 +175,12 @@ try {
   await page.getByRole("status").getByText("Dish Ajvar on toast added.").waitFor();
   await page.locator("summary").filter({ hasText: /^Dishes/ }).click();
   await page.getByRole("cell", { name: "Ajvar on toast", exact: true }).waitFor();
+  await page.getByRole("button", { name: "Edit Ajvar on toast" }).click();
+  const editDialog = page.getByRole("dialog");
+  await editDialog.getByLabel(/^Grams of /).first().waitFor();
+  await editDialog.getByLabel("Servings").fill("3");
+  await editDialog.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("status").getByText("Dish Ajvar on toast saved.").waitFor();
 
   step("edits a contraindication rule");
   await page.locator("summary").filter({ hasText: /^Contraindication rules/ }).click();

@@ -95,11 +95,13 @@ export async function render({ api, i18n, refresh }) {
         h("td", {}, h("button", { type: "button", class: "secondary", onclick: () => editStore(api, t, act, st) },
           t("catalogue.edit_store", { name: st.name }))))))),
     details(t("catalogue.dishes", { count: dishes.total }),
-      h("div", { class: "toolbar" }, h("button", { type: "button", onclick: () => newDish(api, t, act, i18n) }, t("catalogue.add_dish"))),
+      h("div", { class: "toolbar" }, h("button", { type: "button", onclick: () => editDish(api, t, act, i18n, null) }, t("catalogue.add_dish"))),
       table(t("catalogue.dishes_caption"),
-      [t("catalogue.name"), t("catalogue.meals"), t("catalogue.cuisine"), t("catalogue.allergens")],
+      [t("catalogue.name"), t("catalogue.meals"), t("catalogue.cuisine"), t("catalogue.allergens"), ""],
       dishes.items.map((d) => h("tr", {}, h("td", {}, d.name), h("td", {}, d.meal_types.join(", ")), h("td", {}, d.cuisine),
-        h("td", {}, d.allergens.join(", ") || "—"))))),
+        h("td", {}, d.allergens.join(", ") || "—"),
+        h("td", {}, h("button", { type: "button", class: "secondary", onclick: () => editDish(api, t, act, i18n, d.id) },
+          t("catalogue.edit_dish", { name: d.name }))))))),
     details(t("catalogue.ingredients"), ingredientSearch(api, t, i18n)),
     details(t("catalogue.substances", { count: substances.length }),
       h("div", { class: "toolbar" }, h("button", { type: "button", onclick: () => editSubstance(api, t, act, null) }, t("catalogue.add_substance"))),
@@ -244,33 +246,39 @@ function ingredientSearch(api, t, i18n) {
   return [form, results];
 }
 
-// A new dish: names, meals, servings, and its recipe as ingredients found by name with the grams the
-// whole recipe uses.
-function newDish(api, t, act, i18n) {
-  const [slugField, slug] = field("dish-slug", t("catalogue.slug"), { required: true, maxlength: 80, pattern: "[a-z0-9]+(-[a-z0-9]+)*" });
-  const [enField, en] = field("dish-en", t("catalogue.product_name_in", { locale: "en" }), { required: true, maxlength: 200 });
-  const [srField, sr] = field("dish-sr", t("catalogue.product_name_in", { locale: "sr-Latn" }), { required: true, maxlength: 200 });
+// A dish: new (`id` null) or as `GET /admin/dishes/{id}` reads it (names and instructions in
+// languages not shown are kept); its recipe is ingredients found by name with the grams the whole
+// recipe uses.
+async function editDish(api, t, act, i18n, id) {
+  const d = id ? await api.get(`/admin/dishes/${id}`) : { names: {}, instructions: {}, meal_types: [], servings: 4, is_active: true, ingredients: [] };
+  // The ingredients' names, from the dish's card.
+  const named = id ? new Map((await api.get(`/dishes/${id}?lang=${encodeURIComponent(i18n.locale)}`)).ingredients.map((p) => [p.ingredient_id, p.name])) : new Map();
+  const [slugField, slug] = field("dish-slug", t("catalogue.slug"), { required: true, maxlength: 80, pattern: "[a-z0-9]+(-[a-z0-9]+)*", value: d.slug ?? "" });
+  const [enField, en] = field("dish-en", t("catalogue.product_name_in", { locale: "en" }), { required: true, maxlength: 200, value: d.names.en ?? "" });
+  const [srField, sr] = field("dish-sr", t("catalogue.product_name_in", { locale: "sr-Latn" }), { required: true, maxlength: 200, value: d.names["sr-Latn"] ?? "" });
   const meals = ["breakfast", "lunch", "dinner", "snack"].map((m) => {
-    const box = h("input", { type: "checkbox", id: `dish-meal-${m}`, value: m });
+    const box = h("input", { type: "checkbox", id: `dish-meal-${m}`, value: m, checked: d.meal_types.includes(m) });
     return [box, h("label", { for: `dish-meal-${m}` }, box, ` ${t(`catalogue.meal.${m}`)}`)];
   });
-  const [servingsField, servings] = field("dish-servings", t("catalogue.servings"), { type: "number", min: 1, max: 100, step: 1, required: true, value: 4 });
+  const [servingsField, servings] = field("dish-servings", t("catalogue.servings"), { type: "number", min: 1, max: 100, step: 1, required: true, value: d.servings });
   const parts = h("tbody");
-  const addPart = (ingredient) => {
-    const grams = h("input", { type: "number", min: "0.1", step: "0.1", required: true, class: "price", "aria-label": t("catalogue.grams_of", { name: ingredient.name }) });
-    const row = h("tr", { "data-id": ingredient.id }, h("td", {}, ingredient.name), h("td", {}, grams),
+  const addPart = (ingredientId, name, grams = "", note = null) => {
+    const input = h("input", { type: "number", min: "0.1", step: "0.1", required: true, class: "price", value: grams, "aria-label": t("catalogue.grams_of", { name }) });
+    const row = h("tr", { "data-id": ingredientId }, h("td", {}, name), h("td", {}, input),
       h("td", {}, h("button", { type: "button", class: "secondary", onclick: () => row.remove() }, t("catalogue.remove"))));
+    row.note = note;
     parts.append(row);
-    grams.focus();
+    return input;
   };
+  for (const part of d.ingredients) addPart(part.ingredient_id, named.get(part.ingredient_id) ?? part.ingredient_id, Number(part.grams), part.note ?? null);
   const [findField, find] = field("dish-ingredient", t("catalogue.find_ingredient"), { type: "search" });
   const found = h("ul", { class: "results" });
   const search = h("button", { type: "button", class: "secondary", onclick: async () => {
     const page = await api.get(`/ingredients?q=${encodeURIComponent(find.value)}&per_page=8&lang=${encodeURIComponent(i18n.locale)}`);
     found.replaceChildren(...page.items.map((ing) => h("li", {}, h("button", { type: "button", class: "secondary",
-      onclick: () => { addPart(ing); found.replaceChildren(); } }, ing.name))));
+      onclick: () => { addPart(ing.id, ing.name).focus(); found.replaceChildren(); } }, ing.name))));
   } }, t("catalogue.search"));
-  modal(t, t("catalogue.add_dish"), [
+  modal(t, id ? t("catalogue.edit_dish", { name: d.names.en ?? d.slug }) : t("catalogue.add_dish"), [
     slugField, enField, srField,
     h("fieldset", {}, h("legend", {}, t("catalogue.meals")), meals.map(([, label]) => label)),
     servingsField,
@@ -279,12 +287,14 @@ function newDish(api, t, act, i18n) {
       h("th", { scope: "col" }, t("catalogue.ingredient")), h("th", { scope: "col" }, t("catalogue.grams_total")), h("th", {}))), parts),
   ], () => {
     const body = {
+      ...d,
       slug: slug.value, meal_types: meals.filter(([box]) => box.checked).map(([box]) => box.value),
-      servings: Number(servings.value), is_active: true,
-      names: { en: en.value, "sr-Latn": sr.value },
-      ingredients: [...parts.children].map((row) => ({ ingredient_id: row.dataset.id, grams: row.querySelector("input").value })),
+      servings: Number(servings.value),
+      names: { ...d.names, en: en.value, "sr-Latn": sr.value },
+      ingredients: [...parts.children].map((row) => ({ ingredient_id: row.dataset.id, grams: row.querySelector("input").value, note: row.note ?? null })),
     };
-    act(() => api.post("/admin/dishes", body), t("catalogue.dish_added", { name: en.value }));
+    act(() => (id ? api.request("PUT", `/admin/dishes/${id}`, body) : api.post("/admin/dishes", body)),
+      t(id ? "catalogue.dish_saved" : "catalogue.dish_added", { name: en.value }));
   }, slug);
 }
 
