@@ -174,14 +174,16 @@ pub fn observe(node: Node) -> tokio::task::JoinHandle<()> {
     meter
         .f64_observable_gauge("process.cpu.utilization")
         .with_unit("1")
-        .with_description("CPU used by the process since the last reading, in cores")
-        .with_callback(move |o| o.observe(cpu.sample().0, &[]))
+        .with_description(
+            "CPU used by the process since the last reading, as a share of the CPUs it may use",
+        )
+        .with_callback(move |o| o.observe(cpu.cpu(), &[]))
         .build();
     meter
         .i64_observable_gauge("process.memory.usage")
         .with_unit("By")
         .with_description("Resident memory of the process")
-        .with_callback(move |o| o.observe(process.sample().1 as i64, &[]))
+        .with_callback(move |o| o.observe(process.rss() as i64, &[]))
         .build();
     meter
         .i64_observable_gauge("process.unix.file_descriptor.count")

@@ -662,20 +662,34 @@ impl ProcessSampler {
         })
     }
 
-    /// (CPU share of one core since the last sample, resident bytes).
-    pub fn sample(&self) -> (f64, u64) {
+    /// The process's CPU time since the last reading, divided by the elapsed time and the CPUs it
+    /// may use (OpenTelemetry's `process.cpu.utilization`, 0 to 1). Refreshes CPU only, so a
+    /// memory reading in between does not restart the interval.
+    pub fn cpu(&self) -> f64 {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        self.refresh(sysinfo::ProcessRefreshKind::nothing().with_cpu())
+            .map(|p| f64::from(p.0) / 100.0 / cpus)
+            .unwrap_or(0.0)
+    }
+
+    /// Resident memory, in bytes.
+    pub fn rss(&self) -> u64 {
+        self.refresh(sysinfo::ProcessRefreshKind::nothing().with_memory())
+            .map(|p| p.1)
+            .unwrap_or(0)
+    }
+
+    /// (CPU percent of one core, resident bytes) after refreshing `what`.
+    fn refresh(&self, what: sysinfo::ProcessRefreshKind) -> Option<(f32, u64)> {
         let mut system = self.system.lock().unwrap_or_else(|p| p.into_inner());
         system.refresh_processes_specifics(
             sysinfo::ProcessesToUpdate::Some(&[self.pid]),
             true,
-            sysinfo::ProcessRefreshKind::nothing()
-                .with_cpu()
-                .with_memory(),
+            what,
         );
         system
             .process(self.pid)
-            .map(|p| (f64::from(p.cpu_usage()) / 100.0, p.memory()))
-            .unwrap_or((0.0, 0))
+            .map(|p| (p.cpu_usage(), p.memory()))
     }
 }
 
