@@ -118,8 +118,11 @@ impl Cli {
     }
 }
 
-/// Runs one command to completion.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs one command to completion; `service_manager` is systemd when it started `serve`.
+pub async fn run(
+    cli: Cli,
+    service_manager: Option<ops::systemd::ServiceManager>,
+) -> anyhow::Result<()> {
     if let Command::Openapi = cli.command {
         println!("{}", api::openapi().spec());
         return Ok(());
@@ -141,10 +144,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let telemetry = ops::telemetry::init(&local)?;
     match cli.command {
         Command::Serve => {
+            // Pinging from the start: creating the managed cluster and seeding take a while.
+            let watchdog = service_manager.as_ref().and_then(|m| m.spawn_watchdog());
+            if let Some(manager) = &service_manager {
+                manager.notify(&ops::systemd::status(
+                    "starting: database, migrations, seed data",
+                ));
+            }
             let served = match Application::build(config).await {
-                Ok(app) => app.run_until(ops::shutdown::signal()).await,
+                Ok(app) => {
+                    let app = match service_manager.clone() {
+                        Some(manager) => app.notifying(manager),
+                        None => app,
+                    };
+                    app.run_until(ops::shutdown::signal()).await
+                }
                 Err(e) => Err(e),
             };
+            if let (Err(e), Some(manager)) = (&served, &service_manager) {
+                manager.notify(&ops::systemd::status(&format!("failed: {e:#}")));
+            }
+            if let Some(watchdog) = watchdog {
+                watchdog.abort();
+            }
             telemetry.shutdown();
             served
         }

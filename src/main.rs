@@ -9,8 +9,10 @@ use sports_nutrition::{
 fn main() -> ExitCode {
     ops::memory::tune_allocator();
     let cli = Cli::parse();
+    // SAFETY: no other thread exists yet (the runtime starts below).
+    let service_manager = unsafe { ops::systemd::ServiceManager::take_from_env() };
     let runtime = tokio::runtime::Runtime::new().expect("cannot start the async runtime");
-    match runtime.block_on(cli::run(cli)) {
+    match runtime.block_on(cli::run(cli, service_manager)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -44,6 +44,10 @@ pub struct Application {
     /// The ACME loop (`tls.mode = "acme"`), started when the listeners serve.
     acme: Option<ops::acme::Acme>,
     shutdown_timeout: Duration,
+    /// What `/ready` looks at, for the service manager's READY=1.
+    state: AppState,
+    /// systemd (`Type=notify`), when it started this process.
+    service_manager: Option<ops::systemd::ServiceManager>,
 }
 
 /// What [`Application::assemble`] builds on the open database.
@@ -56,6 +60,7 @@ struct Parts {
     scheduler: Option<tokio_cron_scheduler::JobScheduler>,
     running: ops::jobs::Running,
     acme: Option<ops::acme::Acme>,
+    state: AppState,
 }
 
 /// Tasks started while assembling the node, aborted if the start fails.
@@ -115,6 +120,8 @@ impl Application {
                 background: std::mem::take(&mut background.0),
                 acme: parts.acme,
                 shutdown_timeout: Duration::from_secs(config.server.shutdown_timeout_secs),
+                state: parts.state,
+                service_manager: None,
             }),
             Err(e) => {
                 drop(background);
@@ -254,10 +261,11 @@ impl Application {
             local_addr,
             scheme,
             plain,
-            app: api::app(state, config).boxed(),
+            app: api::app(state.clone(), config).boxed(),
             scheduler,
             running,
             acme,
+            state,
         })
     }
 
@@ -305,6 +313,13 @@ impl Application {
         &self.db.pool
     }
 
+    /// Tells `manager` when the node is ready (as `/ready` would answer 200), how it is doing
+    /// (`STATUS=`), and when it stops.
+    pub fn notifying(mut self, manager: ops::systemd::ServiceManager) -> Self {
+        self.service_manager = Some(manager);
+        self
+    }
+
     /// Serves until `signal` resolves, then stops accepting, lets in-flight requests finish (up to
     /// `server.shutdown_timeout_secs`), closes the pool and stops a managed cluster.
     pub async fn run_until(
@@ -324,6 +339,11 @@ impl Application {
             })
         });
         let acme = self.acme.as_ref().map(|a| a.spawn());
+        let url = format!("{}://{}", self.scheme, self.local_addr);
+        let notifier = self
+            .service_manager
+            .clone()
+            .map(|m| tokio::spawn(notify_readiness(m, self.state.clone(), url)));
         let main_stop = stop.clone();
         let served = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(
@@ -336,6 +356,15 @@ impl Application {
             )
             .await;
         stop.cancel();
+        if let Some(notifier) = notifier {
+            notifier.abort();
+        }
+        if let Some(manager) = &self.service_manager {
+            manager.notify(&format!(
+                "STOPPING=1\n{}",
+                ops::systemd::status("stopping: finishing requests and jobs")
+            ));
+        }
         if let Some(plain) = plain {
             if let Ok(Err(e)) = plain.await {
                 tracing::warn!(error = %e, "the plain HTTP listener failed");
@@ -369,6 +398,34 @@ impl Application {
         self.db.close().await;
         tracing::info!("stopped");
         served.context("HTTP server failed")
+    }
+}
+
+/// READY=1 once `/ready` would answer 200, then `STATUS=` whenever readiness changes (the node
+/// stays up while its database is away: the status says why it is not ready).
+async fn notify_readiness(manager: ops::systemd::ServiceManager, state: AppState, url: String) {
+    let mut announced: Option<Option<String>> = None;
+    let mut ready = false;
+    loop {
+        let reason = api::health::not_ready(&state).await;
+        if announced.as_ref() != Some(&reason) {
+            let status = match &reason {
+                None => format!("ready: serving {url}"),
+                Some(why) => format!("not ready: {why}"),
+            };
+            let ready_now = reason.is_none() && !ready;
+            ready |= ready_now;
+            let message = ops::systemd::status(&status);
+            manager.notify(&if ready_now {
+                format!("READY=1\n{message}")
+            } else {
+                message
+            });
+            announced = Some(reason);
+        }
+        // Quick while starting, relaxed once serving.
+        let pause = if ready { 5_000 } else { 250 };
+        tokio::time::sleep(Duration::from_millis(pause)).await;
     }
 }
 

@@ -246,22 +246,27 @@ pub fn live() -> impl IntoResponse {
 /// Readiness: 200 only when the database answers and every migration of this binary is applied.
 #[handler]
 pub async fn ready(state: Data<&AppState>) -> poem::Response {
-    let probe = probe(&state).await;
+    match not_ready(&state).await {
+        None => poem::web::Json(json!({ "status": "ready" })).into_response(),
+        Some(reason) => poem::web::Json(json!({ "status": "not_ready", "reason": reason }))
+            .with_status(StatusCode::SERVICE_UNAVAILABLE)
+            .into_response(),
+    }
+}
+
+/// Why `/ready` would answer 503 now, or `None` when it would answer 200 (also what the service
+/// manager is told).
+pub async fn not_ready(state: &AppState) -> Option<String> {
+    let probe = probe(state).await;
     // With ACME, HTTPS has nothing to serve until the first certificate is in hand.
     let no_certificate =
         state.acme.is_some() && state.tls.as_ref().is_some_and(|t| t.current().is_none());
-    let reason = match (probe.error, probe.pending.is_empty()) {
+    match (probe.error, probe.pending.is_empty()) {
         (Some(e), _) => Some(e),
         (None, false) => Some(format!("migrations pending: {:?}", probe.pending)),
         (None, true) if no_certificate => {
             Some("waiting for the first TLS certificate from the ACME CA".into())
         }
         (None, true) => None,
-    };
-    match reason {
-        None => poem::web::Json(json!({ "status": "ready" })).into_response(),
-        Some(reason) => poem::web::Json(json!({ "status": "not_ready", "reason": reason }))
-            .with_status(StatusCode::SERVICE_UNAVAILABLE)
-            .into_response(),
     }
 }

@@ -438,6 +438,10 @@ fn spawn_postgres(
             "unix_socket_permissions=0700",
             "-c",
             &format!("port={SOCKET_PORT}"),
+            // LLVM's JIT maps writable code, which the packaged unit forbids
+            // (MemoryDenyWriteExecute=); this workload's short queries gain nothing from it.
+            "-c",
+            "jit=off",
         ])
         .current_dir(&layout.root)
         .stdout(log.try_clone()?)

@@ -14,5 +14,6 @@ pub mod offsite;
 pub mod seal;
 pub mod selfcheck;
 pub mod shutdown;
+pub mod systemd;
 pub mod telemetry;
 pub mod tls;

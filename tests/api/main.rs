@@ -21,5 +21,6 @@ mod progress;
 mod safety_rules;
 mod seeds;
 mod supplements;
+mod systemd;
 mod telemetry;
 mod tls;
