@@ -409,7 +409,26 @@ pub struct SecurityConfig {
     /// Browser origins allowed to call the API from other sites (CORS), e.g. `https://club.example.rs`.
     pub cors_origins: Vec<String>,
     /// Load balancers whose `X-Forwarded-For` names the real client (addresses or CIDR networks).
+    #[serde(deserialize_with = "addresses_or_networks")]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// `"10.0.0.10"` (one address) or `"10.0.0.0/24"`.
+fn addresses_or_networks<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<ipnet::IpNet>, D::Error> {
+    Vec::<String>::deserialize(deserializer)?
+        .iter()
+        .map(|text| {
+            text.parse::<ipnet::IpNet>()
+                .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "\"{text}\" is neither an IP address nor a CIDR network"
+                    ))
+                })
+        })
+        .collect()
 }
 
 impl Default for SecurityConfig {
@@ -1369,6 +1388,63 @@ mod tests {
                 from_file.to_redacted_toml(),
                 Config::default().to_redacted_toml()
             );
+            Ok(())
+        });
+    }
+
+    /// The package's /etc/sports-nutrition/config.toml is the repository's file with the package's
+    /// data directory: documentation and defaults cannot drift apart.
+    #[test]
+    fn packaged_config_toml_is_the_repository_one_with_the_package_paths() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let repository = std::fs::read_to_string(root.join("config.toml")).unwrap();
+        let packaged = std::fs::read_to_string(root.join("packaging/config.toml")).unwrap();
+        let (header, body) = packaged
+            .split_once("\n#\n")
+            .expect("a header paragraph ending in an empty comment line");
+        assert!(header.contains("storage.data_dir"), "{header}");
+        let (_, repository_body) = repository.split_once("\n#\n").unwrap();
+        assert_eq!(
+            body,
+            repository_body.replacen(
+                "data_dir = \"data\"\n",
+                "data_dir = \"/var/lib/sports-nutrition\"\n",
+                1
+            ),
+            "packaging/config.toml must be config.toml with the package's data_dir"
+        );
+        Jail::expect_with(|_| {
+            let config = Config::load(Some(&root.join("packaging/config.toml"))).unwrap();
+            assert_eq!(
+                config.storage.data_dir,
+                Path::new("/var/lib/sports-nutrition")
+            );
+            assert_eq!(
+                config.backup_dir(),
+                Path::new("/var/lib/sports-nutrition/backups")
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        Jail::expect_with(|jail| {
+            jail.set_env(
+                "SN_SECURITY__TRUSTED_PROXIES",
+                r#"["10.0.0.10", "192.168.1.0/24", "::1"]"#,
+            );
+            let config = Config::load(None).unwrap();
+            let shown: Vec<String> = config
+                .security
+                .trusted_proxies
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            assert_eq!(shown, ["10.0.0.10/32", "192.168.1.0/24", "::1/128"]);
+            jail.set_env("SN_SECURITY__TRUSTED_PROXIES", r#"["10.0.0.300"]"#);
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("neither an IP address"), "{error}");
             Ok(())
         });
     }
