@@ -16,6 +16,7 @@ mod health_profile;
 mod helpers;
 mod localization;
 mod meal_plans;
+mod multinode;
 mod nutrition;
 mod progress;
 mod safety_rules;
