@@ -50,6 +50,9 @@ pub struct ServerConfig {
     pub body_limit_bytes: usize,
     /// How long in-flight requests may take to finish after a shutdown signal.
     pub shutdown_timeout_secs: u64,
+    /// Requests served at the same time; more get 503 with `Retry-After` at once instead of
+    /// queueing (probes and `/metrics` are never refused). 0: no limit.
+    pub max_concurrent_requests: usize,
 }
 
 impl Default for ServerConfig {
@@ -59,6 +62,7 @@ impl Default for ServerConfig {
             port: 8080,
             body_limit_bytes: 1024 * 1024,
             shutdown_timeout_secs: 30,
+            max_concurrent_requests: 256,
         }
     }
 }
@@ -202,6 +206,8 @@ pub struct DatabaseConfig {
     pub max_connections: u32,
     pub min_connections: u32,
     pub acquire_timeout_secs: u64,
+    /// A statement running longer is cancelled (the request gets 503); 0: no limit.
+    pub statement_timeout_secs: u64,
     /// Apply pending migrations when `serve` starts (several nodes: harmless, they take a lock).
     pub migrate_on_start: bool,
     /// Load the reference data in `seeds/` when `serve` starts (skipped when unchanged).
@@ -216,6 +222,7 @@ impl Default for DatabaseConfig {
             max_connections: 16,
             min_connections: 1,
             acquire_timeout_secs: 5,
+            statement_timeout_secs: 30,
             migrate_on_start: true,
             seed_on_start: true,
             managed: ManagedDatabaseConfig::default(),

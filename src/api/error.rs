@@ -163,9 +163,10 @@ pub enum ApiError {
     /// Something failed on our side; details are in the server log, under the response's request id.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
-    /// A dependency (the database) is unavailable.
+    /// A dependency (the database) is unavailable or too slow, or the node is at its limit of
+    /// concurrent requests; retry after the number of seconds in `Retry-After`.
     #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>),
+    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] u64),
 }
 
 impl ApiError {
@@ -225,9 +226,21 @@ impl ApiError {
 
     /// 503 while a restore swaps the database: the service is read-only for a moment.
     pub fn maintenance() -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
+        Self::unavailable(
             "a database restore is in progress; the service is read-only for a moment, retry shortly",
+            5,
+        )
+    }
+
+    /// 503 with the seconds to wait before retrying.
+    pub fn unavailable(detail: impl Into<String>, retry_after_secs: u64) -> Self {
+        Self::Unavailable(
+            Json(problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(detail.into()),
+                Vec::new(),
+            )),
+            retry_after_secs,
         )
     }
 
@@ -256,21 +269,49 @@ impl ApiError {
             413 => Self::PayloadTooLarge(body),
             422 => Self::Unprocessable(body),
             429 => Self::TooManyRequests(body, 60),
-            503 => Self::Unavailable(body),
+            503 => Self::Unavailable(body, DATABASE_RETRY_AFTER_SECS),
             _ => Self::Internal(body),
         }
     }
 }
 
-/// Internals never reach the client: the cause is logged, the client gets a generic 500.
+/// What a client is told to wait when the database is away or slow.
+const DATABASE_RETRY_AFTER_SECS: u64 = 2;
+
+/// Why a database error is the database being away or slow rather than a bug: the client may
+/// retry (503) instead of being told something broke (500).
+fn unavailability(e: &sqlx::Error) -> Option<&'static str> {
+    match e {
+        sqlx::Error::PoolTimedOut => Some("the database is busy or unavailable; retry shortly"),
+        sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            Some("the database is unavailable; retry shortly")
+        }
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            // query_canceled: database.statement_timeout_secs ran out.
+            Some("57014") => Some("the database took too long to answer; retry shortly"),
+            // admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections,
+            // insufficient_resources, serialization_failure, deadlock_detected and the
+            // connection_exception class: the server is restarting, overloaded or away.
+            Some(
+                "57P01" | "57P02" | "57P03" | "53300" | "53000" | "53100" | "53200" | "40001"
+                | "40P01",
+            ) => Some("the database is unavailable; retry shortly"),
+            Some(code) if code.starts_with("08") => {
+                Some("the database is unavailable; retry shortly")
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Internals never reach the client: the cause is logged, the client gets a generic 500, or a 503
+/// with `Retry-After` when the database is away or slow.
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        if matches!(e, sqlx::Error::PoolTimedOut) {
-            tracing::error!(error = %e, "database pool exhausted");
-            return Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the database is busy or unavailable; retry shortly",
-            );
+        if let Some(detail) = unavailability(&e) {
+            tracing::error!(error = %e, "database unavailable");
+            return Self::unavailable(detail, DATABASE_RETRY_AFTER_SECS);
         }
         tracing::error!(error = %e, "database error");
         Self::from_problem(problem(StatusCode::INTERNAL_SERVER_ERROR, None, Vec::new()))
@@ -282,8 +323,12 @@ impl From<std::sync::Arc<sqlx::Error>> for ApiError {
     fn from(e: std::sync::Arc<sqlx::Error>) -> Self {
         match std::sync::Arc::try_unwrap(e) {
             Ok(e) => ApiError::from(e),
-            Err(shared) if matches!(*shared, sqlx::Error::PoolTimedOut) => {
-                ApiError::from(sqlx::Error::PoolTimedOut)
+            Err(shared) if unavailability(&shared).is_some() => {
+                tracing::error!(error = %shared, "database unavailable");
+                Self::unavailable(
+                    unavailability(&shared).unwrap_or_default(),
+                    DATABASE_RETRY_AFTER_SECS,
+                )
             }
             Err(shared) => ApiError::from(anyhow::anyhow!("database error: {shared}")),
         }
@@ -313,6 +358,10 @@ pub fn on_constraint(e: sqlx::Error, constraints: &[(&str, &str, &str)]) -> ApiE
 
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
+        if let Some(detail) = e.downcast_ref::<sqlx::Error>().and_then(unavailability) {
+            tracing::error!(error = %format!("{e:#}"), "database unavailable");
+            return Self::unavailable(detail, DATABASE_RETRY_AFTER_SECS);
+        }
         tracing::error!(error = %format!("{e:#}"), "internal error");
         Self::from_problem(problem(StatusCode::INTERNAL_SERVER_ERROR, None, Vec::new()))
     }

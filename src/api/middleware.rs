@@ -240,6 +240,41 @@ pub async fn client_and_limits<E: Endpoint>(next: Arc<E>, mut req: Request) -> R
     next.call(req).await.map(IntoResponse::into_response)
 }
 
+/// Serves at most `limit` requests at a time (0: any number). One more is answered 503 with
+/// `Retry-After` at once: when the database is slow, requests fail quickly instead of piling up.
+/// Liveness, readiness and metrics are always answered, so the node is not taken for dead.
+pub fn concurrency_limit<E: Endpoint + 'static>(
+    limit: usize,
+) -> impl Fn(Arc<E>, Request) -> std::pin::Pin<Box<dyn Future<Output = Result<Response>> + Send>>
++ Send
++ Sync
++ 'static {
+    let permits = (limit > 0).then(|| Arc::new(tokio::sync::Semaphore::new(limit)));
+    move |next: Arc<E>, req: Request| {
+        let permits = permits.clone();
+        Box::pin(async move {
+            let exempt = matches!(req.uri().path(), "/health" | "/ready" | "/metrics");
+            let _permit = match permits {
+                Some(permits) if !exempt => match permits.try_acquire_owned() {
+                    Ok(permit) => Some(permit),
+                    Err(_) => {
+                        tracing::warn!(limit, "request refused: at the concurrency limit");
+                        return Err(ApiError::unavailable(
+                            format!(
+                                "the server is handling its limit of {limit} requests; retry shortly"
+                            ),
+                            1,
+                        )
+                        .into());
+                    }
+                },
+                _ => None,
+            };
+            next.call(req).await.map(IntoResponse::into_response)
+        })
+    }
+}
+
 /// Rejects bodies over `limit` bytes with 413: at once when `Content-Length` says so, otherwise
 /// (chunked uploads) while reading, so an endpoint never sees more than `limit`. Keeps the body, to
 /// name the property when the endpoint cannot parse it.

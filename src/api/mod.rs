@@ -237,6 +237,9 @@ pub fn app(state: AppState, config: &Config) -> impl Endpoint<Output = poem::Res
             config.feeds.max_bytes,
         ))
         .around(middleware::aliases)
+        .around(middleware::concurrency_limit(
+            config.server.max_concurrent_requests,
+        ))
         .around(middleware::observe(requests))
         .around(language::language(default_locale))
         .around(middleware::security_headers(hsts(&config.tls)))

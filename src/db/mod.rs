@@ -267,11 +267,18 @@ async fn connect(
     options: PgConnectOptions,
     config: &DatabaseConfig,
 ) -> Result<PgPool, sqlx::Error> {
+    let mut options = options.application_name("sports-nutrition");
+    if config.statement_timeout_secs > 0 {
+        options = options.options([(
+            "statement_timeout",
+            format!("{}s", config.statement_timeout_secs),
+        )]);
+    }
     PgPoolOptions::new()
         .max_connections(config.max_connections)
         .min_connections(config.min_connections)
         .acquire_timeout(Duration::from_secs(config.acquire_timeout_secs))
-        .connect_with(options.application_name("sports-nutrition"))
+        .connect_with(options)
         .await
 }
 

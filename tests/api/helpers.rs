@@ -118,8 +118,13 @@ pub fn random_secret() -> String {
 /// The configuration every test starts from: external database, free port, no seeding, a fresh
 /// signing key, and a cheap argon2 cost (the production cost is measured in bench/).
 pub fn test_config(db: &TestDatabase) -> Config {
+    config_for(&db.url, &db.data_dir())
+}
+
+/// [`test_config`] on a database and data directory of the caller's choosing.
+pub fn config_for(url: &str, data_dir: &std::path::Path) -> Config {
     let mut config = Config::default();
-    config.database.url = Some(SecretString::from(db.url.clone()));
+    config.database.url = Some(SecretString::from(url.to_owned()));
     config.auth.jwt_secret = Some(SecretString::from(random_secret()));
     config.auth.argon2.memory_kib = 1024;
     config.auth.argon2.iterations = 1;
@@ -129,7 +134,7 @@ pub fn test_config(db: &TestDatabase) -> Config {
     config.server.shutdown_timeout_secs = 5;
     // Self-checks run when a test asks for one.
     config.self_check.enabled = false;
-    config.storage.data_dir = db.data_dir();
+    config.storage.data_dir = data_dir.to_path_buf();
     config
 }
 

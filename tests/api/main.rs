@@ -10,6 +10,7 @@ mod catalogue_admin;
 mod cli;
 mod dashboard;
 mod errors;
+mod faults;
 mod feeds;
 mod health;
 mod health_profile;
