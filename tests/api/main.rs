@@ -19,6 +19,7 @@ mod localization;
 mod meal_plans;
 mod multinode;
 mod nutrition;
+mod owasp;
 mod progress;
 mod safety_rules;
 mod seeds;
