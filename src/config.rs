@@ -1456,6 +1456,29 @@ mod tests {
         });
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// A configuration file is outside data: whatever it holds, loading answers with a
+        /// configuration or an error naming what is wrong, never a panic.
+        #[test]
+        fn any_config_file_loads_or_is_refused(
+            lines in proptest::collection::vec(
+                "(\\[[a-z_.]{0,20}\\]|[a-z_]{1,24} = (\"[^\"\\\\]{0,30}\"|-?[0-9]{1,25}|true|false|\\[\\]|[0-9.e+-]{1,12})|\\PC{0,40})",
+                0..20,
+            ),
+        ) {
+            let text = lines.join("\n");
+            Jail::expect_with(|jail| {
+                jail.create_file("config.toml", &text)?;
+                match Config::load(Some(&jail.directory().join("config.toml"))) {
+                    Ok(config) => assert!(config.validate().is_ok()),
+                    Err(e) => assert!(!e.to_string().is_empty()),
+                }
+                Ok(())
+            });
+        }
+    }
+
     #[test]
     fn environment_overrides_nested_keys() {
         Jail::expect_with(|jail| {

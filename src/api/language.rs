@@ -237,6 +237,31 @@ mod tests {
         assert_eq!(code(best_accepted("")), None);
     }
 
+    proptest::proptest! {
+        /// Clients send any header: the answer is a supported locale or none, never a panic.
+        #[test]
+        fn any_accept_language_header_is_answered(header in "\\PC{0,200}") {
+            if let Some(l) = best_accepted(&header) {
+                proptest::prop_assert!(
+                    ["sr-Latn", "sr-Cyrl", "en", "hu", "ro", "ru", "uk"].contains(&l.as_str())
+                );
+            }
+        }
+
+        /// Unsupported and refused ranges never win over a supported one, whatever their q.
+        #[test]
+        fn a_supported_language_wins_over_unsupported_ones(
+            others in proptest::collection::vec("(de|fr|it|zz|x-[a-z]{1,8}|\\*)(;q=0\\.[1-9])?", 0..6),
+            wanted in proptest::sample::select(vec!["hu", "ro", "ru", "uk", "en-GB", "sr-Cyrl-RS"]),
+            at in 0usize..6,
+        ) {
+            let mut ranges = others.clone();
+            ranges.insert(at.min(ranges.len()), format!("{wanted};q=0.05"));
+            let expected = if wanted == "en-GB" { "en" } else if wanted == "sr-Cyrl-RS" { "sr-Cyrl" } else { wanted };
+            proptest::prop_assert_eq!(code(best_accepted(&ranges.join(", "))), Some(expected));
+        }
+    }
+
     #[test]
     fn lang_then_saved_then_header_then_default() {
         let default = Locale::parse("sr-Latn").unwrap();
