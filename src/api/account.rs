@@ -50,6 +50,7 @@ impl From<RoleName> for Role {
 
 /// A user account.
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Account {
     pub id: Uuid,
     pub email: String,
@@ -82,6 +83,7 @@ impl From<db::users::User> for Account {
 
 /// The signed-in user: account and, once entered, health profile.
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Profile {
     pub account: Account,
     /// Null until the athlete enters one.
@@ -106,6 +108,7 @@ pub struct ConfirmErasure {
 
 /// A signed-in device.
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct SessionInfo {
     pub id: Uuid,
     pub created_at: OffsetDateTime,

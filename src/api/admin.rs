@@ -24,6 +24,7 @@ pub struct SetRole {
 
 /// One audited event.
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AuditEntry {
     pub id: i64,
     pub at: OffsetDateTime,
@@ -46,6 +47,7 @@ pub struct AuditEntry {
 
 /// A page of audit entries, newest first.
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     /// Pass as `before` for the next (older) page; absent on the last page.
@@ -55,6 +57,7 @@ pub struct AuditPage {
 
 /// A user in an admin's list.
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ListedUser {
     #[oai(flatten)]
     pub account: Account,

@@ -36,6 +36,7 @@ impl AlertState {
 
 /// One notification of an alert.
 #[derive(Object, Debug, Clone, PartialEq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct NotificationEntry {
     /// `firing`, `repeat` or `resolved`.
     pub event: String,
@@ -53,6 +54,7 @@ pub struct NotificationEntry {
 
 /// An alert and its notifications.
 #[derive(Object, Debug, Clone, PartialEq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AlertEntry {
     pub id: Uuid,
     /// The self-check that raised it (`disk_backup`, `backup_failed`, `latency_p95`, …).
@@ -100,6 +102,7 @@ pub struct SelfCheckRun {
 
 /// A node's readings at one time (averages over the bucket).
 #[derive(Object, Debug, Clone, PartialEq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct HistoryPoint {
     pub node: String,
     pub at: OffsetDateTime,
@@ -124,6 +127,7 @@ pub struct SelfCheckHistory {
 
 /// One alert rule: the self-check it watches and where it fires.
 #[derive(Object, Debug, Clone, PartialEq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Rule {
     /// The self-check (`latency_p95`, `disk_data`, …).
     pub rule: String,
@@ -168,6 +172,7 @@ pub struct TestRequest {
 }
 
 #[derive(Object, Debug, Clone, PartialEq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct TestResult {
     pub channel: String,
     pub delivered: bool,

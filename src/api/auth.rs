@@ -22,6 +22,7 @@ use crate::{
 };
 
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Register {
     /// Sign-in address; stored trimmed and lower-case.
     #[oai(validator(max_length = 254))]

@@ -25,6 +25,7 @@ use crate::{
 
 /// A backup in the manifest.
 #[derive(Object, Debug, Clone, PartialEq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct BackupEntry {
     pub id: Uuid,
     pub file_name: String,

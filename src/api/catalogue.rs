@@ -69,6 +69,7 @@ pub struct BrandRef {
 
 /// A product in a list, with its best current in-stock offer.
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ProductSummary {
     pub id: Uuid,
     pub slug: String,
@@ -87,9 +88,12 @@ pub struct ProductSummary {
     /// Stores with the product in stock now.
     pub stores_in_stock: u32,
     /// The cheapest in-stock package now, RSD, discounts applied.
+    #[oai(skip_serializing_if_is_none)]
     pub best_price: Option<Decimal>,
+    #[oai(skip_serializing_if_is_none)]
     pub price_per_serving: Option<Decimal>,
     /// For powders with a declared protein content.
+    #[oai(skip_serializing_if_is_none)]
     pub price_per_100g_protein: Option<Decimal>,
 }
 
@@ -137,6 +141,7 @@ pub struct ProductPage {
 
 /// An active substance in a product.
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct SubstanceAmount {
     pub code: String,
     pub name: Option<String>,
@@ -149,6 +154,7 @@ pub struct SubstanceAmount {
 
 /// A package's price at one store.
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Offer {
     pub store: StoreRef,
     pub package_id: Uuid,
@@ -179,6 +185,7 @@ pub struct Offer {
 
 /// The store of an offer, with its delivery terms.
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct StoreRef {
     pub id: Uuid,
     pub slug: String,
@@ -226,6 +233,7 @@ impl From<db::Offer> for Offer {
 
 /// A package of a product, with its offers.
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Package {
     pub id: Uuid,
     pub size: Decimal,
@@ -240,6 +248,7 @@ pub struct Package {
 
 /// A product with everything about it.
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Product {
     #[oai(flatten)]
     pub summary: ProductSummary,
@@ -259,6 +268,7 @@ pub struct PriceComparison {
 
 /// One price change.
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PricePoint {
     pub store: String,
     pub package_id: Uuid,
@@ -272,6 +282,7 @@ pub struct PricePoint {
 }
 
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Brand {
     pub id: Uuid,
     pub slug: String,
@@ -297,6 +308,7 @@ impl From<db::Brand> for Brand {
 }
 
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Store {
     pub id: Uuid,
     pub slug: String,

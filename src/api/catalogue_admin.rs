@@ -68,6 +68,7 @@ super::health_profile::enum_names!(MeasureUnit);
 
 /// A brand as an admin writes it (the whole brand: `PUT` replaces every field).
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct BrandInput {
     /// Lower-case words joined by hyphens, at most 80 characters; unique.
     pub slug: String,
@@ -82,6 +83,7 @@ pub struct BrandInput {
 /// A store as an admin writes it (the whole store: `PUT` replaces every field). Money is in RSD,
 /// at least 0, with at most 2 decimal places; send it as a string (`"350.00"`).
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct StoreInput {
     /// Lower-case words joined by hyphens, at most 80 characters; unique.
     pub slug: String,
@@ -112,6 +114,7 @@ pub struct StoreInput {
 
 /// A store as admins see it: inactive ones too, the feed address without its credentials.
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AdminStore {
     pub id: Uuid,
     pub slug: String,
@@ -170,6 +173,7 @@ impl From<db::Store> for AdminStore {
 
 /// An active substance as an admin writes it (`PUT` replaces it and all its names).
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct SubstanceInput {
     /// Lower-case letters, digits and underscores, starting with a letter, 2 to 63 characters; unique.
     pub code: String,
@@ -181,6 +185,7 @@ pub struct SubstanceInput {
 
 /// An active substance with its names.
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AdminSubstance {
     pub id: Uuid,
     pub code: String,
@@ -192,6 +197,7 @@ pub struct AdminSubstance {
 
 /// A product's name and description in one language.
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ProductNameInput {
     /// 1 to 200 characters.
     pub name: String,
@@ -211,6 +217,7 @@ pub struct SubstanceAmountInput {
 /// A product as an admin writes it (`PUT` replaces it with all its names, substances and
 /// allergens; its packages stay).
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ProductInput {
     /// Lower-case words joined by hyphens, at most 120 characters; unique.
     pub slug: String,
@@ -239,6 +246,7 @@ pub struct ProductInput {
 
 /// A package of a product as an admin writes it.
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PackageInput {
     /// Above 0, at most 2 decimal places.
     pub size: Decimal,
@@ -251,6 +259,7 @@ pub struct PackageInput {
 
 /// A package of a product.
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AdminPackage {
     pub id: Uuid,
     pub product_id: Uuid,
@@ -263,6 +272,7 @@ pub struct AdminPackage {
 
 /// A store's price for a package as an admin sets it (RSD, at most 2 decimal places).
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PriceInput {
     /// Above 0.
     pub price: Decimal,
@@ -277,6 +287,7 @@ pub struct PriceInput {
 
 /// A store's current price for a package.
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AdminPrice {
     pub store_id: Uuid,
     pub package_id: Uuid,

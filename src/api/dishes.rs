@@ -50,6 +50,7 @@ super::health_profile::enum_names!(Difficulty);
 
 /// Nutrients per 100 g (ingredients) or per serving (dishes). Absent: unknown, never zero.
 #[derive(Object, Debug, Clone, PartialEq, Default)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Nutrients {
     #[oai(skip_serializing_if_is_none)]
     pub energy_kcal: Option<f64>,
@@ -121,6 +122,7 @@ impl From<store::Nutrients> for Nutrients {
 
 /// An ingredient (a USDA SR28 food, or an admin's own).
 #[derive(Object, Debug, Clone, PartialEq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Ingredient {
     pub id: Uuid,
     /// `usda_sr28` or `custom`.
@@ -178,6 +180,7 @@ pub struct IngredientPage {
 
 /// A dish in a list.
 #[derive(Object, Debug, Clone, PartialEq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct DishSummary {
     pub id: Uuid,
     pub slug: String,
@@ -228,6 +231,7 @@ impl From<store::Dish> for DishSummary {
 
 /// An ingredient of a dish.
 #[derive(Object, Debug, Clone, PartialEq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct DishPart {
     pub ingredient_id: Uuid,
     #[oai(skip_serializing_if_is_none)]
@@ -241,6 +245,7 @@ pub struct DishPart {
 }
 
 #[derive(Object, Debug, Clone, PartialEq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct DishCard {
     #[oai(flatten)]
     pub dish: DishSummary,
@@ -263,6 +268,7 @@ pub struct DishPage {
 
 /// An ingredient line of a dish, as an admin writes it.
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct DishPartInput {
     pub ingredient_id: Uuid,
     /// For the whole recipe.
@@ -273,6 +279,7 @@ pub struct DishPartInput {
 
 /// A dish as an admin writes it.
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct DishInput {
     #[oai(validator(max_length = 80))]
     pub slug: String,
@@ -410,6 +417,7 @@ impl DishInput {
 
 /// An ingredient's price.
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct IngredientPrice {
     /// RSD per kg as used; absent to remove the price.
     pub price_per_kg: Option<Decimal>,
@@ -417,6 +425,7 @@ pub struct IngredientPrice {
 
 /// The athlete's meal preferences.
 #[derive(Object, Debug, Clone, PartialEq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct MealPreferences {
     /// Dishes the planner prefers.
     #[oai(default)]

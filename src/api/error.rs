@@ -11,6 +11,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// RFC 9457 problem details.
 #[derive(Object, Debug, Clone, PartialEq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Problem {
     /// A URI reference naming the kind of problem, e.g. `/problems/validation`.
     #[oai(rename = "type")]
@@ -26,12 +27,13 @@ pub struct Problem {
     #[oai(skip_serializing_if_is_none)]
     pub detail_code: Option<String>,
     /// The fields that were wrong, each with its own message.
-    #[oai(skip_serializing_if_is_empty)]
+    #[oai(default, skip_serializing_if_is_empty)]
     pub errors: Vec<FieldError>,
 }
 
 /// One invalid input field.
 #[derive(Object, Debug, Clone, PartialEq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct FieldError {
     /// The field's name as sent (a JSON property, query or path parameter).
     pub field: String,
@@ -154,6 +156,9 @@ pub enum ApiError {
     /// The body is larger than `server.body_limit_bytes`.
     #[oai(status = 413, content_type = "application/problem+json")]
     PayloadTooLarge(Json<Problem>),
+    /// The body is not in a media type this operation reads (`Content-Type`).
+    #[oai(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Json<Problem>),
     /// Well-formed, but some values are not acceptable; `errors` lists them.
     #[oai(status = 422, content_type = "application/problem+json")]
     Unprocessable(Json<Problem>),
@@ -267,6 +272,7 @@ impl ApiError {
             404 => Self::NotFound(body),
             409 => Self::Conflict(body),
             413 => Self::PayloadTooLarge(body),
+            415 => Self::UnsupportedMediaType(body),
             422 => Self::Unprocessable(body),
             429 => Self::TooManyRequests(body, 60),
             503 => Self::Unavailable(body, DATABASE_RETRY_AFTER_SECS),

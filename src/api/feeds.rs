@@ -49,6 +49,7 @@ pub struct FeedProblem {
 
 /// One import of a store's price list.
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PriceFeedRun {
     pub id: Uuid,
     pub store_id: Uuid,
@@ -103,6 +104,7 @@ impl From<feeds::Run> for PriceFeedRun {
 
 /// A fed row waiting for a decision (or decided).
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ReviewItem {
     pub id: Uuid,
     pub store_id: Uuid,

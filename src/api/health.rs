@@ -46,6 +46,7 @@ pub struct PoolUsage {
 
 /// The node's health, as the deployment runbook reads it.
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Health {
     pub status: Status,
     pub database: Connection,
@@ -67,13 +68,14 @@ pub struct Health {
     #[oai(skip_serializing_if_is_none)]
     pub database_latency_ms: Option<f64>,
     /// Migrations this binary has that the database lacks.
-    #[oai(skip_serializing_if_is_empty)]
+    #[oai(default, skip_serializing_if_is_empty)]
     pub pending_migrations: Vec<i64>,
     pub pool: PoolUsage,
 }
 
 /// What the cache did since the node started.
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CacheStats {
     /// Per kind (`catalogue`, `dishes`, `rules`, `user`, `session`).
     pub kinds: Vec<CacheKindStats>,

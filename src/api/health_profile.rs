@@ -67,6 +67,7 @@ api_enum!(GoalName => Goal { Mass, Cut, Maintain, Endurance, Performance });
 
 /// The athlete's health profile.
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct HealthProfile {
     pub birth_date: Date,
     /// Derived from `birth_date`, today.
@@ -181,6 +182,7 @@ pub fn today() -> Date {
 
 /// A whole profile (PUT).
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct HealthProfileInput {
     /// Age must be 14 to 100 years.
     pub birth_date: Date,
@@ -207,6 +209,7 @@ pub struct HealthProfileInput {
 
 /// Some fields of a profile (PATCH); absent fields keep their value, `body_fat_pct: null` clears it.
 #[derive(Object, Debug, Clone, Default)]
+#[oai(skip_serializing_if_is_none)]
 pub struct HealthProfilePatch {
     pub birth_date: Option<Date>,
     pub sex: Option<SexName>,

@@ -169,7 +169,8 @@ pub fn localize_problem_json(problem: &mut serde_json::Value, locale: &Locale) {
             }
         }
     }
-    if let Some(errors) = problem["errors"].as_array_mut() {
+    // get_mut: indexing mutably would insert `"errors": null` where there are none.
+    if let Some(errors) = problem.get_mut("errors").and_then(|e| e.as_array_mut()) {
         for error in errors {
             let Some(code) = error["code"].as_str().map(str::to_owned) else {
                 continue;

@@ -107,6 +107,7 @@ pub struct PlanMiss {
 
 /// A day's plan.
 #[derive(Object, Debug, Clone, PartialEq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct MealPlan {
     pub date: Date,
     pub training_load: String,
@@ -125,6 +126,7 @@ pub struct MealPlan {
 }
 
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct DailyRequest {
     pub date: Date,
     /// The day's load; default: from weekly training hours.
@@ -150,6 +152,7 @@ pub struct WeekPlan {
 }
 
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct SwapRequest {
     /// The dish's `position` in the plan.
     pub position: u32,
@@ -159,6 +162,7 @@ pub struct SwapRequest {
 
 /// An ingredient the period's plans need.
 #[derive(Object, Debug, Clone, PartialEq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ShoppingListItem {
     pub ingredient_id: Uuid,
     pub name: String,

@@ -92,6 +92,7 @@ impl Targets {
 
 /// A profile for a quick calculation, without an account.
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Calculate {
     /// 14 to 100 years.
     pub age: u32,

@@ -25,6 +25,7 @@ use crate::{
 
 /// What an athlete records for a day; every value is optional, but one is needed.
 #[derive(Object, Debug, Clone, Default)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ProgressValues {
     /// 25 to 300 kg.
     pub weight_kg: Option<f64>,
@@ -57,6 +58,7 @@ pub struct NewProgressEntry {
 
 /// A day's entry.
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ProgressEntry {
     pub date: Date,
     #[oai(skip_serializing_if_is_none)]
@@ -120,6 +122,7 @@ impl ProgressEntry {
 
 /// A page of entries, oldest first.
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ProgressPage {
     pub entries: Vec<ProgressEntry>,
     /// Pass as `from` for the next page; absent on the last page.
@@ -137,6 +140,7 @@ pub struct WeightPoint {
 
 /// Body-weight trend over the period.
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct WeightTrend {
     pub weigh_ins: u32,
     pub latest_kg: Option<f64>,
@@ -152,6 +156,7 @@ pub struct WeightTrend {
 
 /// Days whose logged intake was within ±10 % of that day's energy target.
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Adherence {
     /// Days with `energy_kcal` logged.
     pub days_logged: u32,
@@ -163,6 +168,7 @@ pub struct Adherence {
 
 /// Estimated daily energy balance (negative: a deficit), two ways.
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct EnergyBalance {
     pub mean_intake_kcal: Option<f64>,
     /// Estimated expenditure (TDEE from the profile and the day's weight).
@@ -175,6 +181,7 @@ pub struct EnergyBalance {
 
 /// Trends over a period.
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ProgressStats {
     pub from: Date,
     pub to: Date,

@@ -72,6 +72,7 @@ impl From<SeverityName> for Severity {
 
 /// A contraindication rule, in one language.
 #[derive(Object, Debug, Clone, PartialEq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct SafetyRule {
     pub id: Uuid,
     /// Substance code.
@@ -129,6 +130,7 @@ pub struct AdminSafetyRule {
 
 /// A rule as an admin writes it.
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct SafetyRuleInput {
     /// Substance code.
     #[oai(validator(max_length = 63))]

@@ -147,6 +147,7 @@ pub struct Note {
 
 /// A hit of the safety screen: the rule (or the declared allergen) and why it matters.
 #[derive(Object, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Warning {
     /// `avoid` (the product is left out), `caution` or `info`.
     pub severity: String,
@@ -185,6 +186,7 @@ pub struct Amount {
 
 /// A daily dose.
 #[derive(Object, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[oai(skip_serializing_if_is_none)]
 pub struct DoseOut {
     pub servings_per_day: Decimal,
     pub serving_size: Decimal,
@@ -539,6 +541,7 @@ pub struct BestOffer {
 
 /// A recommended product.
 #[derive(Object, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Recommended {
     pub product: ProductRef,
     /// 0–100: fit to sport and goal 35 %, evidence 30 %, need 15 %, price per day 20 %, minus 5 per
@@ -569,6 +572,7 @@ pub struct LeftOut {
 }
 
 #[derive(Object, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Recommendations {
     pub items: Vec<Recommended>,
     /// Every product not recommended, with the reason.
@@ -598,6 +602,7 @@ pub struct PackagesNeeded {
 
 /// A product's dose for a period, or why it has none.
 #[derive(Object, Debug, Clone, PartialEq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ProductDosage {
     pub product: ProductRef,
     /// `dosed`, or `excluded` (see `reason`).
@@ -627,6 +632,7 @@ pub struct Dosage {
 
 /// One thing to buy: a product, or any safe product with a substance.
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ShoppingItem {
     /// A product; or give `substance`.
     pub product_id: Option<Uuid>,
@@ -642,6 +648,7 @@ pub struct ShoppingItem {
 }
 
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ShoppingRequest {
     pub items: Vec<ShoppingItem>,
     /// 1–366 days.
@@ -684,6 +691,7 @@ pub struct PlanLine {
 
 /// What to buy in one store.
 #[derive(Object, Debug, Clone, PartialEq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PlanStore {
     pub store_id: Uuid,
     pub slug: String,
@@ -699,6 +707,7 @@ pub struct PlanStore {
 
 /// How an item's need is covered.
 #[derive(Object, Debug, Clone, PartialEq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PlanItem {
     pub item: u32,
     pub product_id: Uuid,
@@ -723,6 +732,7 @@ pub struct SingleStore {
 }
 
 #[derive(Object, Debug, Clone, PartialEq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ShoppingPlan {
     /// Set when the plan was saved.
     #[oai(skip_serializing_if_is_none)]
@@ -748,6 +758,7 @@ pub struct ShoppingPlan {
 
 /// A saved plan in a list.
 #[derive(Object, Debug, Clone, PartialEq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ShoppingListSummary {
     pub id: Uuid,
     #[oai(skip_serializing_if_is_none)]

@@ -25,6 +25,7 @@ pub struct CertificateInfo {
 
 /// One attempt to obtain a certificate from the CA.
 #[derive(Object, Debug, Clone, PartialEq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AcmeAttempt {
     pub id: i64,
     /// The certificate's domains, sorted, comma-separated.
@@ -68,6 +69,7 @@ impl From<Attempt> for AcmeAttempt {
 
 /// ACME: what is configured, when the certificate renews, and the attempts.
 #[derive(Object, Debug, Clone, PartialEq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AcmeInfo {
     pub domains: Vec<String>,
     pub directory_url: String,
@@ -85,6 +87,7 @@ pub struct AcmeInfo {
 }
 
 #[derive(Object, Debug, Clone, PartialEq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct TlsStatus {
     /// `off`, `files` or `acme` (`tls.mode`).
     pub mode: String,
