@@ -36,7 +36,7 @@ pub struct Application {
     /// The plain-HTTP listener beside HTTPS (`tls.http_port`): probes and the redirect.
     plain: Option<(TcpAcceptor, SocketAddr, BoxEndpoint<'static>)>,
     db: Database,
-    scheduler: Option<tokio_cron_scheduler::JobScheduler>,
+    scheduler: Option<ops::jobs::Scheduler>,
     /// Scheduled job runs in progress: shutdown waits for them before closing the pool.
     running: ops::jobs::Running,
     /// Tasks that live as long as the node (ended at shutdown).
@@ -57,7 +57,7 @@ struct Parts {
     scheme: &'static str,
     plain: Option<(TcpAcceptor, SocketAddr, BoxEndpoint<'static>)>,
     app: BoxEndpoint<'static>,
-    scheduler: Option<tokio_cron_scheduler::JobScheduler>,
+    scheduler: Option<ops::jobs::Scheduler>,
     running: ops::jobs::Running,
     acme: Option<ops::acme::Acme>,
     state: AppState,
@@ -434,7 +434,7 @@ async fn schedule(
     config: &Config,
     state: &AppState,
     running: &ops::jobs::Running,
-) -> anyhow::Result<Option<tokio_cron_scheduler::JobScheduler>> {
+) -> anyhow::Result<Option<ops::jobs::Scheduler>> {
     let mut jobs = Vec::new();
     jobs.extend(feeds_job(
         state.pool.clone(),

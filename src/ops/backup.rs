@@ -627,10 +627,7 @@ impl Backups {
 }
 
 /// The scheduled backup (and the weekly deep verify of the newest backup), on the leader node.
-pub fn jobs(
-    backups: Backups,
-    running: &jobs::Running,
-) -> anyhow::Result<Vec<tokio_cron_scheduler::Job>> {
+pub fn jobs(backups: Backups, running: &jobs::Running) -> anyhow::Result<Vec<jobs::Cron>> {
     let mut scheduled = Vec::new();
     if !backups.config.enabled {
         return Ok(scheduled);

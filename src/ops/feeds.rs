@@ -7,7 +7,6 @@ use std::time::Duration;
 use anyhow::Context;
 use sqlx::PgPool;
 use time::OffsetDateTime;
-use tokio_cron_scheduler::Job;
 use uuid::Uuid;
 
 use crate::cache::{Cache, Ns};
@@ -171,7 +170,7 @@ pub fn job(
     cache: Cache,
     config: &FeedsConfig,
     running: &Running,
-) -> anyhow::Result<Option<Job>> {
+) -> anyhow::Result<Option<jobs::Cron>> {
     if !config.enabled {
         return Ok(None);
     }

@@ -628,10 +628,7 @@ impl SelfCheck {
     }
 
     /// The job on `self_check.schedule` (every node runs its own); `None` when disabled.
-    pub fn job(
-        &self,
-        running: &jobs::Running,
-    ) -> anyhow::Result<Option<tokio_cron_scheduler::Job>> {
+    pub fn job(&self, running: &jobs::Running) -> anyhow::Result<Option<jobs::Cron>> {
         if !self.0.config.enabled {
             return Ok(None);
         }

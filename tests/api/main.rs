@@ -8,6 +8,7 @@ mod cache;
 mod catalogue;
 mod catalogue_admin;
 mod cli;
+mod clock;
 mod dashboard;
 mod errors;
 mod faults;
