@@ -329,14 +329,13 @@ impl From<std::sync::Arc<sqlx::Error>> for ApiError {
     fn from(e: std::sync::Arc<sqlx::Error>) -> Self {
         match std::sync::Arc::try_unwrap(e) {
             Ok(e) => ApiError::from(e),
-            Err(shared) if unavailability(&shared).is_some() => {
-                tracing::error!(error = %shared, "database unavailable");
-                Self::unavailable(
-                    unavailability(&shared).unwrap_or_default(),
-                    DATABASE_RETRY_AFTER_SECS,
-                )
-            }
-            Err(shared) => ApiError::from(anyhow::anyhow!("database error: {shared}")),
+            Err(shared) => match unavailability(&shared) {
+                Some(detail) => {
+                    tracing::error!(error = %shared, "database unavailable");
+                    Self::unavailable(detail, DATABASE_RETRY_AFTER_SECS)
+                }
+                None => ApiError::from(anyhow::anyhow!("database error: {shared}")),
+            },
         }
     }
 }

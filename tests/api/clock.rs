@@ -4,14 +4,12 @@
 
 use std::{
     path::Path,
-    process::Stdio,
     time::{Duration, Instant},
 };
 
 use serde_json::{Value, json};
-use tokio::process::Command;
 
-use crate::helpers::{PASSWORD, TestDatabase, free_port, random_secret};
+use crate::helpers::{PASSWORD, TestDatabase, free_port, random_secret, serve_binary};
 
 const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
 
@@ -45,29 +43,15 @@ async fn the_wall_clock_jumping_forward_and_back_breaks_nothing() {
     let offset = data.path().join("faketime");
     set_offset(&offset, "+0");
     let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sports-nutrition"))
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
+    let mut child = serve_binary(&db.url, port, data.path())
         .env("LD_PRELOAD", LIBFAKETIME)
         .env("FAKETIME_TIMESTAMP_FILE", &offset)
         .env("FAKETIME_NO_CACHE", "1")
         // Only the wall clock jumps; timers and timeouts run on the monotonic clock.
         .env("DONT_FAKE_MONOTONIC", "1")
-        .env("SN_CONFIG", "/dev/null")
-        .env("SN_DATABASE__URL", &db.url)
-        .env("SN_DATABASE__SEED_ON_START", "false")
-        .env("SN_SERVER__PORT", port.to_string())
-        .env("SN_STORAGE__DATA_DIR", data.path())
         .env("SN_AUTH__JWT_SECRET", random_secret())
-        .env("SN_AUTH__ARGON2__MEMORY_KIB", "1024")
-        .env("SN_AUTH__ARGON2__ITERATIONS", "1")
         .env("SN_SELF_CHECK__SCHEDULE", "*/2 * * * * *")
         .env("SN_BACKUP__ENABLED", "false")
-        .env("SN_LOG__LEVEL", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");

@@ -88,6 +88,33 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// The real binary's `serve` in a clean environment (no configuration file, no inherited `SN_*`):
+/// on `db_url`, `port` and `data_dir`, without seeding, with the test argon2 cost and quiet logs.
+/// Tests that need the process itself (signals, its environment, several of them) add their settings.
+pub fn serve_binary(
+    db_url: &str,
+    port: u16,
+    data_dir: &std::path::Path,
+) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_sports-nutrition"));
+    command
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SN_CONFIG", "/dev/null")
+        .env("SN_DATABASE__URL", db_url)
+        .env("SN_DATABASE__SEED_ON_START", "false")
+        .env("SN_SERVER__PORT", port.to_string())
+        .env("SN_STORAGE__DATA_DIR", data_dir)
+        .env("SN_AUTH__ARGON2__MEMORY_KIB", "1024")
+        .env("SN_AUTH__ARGON2__ITERATIONS", "1")
+        .env("SN_LOG__LEVEL", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .kill_on_drop(true);
+    command
+}
+
 /// A password that passes the rules, used by tests that do not care which.
 pub const PASSWORD: &str = "sarma i podvarak 1987";
 

@@ -16,33 +16,19 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
-use crate::helpers::{PASSWORD, TestDatabase, TestRedis, free_port, random_secret};
+use crate::helpers::{PASSWORD, TestDatabase, TestRedis, free_port, random_secret, serve_binary};
 
 /// The same settings every node of a deployment has, as docs/operations.md lists them.
 fn node(db: &TestDatabase, redis: &TestRedis, prefix: &str, jwt: &str, port: u16) -> Child {
     let data = db.data_dir().join(format!("node-{port}"));
     std::fs::create_dir_all(&data).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_sports-nutrition"))
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("SN_CONFIG", "/dev/null")
-        .env("SN_SERVER__PORT", port.to_string())
-        .env("SN_DATABASE__URL", &db.url)
-        .env("SN_DATABASE__SEED_ON_START", "false")
+    serve_binary(&db.url, port, &data)
         .env("SN_CACHE__BACKEND", "redis")
         .env("SN_CACHE__REDIS_URL", redis.url())
         .env("SN_CACHE__REDIS_PREFIX", prefix)
         .env("SN_AUTH__JWT_SECRET", jwt)
-        .env("SN_AUTH__ARGON2__MEMORY_KIB", "1024")
-        .env("SN_AUTH__ARGON2__ITERATIONS", "1")
         .env("SN_SECURITY__TRUSTED_PROXIES", r#"["127.0.0.1"]"#)
         .env("SN_SELF_CHECK__ENABLED", "false")
-        .env("SN_STORAGE__DATA_DIR", &data)
-        .env("SN_LOG__LEVEL", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
         .spawn()
         .expect("the binary starts")
 }

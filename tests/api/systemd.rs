@@ -3,13 +3,12 @@
 
 use std::{
     path::Path,
-    process::Stdio,
     time::{Duration, Instant},
 };
 
 use tokio::{net::UnixDatagram, process::Command};
 
-use crate::helpers::{TestDatabase, free_port, random_secret};
+use crate::helpers::{TestDatabase, free_port, random_secret, serve_binary};
 
 /// The service manager's end of the notification socket.
 struct Manager {
@@ -65,23 +64,11 @@ fn credentials(dir: &Path, secrets: &[(&str, &str)]) {
 }
 
 fn serve(db: &TestDatabase, data: &Path, manager: &Manager, port: u16) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_sports-nutrition"));
+    let mut command = serve_binary(&db.url, port, data);
     command
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("SN_CONFIG", "/dev/null")
-        .env("SN_DATABASE__URL", &db.url)
-        .env("SN_DATABASE__SEED_ON_START", "false")
-        .env("SN_SERVER__PORT", port.to_string())
-        .env("SN_STORAGE__DATA_DIR", data)
         .env("SN_SELF_CHECK__ENABLED", "false")
-        .env("SN_LOG__LEVEL", "warn")
         .env("NOTIFY_SOCKET", manager.path())
-        .env("CREDENTIALS_DIRECTORY", data.join("credentials"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true);
+        .env("CREDENTIALS_DIRECTORY", data.join("credentials"));
     command
 }
 

@@ -283,23 +283,9 @@ struct Usage {
     peak_database_pss_kib: u64,
 }
 
-/// `Pss:` of `/proc/<pid>/smaps_rollup`, in KiB.
-fn pss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Pss:"))?
-                .split_whitespace()
-                .nth(1)?
-                .parse()
-                .ok()
-        })
-        .unwrap_or(0)
-}
-
-fn status_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
+/// A `Field:   123 kB` line of a /proc file of `pid` (`status`, `smaps_rollup`), in KiB.
+fn proc_kib(pid: u32, file: &str, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/{file}"))
         .ok()
         .and_then(|s| {
             s.lines()
@@ -394,8 +380,11 @@ async fn main() -> Result<(), GooseError> {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             loop {
                 tick.tick().await;
-                let rss = status_kib(pid, "VmRSS:");
-                let database: u64 = descendants(pid).iter().map(|&c| pss_kib(c)).sum();
+                let rss = proc_kib(pid, "status", "VmRSS:");
+                let database: u64 = descendants(pid)
+                    .iter()
+                    .map(|&c| proc_kib(c, "smaps_rollup", "Pss:"))
+                    .sum();
                 let mut u = usage.lock().unwrap();
                 u.peak_rss_kib = u.peak_rss_kib.max(rss);
                 u.peak_database_pss_kib = u.peak_database_pss_kib.max(database);
