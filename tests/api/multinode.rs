@@ -48,16 +48,21 @@ defaults
     timeout connect 2s
     timeout client 30s
     timeout server 30s
-    # A request that never reached a node (it is down, not yet marked so) goes to another one.
+    # A request that never reached a node (it is down, not yet marked so) goes to another one, and
+    # so does a read whose node closed without answering; a write is never sent twice.
     retries 3
     option redispatch 1
-    retry-on conn-failure
+    retry-on conn-failure empty-response
+    # Every request on a connection of its own to the node: none is written into a connection the
+    # node's death has already broken.
+    http-reuse never
 frontend web
     bind 127.0.0.1:{front}
     option forwardfor
     default_backend nodes
 backend nodes
     balance roundrobin
+    http-request disable-l7-retry if !METH_GET !METH_HEAD
     option httpchk GET /ready
     http-check expect status 200
     default-server inter 500ms fall 2 rise 2
