@@ -290,19 +290,7 @@ fn find_bin_dir(configured: Option<&Path>, pgdata: &Path) -> anyhow::Result<Path
     let cluster_version = fs::read_to_string(pgdata.join("PG_VERSION"))
         .ok()
         .map(|v| v.trim().to_string());
-    let mut candidates: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            Some((
-                e.file_name().to_str()?.parse::<u32>().ok()?,
-                e.path().join("bin"),
-            ))
-        })
-        .filter(|(_, dir)| has_tools(dir))
-        .collect();
-    candidates.sort();
+    let mut candidates = super::installed_bin_dirs(has_tools);
     if let Some(path) = std::env::var_os("PATH") {
         if let Some(dir) = std::env::split_paths(&path).find(|d| has_tools(d)) {
             candidates.push((u32::MAX, dir));

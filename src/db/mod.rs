@@ -134,18 +134,24 @@ fn client_bin_dir(configured: Option<&Path>) -> PathBuf {
             return dir;
         }
     }
+    installed_bin_dirs(has_dump)
+        .pop()
+        .map(|(_, d)| d)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin"))
+}
+
+/// Debian's PostgreSQL installations, `/usr/lib/postgresql/<major>/bin`, oldest first, keeping
+/// those whose directory passes `has_tools`.
+pub fn installed_bin_dirs(has_tools: impl Fn(&Path) -> bool) -> Vec<(u32, PathBuf)> {
     let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
         .flatten()
         .filter_map(|e| e.ok())
         .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
-        .filter(|(_, d): &(u32, PathBuf)| has_dump(d))
+        .filter(|(_, d)| has_tools(d))
         .collect();
     versions.sort();
     versions
-        .pop()
-        .map(|(_, d)| d)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin"))
 }
 
 /// The tools' view of an external `database.url`.

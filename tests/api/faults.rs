@@ -3,7 +3,7 @@
 //! no acknowledged write is lost and that failures are quick 503s with `Retry-After`, never 500s.
 
 use std::{
-    path::{Path, PathBuf},
+    path::PathBuf,
     process::Command,
     sync::{
         Arc,
@@ -145,17 +145,10 @@ impl Drop for OwnPostgres {
 }
 
 fn newest_bin_dir() -> PathBuf {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+    sports_nutrition::db::installed_bin_dirs(|d| d.join("initdb").exists())
+        .pop()
         .expect("PostgreSQL's server binaries (.ci/test installs them)")
-        .filter_map(|e| Some(e.ok()?.path().join("bin")))
-        .filter(|p| p.join("initdb").exists())
-        .collect();
-    dirs.sort_by_key(|p| {
-        p.parent()
-            .and_then(Path::file_name)
-            .and_then(|n| n.to_str()?.parse::<u32>().ok())
-    });
-    dirs.pop().expect("an installed PostgreSQL")
+        .1
 }
 
 /// One request's outcome: status (None: no response), how long it took, and `Retry-After`.
