@@ -55,8 +55,11 @@ curl -fsS -o /dev/null -X PUT "$base/api/v1/health-profile" -H "Authorization: B
 
 checks=not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance
 # Operations that end the signed-in session would leave the rest of the run unauthenticated; the
-# suite tests them.
-common=(--checks "$checks" --max-examples "$max_examples" --seed 20261126 --workers 2
+# suite tests them. One worker: hypothesis parses lambdas' source with `ast` while describing
+# strategies, and on Python 3.11 the AST constructor's recursion counter is shared between threads,
+# so two workers fail now and then with "AST constructor recursion depth mismatch" (CPython
+# gh-106905), a failure of the tool that says nothing about the API.
+common=(--checks "$checks" --max-examples "$max_examples" --seed 20261126 --workers 1
     --request-timeout 30 --suppress-health-check all
     --exclude-operation-id logout --exclude-operation-id deleteAccount
     --exclude-operation-id changePassword --exclude-operation-id revokeSession)
