@@ -236,7 +236,8 @@ impl AdminApi {
     /// End a user's sessions
     ///
     /// Signs the user out everywhere at once (their tokens stop working); they can sign in again.
-    /// Admins.
+    /// Admins ending their own sessions keep the one making the request, so the dashboard they are
+    /// using stays signed in. Admins.
     #[oai(
         path = "/users/:id/sessions",
         method = "delete",
@@ -255,8 +256,9 @@ impl AdminApi {
         db::users::by_id(&mut *tx, id.0)
             .await?
             .ok_or_else(|| ApiError::not_found("user"))?;
+        let keep = (id.0 == caller.user).then_some(caller.session);
         let ended =
-            db::sessions::revoke_others(&mut *tx, id.0, None, db::sessions::Revocation::Admin)
+            db::sessions::revoke_others(&mut *tx, id.0, keep, db::sessions::Revocation::Admin)
                 .await?;
         audit::record(
             &mut *tx,

@@ -1027,22 +1027,28 @@ async fn a_disabled_account_is_signed_out_at_once_and_cannot_sign_in_until_enabl
     let fresh: Value = response.json().await.unwrap();
 
     // Ending the sessions signs the user out everywhere; they can sign in again.
-    let ended: Value = app
-        .send(
-            Method::DELETE,
-            &format!("/api/v1/admin/users/{athlete_id}/sessions"),
-            &admin_token,
-            &json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(ended["ended"], 1, "{ended}");
+    let end_sessions = |id: String| {
+        let (app, token) = (&app, admin_token.clone());
+        async move {
+            let response = app
+                .send(
+                    Method::DELETE,
+                    &format!("/api/v1/admin/users/{id}/sessions"),
+                    &token,
+                    &json!({}),
+                )
+                .await;
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.unwrap()["ended"].clone()
+        }
+    };
+    let profile_status = |token: String| {
+        let app = &app;
+        async move { app.get_authed("/api/v1/profile", &token).await.status() }
+    };
+    assert_eq!(end_sessions(athlete_id.clone()).await, 1);
     assert_eq!(
-        app.get_authed("/api/v1/profile", fresh["token"].as_str().unwrap())
-            .await
-            .status(),
+        profile_status(fresh["token"].as_str().unwrap().into()).await,
         401
     );
 
@@ -1060,6 +1066,22 @@ async fn a_disabled_account_is_signed_out_at_once_and_cannot_sign_in_until_enabl
     )
     .await;
     assert_eq!(problem_fields(&problem), ["disabled"]);
+    // Ending their own sessions signs them out elsewhere, never from the request making it.
+    let elsewhere: Value = app
+        .post(
+            "/api/v1/auth/login",
+            &json!({ "email": "boss@club.rs", "password": PASSWORD }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(end_sessions(own.to_owned()).await, 1);
+    assert_eq!(
+        profile_status(elsewhere["token"].as_str().unwrap().into()).await,
+        401
+    );
+    assert_eq!(profile_status(admin_token.clone()).await, 200);
     let unknown = uuid::Uuid::new_v4();
     assert_eq!(
         app.send(
@@ -1078,5 +1100,5 @@ async fn a_disabled_account_is_signed_out_at_once_and_cannot_sign_in_until_enabl
     .fetch_one(&app.pool)
     .await
     .unwrap();
-    assert_eq!(audited, 3);
+    assert_eq!(audited, 4);
 }
