@@ -124,7 +124,7 @@ pub async fn run(
     service_manager: Option<ops::systemd::ServiceManager>,
 ) -> anyhow::Result<()> {
     if let Command::Openapi = cli.command {
-        println!("{}", api::openapi().spec());
+        println!("{}", api::schema::document());
         return Ok(());
     }
     let config = Config::load(cli.config_path().as_deref())?;

@@ -161,7 +161,7 @@ fn route_template(pattern: &str) -> String {
         std::sync::OnceLock::new();
     let templates = TEMPLATES.get_or_init(|| {
         let spec: serde_json::Value =
-            serde_json::from_str(&super::openapi().spec()).unwrap_or_default();
+            serde_json::from_str(super::schema::document()).unwrap_or_default();
         let Some(paths) = spec["paths"].as_object() else {
             return Default::default();
         };

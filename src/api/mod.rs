@@ -166,6 +166,25 @@ pub fn openapi() -> OpenApiService<Apis, ()> {
     .server("/api/v1")
 }
 
+#[poem::handler]
+fn openapi_json() -> poem::Response {
+    poem::Response::builder()
+        .content_type("application/json")
+        .body(schema::document())
+}
+
+/// Swagger UI over the served document: poem-openapi's page, which embeds the document it is given.
+#[poem::handler]
+fn swagger_ui() -> poem::web::Html<String> {
+    static PAGE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let page = PAGE.get_or_init(|| {
+        let api = openapi();
+        api.swagger_ui_html()
+            .replacen(&api.spec(), schema::document(), 1)
+    });
+    poem::web::Html(page.clone())
+}
+
 /// The `Strict-Transport-Security` value for HTTPS responses.
 fn hsts(tls: &crate::config::TlsConfig) -> Option<poem::http::HeaderValue> {
     if tls.mode == crate::config::TlsMode::Off || tls.hsts_max_age_secs == 0 {
@@ -205,8 +224,9 @@ pub fn app(state: AppState, config: &Config) -> impl Endpoint<Output = poem::Res
     let api = openapi();
     let requests = state.requests.clone();
     let routes = Route::new()
-        .at("/openapi.json", api.spec_endpoint())
-        .nest("/docs", api.swagger_ui())
+        .at("/openapi.json", get(openapi_json))
+        .at("/docs", get(swagger_ui))
+        .at("/docs/", get(swagger_ui))
         .nest("/api/v1", api)
         .at("/health", get(health::live).head(health::live))
         .at("/ready", get(health::ready).head(health::ready))

@@ -8,9 +8,47 @@ use serde_json::Value;
 
 use super::error::FieldError;
 
+/// A decimal as the API writes and reads it in a string: digits, an optional sign and fraction
+/// (what `rust_decimal` parses exactly, within its 28 significant digits).
+const DECIMAL_PATTERN: &str = r"^-?[0-9]{1,15}(\.[0-9]{1,13})?$";
+
+/// The OpenAPI document `/openapi.json` and `/docs` serve: poem-openapi's, in the formats clients
+/// and code generators know. Its dates say `naive-date`, which no tool reads as a date, so they say
+/// `date` (RFC 3339 full-date, what they are); its decimals are strings of any shape, so they get
+/// the pattern the server reads.
+pub fn document() -> &'static str {
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let mut spec: Value = serde_json::from_str(&super::openapi().spec())
+            .expect("poem-openapi writes its document as JSON");
+        standardize(&mut spec);
+        serde_json::to_string_pretty(&spec).expect("a JSON value serializes")
+    })
+}
+
+fn standardize(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            match map.get("format").and_then(Value::as_str) {
+                Some("naive-date") => {
+                    map.insert("format".into(), "date".into());
+                }
+                Some("decimal") if map.get("type").and_then(Value::as_str) == Some("string") => {
+                    map.entry("pattern")
+                        .or_insert_with(|| DECIMAL_PATTERN.into());
+                }
+                _ => {}
+            }
+            map.values_mut().for_each(standardize);
+        }
+        Value::Array(items) => items.iter_mut().for_each(standardize),
+        _ => {}
+    }
+}
+
 fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
-    SPEC.get_or_init(|| serde_json::from_str(&super::openapi().spec()).unwrap_or_default())
+    SPEC.get_or_init(|| serde_json::from_str(document()).unwrap_or_default())
 }
 
 /// The spec's path template (e.g. `/coach/athletes/{id}/profile`) matching a request path.
@@ -153,7 +191,7 @@ fn format_mismatch(format: &str, value: &Value) -> Option<String> {
     use time::format_description::well_known::Rfc3339;
     let text = value.as_str();
     let fits = match format {
-        "naive-date" | "date" => text.is_some_and(|t| {
+        "date" => text.is_some_and(|t| {
             time::Date::parse(t, time::macros::format_description!("[year]-[month]-[day]")).is_ok()
         }),
         "date-time" => text.is_some_and(|t| time::OffsetDateTime::parse(t, &Rfc3339).is_ok()),
@@ -169,7 +207,7 @@ fn format_mismatch(format: &str, value: &Value) -> Option<String> {
     };
     (!fits).then(|| {
         match format {
-            "naive-date" | "date" => "must be a calendar date, YYYY-MM-DD",
+            "date" => "must be a calendar date, YYYY-MM-DD",
             "date-time" => "must be an RFC 3339 date and time",
             "uuid" => "must be a UUID",
             "decimal" => "must be a decimal number, e.g. \"1299.90\"",
@@ -250,6 +288,31 @@ mod tests {
         .unwrap();
         assert_eq!(e.field, "role");
         assert!(e.message.contains("athlete"), "{}", e.message);
+    }
+
+    #[test]
+    fn the_document_says_date_and_gives_decimals_their_pattern() {
+        let doc: Value = serde_json::from_str(document()).unwrap();
+        let text = doc.to_string();
+        assert!(!text.contains("naive-date"));
+        let progress = &doc["components"]["schemas"]["NewProgressEntry"]["properties"];
+        assert_eq!(resolve(&progress["date"])["format"], "date");
+        let store = &doc["components"]["schemas"]["StoreInput"]["properties"];
+        assert_eq!(resolve(&store["delivery_fee"])["pattern"], DECIMAL_PATTERN);
+        // Every string the pattern allows is a decimal the server reads, the longest ones too.
+        let pattern = regex::Regex::new(DECIMAL_PATTERN).unwrap();
+        for text in [
+            "0",
+            "-1299.90",
+            "999999999999999.9999999999999",
+            "-000000000000000.0000000000001",
+        ] {
+            assert!(pattern.is_match(text), "{text}");
+            assert!(text.parse::<rust_decimal::Decimal>().is_ok(), "{text}");
+        }
+        for text in ["", "1.", ".5", "1e5", "+1", "1,5", "NaN", "1 000"] {
+            assert!(!pattern.is_match(text), "{text}");
+        }
     }
 
     #[test]
