@@ -10,6 +10,7 @@ use super::{
     ApiTags, AppState,
     error::ApiError,
     health_profile::HealthProfile,
+    language::LanguageTag,
     security::{BearerAuth, ClientInfo},
 };
 use crate::{
@@ -56,7 +57,7 @@ pub struct Account {
     pub email: String,
     pub role: RoleName,
     /// Interface language (BCP 47).
-    pub language: String,
+    pub language: LanguageTag,
     #[oai(skip_serializing_if_is_none)]
     pub display_name: Option<String>,
     pub created_at: OffsetDateTime,
@@ -74,7 +75,7 @@ impl From<db::users::User> for Account {
             id: u.id,
             email: u.email,
             role: u.role.into(),
-            language: u.language,
+            language: u.language.into(),
             display_name: u.display_name,
             created_at: u.created_at,
         }
@@ -163,8 +164,7 @@ impl From<db::coaching::Grant> for Grant {
 /// A new interface language.
 #[derive(Object, Debug, Clone)]
 pub struct LanguageChange {
-    #[oai(validator(max_length = 16))]
-    pub language: String,
+    pub language: LanguageTag,
 }
 
 #[derive(ApiResponse)]
@@ -226,7 +226,10 @@ impl AccountApi {
         auth: BearerAuth,
         body: Json<LanguageChange>,
     ) -> Result<Done, ApiError> {
-        let language = crate::domain::account::Locale::parse(&body.0.language)
+        let language = body
+            .0
+            .language
+            .locale()
             .map_err(|m| ApiError::invalid("language", m))?;
         db::users::set_language(&state.pool, auth.0.user, language.as_str()).await?;
         state.cache.invalidate(&[Ns::User(auth.0.user)]).await;

@@ -8,6 +8,7 @@ use super::{
     ApiTags, AppState,
     account::Account,
     error::{ApiError, FieldError},
+    language::LanguageTag,
     security::{BearerAuth, ClientInfo},
 };
 use crate::{
@@ -31,8 +32,7 @@ pub struct Register {
     #[oai(validator(max_length = 1024))]
     pub password: String,
     /// Interface language: sr-Latn (default), sr-Cyrl, en, hu, ro, ru or uk.
-    #[oai(validator(max_length = 16))]
-    pub language: Option<String>,
+    pub language: Option<LanguageTag>,
 }
 
 #[derive(Object, Debug)]
@@ -99,9 +99,10 @@ impl AuthApi {
         let password = NewPassword::parse(&body.password, email.as_ref())
             .map_err(|m| errors.push(FieldError::new("password", m)))
             .ok();
-        let language = match body.language.as_deref() {
+        let language = match &body.language {
             None => Some(Locale::DEFAULT),
-            Some(raw) => Locale::parse(raw)
+            Some(tag) => tag
+                .locale()
                 .map_err(|m| errors.push(FieldError::new("language", m)))
                 .ok(),
         };

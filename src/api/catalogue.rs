@@ -6,7 +6,11 @@ use rust_decimal::Decimal;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{ApiTags, AppState, error::ApiError, language::Negotiation};
+use super::{
+    ApiTags, AppState,
+    error::ApiError,
+    language::{LanguageTag, Negotiation},
+};
 use crate::{
     cache::{Kind, Ns},
     db::catalogue::{self as db, Sort},
@@ -412,7 +416,7 @@ impl CatalogueApi {
         max_price: Query<Option<Decimal>>,
         #[oai(validator(max_length = 100))] q: Query<Option<String>>,
         sort: Query<Option<ProductSort>>,
-        #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
+        lang: Query<Option<LanguageTag>>,
         #[oai(
             default = "default_page",
             validator(minimum(value = "1"), maximum(value = "10000"))
@@ -484,7 +488,7 @@ impl CatalogueApi {
         state: Data<&AppState>,
         neg: Data<&Negotiation>,
         id: Path<Uuid>,
-        #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
+        lang: Query<Option<LanguageTag>>,
     ) -> Result<Json<Product>, ApiError> {
         let locale = neg.resolve(lang.0.as_deref(), None)?.as_str();
         Ok(Json(product_card(&state, id.0, locale).await?))
@@ -572,7 +576,7 @@ impl CatalogueApi {
         &self,
         state: Data<&AppState>,
         neg: Data<&Negotiation>,
-        #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
+        lang: Query<Option<LanguageTag>>,
     ) -> Result<Json<Vec<Store>>, ApiError> {
         let locale = neg.resolve(lang.0.as_deref(), None)?.as_str();
         let stores = state

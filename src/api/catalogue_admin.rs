@@ -19,7 +19,7 @@ use super::{
     account::Done,
     catalogue::{Brand, Product, ProductType, product_card},
     error::{ApiError, FieldError, on_constraint},
-    language::Negotiation,
+    language::{LanguageTag, Negotiation},
     security::{BearerAuth, Caller, ClientInfo},
 };
 use crate::{
@@ -718,7 +718,7 @@ impl CatalogueAdminApi {
         neg: Data<&Negotiation>,
         client: Data<&ClientInfo>,
         auth: BearerAuth,
-        #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
+        lang: Query<Option<LanguageTag>>,
         body: Json<ProductInput>,
     ) -> Result<Created<Product>, ApiError> {
         auth.0.require(&[Role::Admin])?;
@@ -803,7 +803,7 @@ impl CatalogueAdminApi {
         client: Data<&ClientInfo>,
         auth: BearerAuth,
         id: Path<Uuid>,
-        #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
+        lang: Query<Option<LanguageTag>>,
         body: Json<ProductInput>,
     ) -> Result<Json<Product>, ApiError> {
         auth.0.require(&[Role::Admin])?;

@@ -17,7 +17,7 @@ use super::{
     catalogue::{allergen_codes, default_page, default_per_page},
     catalogue_admin::{Check, Created, record, text},
     error::{ApiError, on_constraint},
-    language::Negotiation,
+    language::{LanguageTag, Negotiation},
     security::{BearerAuth, ClientInfo},
 };
 use crate::{
@@ -463,7 +463,7 @@ impl DishesApi {
         #[oai(validator(max_length = 100))] food_group: Query<Option<String>>,
         #[oai(validator(max_length = 300))] allergen_free: Query<Option<String>>,
         #[oai(default)] in_dishes: Query<bool>,
-        #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
+        lang: Query<Option<LanguageTag>>,
         #[oai(
             default = "default_page",
             validator(minimum(value = "1"), maximum(value = "10000"))
@@ -513,7 +513,7 @@ impl DishesApi {
         state: Data<&AppState>,
         neg: Data<&Negotiation>,
         id: Path<Uuid>,
-        #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
+        lang: Query<Option<LanguageTag>>,
     ) -> Result<Json<IngredientCard>, ApiError> {
         let locale = neg.resolve(lang.0.as_deref(), None)?;
         let row = store::ingredients(
@@ -571,7 +571,7 @@ impl DishesApi {
             Option<f64>,
         >,
         #[oai(validator(max_length = 100))] q: Query<Option<String>>,
-        #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
+        lang: Query<Option<LanguageTag>>,
         #[oai(
             default = "default_page",
             validator(minimum(value = "1"), maximum(value = "10000"))
@@ -631,7 +631,7 @@ impl DishesApi {
         state: Data<&AppState>,
         neg: Data<&Negotiation>,
         id: Path<Uuid>,
-        #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
+        lang: Query<Option<LanguageTag>>,
     ) -> Result<Json<DishCard>, ApiError> {
         let locale = neg.resolve(lang.0.as_deref(), None)?;
         Ok(Json(dish_card(&state, id.0, locale.as_str(), false).await?))

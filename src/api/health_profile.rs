@@ -5,7 +5,10 @@ use poem_openapi::{Enum, Object, OpenApi, param::Path, param::Query, payload::Js
 use time::{Date, OffsetDateTime};
 
 use super::{
-    ApiTags, AppState, error::ApiError, error::FieldError, language::Negotiation,
+    ApiTags, AppState,
+    error::ApiError,
+    error::FieldError,
+    language::{LanguageTag, Negotiation},
     security::BearerAuth,
 };
 use crate::{
@@ -354,7 +357,7 @@ impl HealthProfileApi {
         state: Data<&AppState>,
         neg: Data<&Negotiation>,
         name: Path<VocabularyName>,
-        #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
+        lang: Query<Option<LanguageTag>>,
     ) -> Result<Json<Vec<VocabularyTerm>>, ApiError> {
         let locale = neg.resolve(lang.0.as_deref(), None)?;
         let terms = profiles::vocabulary(&state.pool, name.0.stored(), locale.as_str()).await?;

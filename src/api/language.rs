@@ -2,18 +2,98 @@
 //! `Accept-Language` (by q-value), then `i18n.default_locale`. Every response says which it used in
 //! `Content-Language`, and its problem+json errors are worded in it.
 
-use std::sync::{Arc, Mutex};
+use std::{
+    borrow::Cow,
+    sync::{Arc, Mutex},
+};
 
 use poem::{
     Endpoint, IntoResponse, Request, Response, Result,
     http::{HeaderValue, header},
 };
 
+use poem_openapi::{
+    registry::{MetaSchema, MetaSchemaRef},
+    types::{ParseError, ParseFromJSON, ParseFromParameter, ParseResult, ToJSON, Type},
+};
+
 use super::{error::ApiError, security::Caller};
 use crate::{
-    domain::account::Locale,
+    domain::account::{LOCALES, Locale},
     i18n::{Arg, Messages},
 };
+
+/// A language as a request names it (`?lang=`, a `language` property) or an account holds it. The
+/// document lists the supported codes; handlers read it with [`Locale::parse`], so any other value
+/// is a 422 naming the field, reported with the request's other mistakes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LanguageTag(String);
+
+impl LanguageTag {
+    pub fn locale(&self) -> Result<Locale, String> {
+        Locale::parse(&self.0)
+    }
+}
+
+impl From<String> for LanguageTag {
+    fn from(code: String) -> Self {
+        Self(code)
+    }
+}
+
+impl std::ops::Deref for LanguageTag {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Type for LanguageTag {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "string_language".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            enum_items: LOCALES.iter().map(|&code| code.into()).collect(),
+            ..MetaSchema::new("string")
+        }))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(std::iter::once(self))
+    }
+}
+
+impl ParseFromParameter for LanguageTag {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        Ok(Self(value.to_owned()))
+    }
+}
+
+impl ParseFromJSON for LanguageTag {
+    fn parse_from_json(value: Option<serde_json::Value>) -> ParseResult<Self> {
+        match value.unwrap_or_default() {
+            serde_json::Value::String(code) => Ok(Self(code)),
+            other => Err(ParseError::expected_type(other)),
+        }
+    }
+}
+
+impl ToJSON for LanguageTag {
+    fn to_json(&self) -> Option<serde_json::Value> {
+        Some(self.0.clone().into())
+    }
+}
 
 /// What the request says about its language; handlers finish the choice with [`Negotiation::resolve`].
 #[derive(Debug, Clone)]

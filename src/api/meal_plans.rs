@@ -16,7 +16,7 @@ use super::{
     ApiTags, AppState,
     error::ApiError,
     health_profile::{HealthProfile, today},
-    language::Negotiation,
+    language::{LanguageTag, Negotiation},
     nutrition::TrainingLoadName,
     security::BearerAuth,
     supplements::{athlete_context, candidate},
@@ -675,7 +675,7 @@ impl MealPlansApi {
         state: Data<&AppState>,
         neg: Data<&Negotiation>,
         auth: BearerAuth,
-        #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
+        lang: Query<Option<LanguageTag>>,
         body: Json<DailyRequest>,
     ) -> Result<Json<MealPlan>, ApiError> {
         auth.0.require(&[Role::Athlete])?;
@@ -708,7 +708,7 @@ impl MealPlansApi {
         state: Data<&AppState>,
         neg: Data<&Negotiation>,
         auth: BearerAuth,
-        #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
+        lang: Query<Option<LanguageTag>>,
         body: Json<WeeklyRequest>,
     ) -> Result<Json<WeekPlan>, ApiError> {
         auth.0.require(&[Role::Athlete])?;
@@ -749,7 +749,7 @@ impl MealPlansApi {
         auth: BearerAuth,
         from: Query<Option<Date>>,
         to: Query<Option<Date>>,
-        #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
+        lang: Query<Option<LanguageTag>>,
     ) -> Result<Json<Vec<MealPlan>>, ApiError> {
         auth.0.require(&[Role::Athlete])?;
         let locale = neg.resolve(lang.0.as_deref(), Some(&auth.0))?;
@@ -775,7 +775,7 @@ impl MealPlansApi {
         auth: BearerAuth,
         from: Query<Option<Date>>,
         to: Query<Option<Date>>,
-        #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
+        lang: Query<Option<LanguageTag>>,
     ) -> Result<Json<MealShoppingList>, ApiError> {
         auth.0.require(&[Role::Athlete])?;
         let locale = neg.resolve(lang.0.as_deref(), Some(&auth.0))?;
@@ -816,7 +816,7 @@ impl MealPlansApi {
         neg: Data<&Negotiation>,
         auth: BearerAuth,
         date: Path<Date>,
-        #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
+        lang: Query<Option<LanguageTag>>,
     ) -> Result<Json<MealPlan>, ApiError> {
         auth.0.require(&[Role::Athlete])?;
         let locale = neg.resolve(lang.0.as_deref(), Some(&auth.0))?;
@@ -843,7 +843,7 @@ impl MealPlansApi {
         neg: Data<&Negotiation>,
         auth: BearerAuth,
         date: Path<Date>,
-        #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
+        lang: Query<Option<LanguageTag>>,
         body: Json<SwapRequest>,
     ) -> Result<Json<MealPlan>, ApiError> {
         auth.0.require(&[Role::Athlete])?;

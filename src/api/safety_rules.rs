@@ -15,7 +15,7 @@ use super::{
     account::Done,
     catalogue_admin::{Check, Created, record, substance_code, text, web_url},
     error::{ApiError, on_constraint},
-    language::Negotiation,
+    language::{LanguageTag, Negotiation},
     security::{BearerAuth, ClientInfo},
 };
 use crate::{
@@ -238,7 +238,7 @@ impl SafetyRulesApi {
         state: Data<&AppState>,
         neg: Data<&Negotiation>,
         #[oai(validator(max_length = 63))] substance: Query<Option<String>>,
-        #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
+        lang: Query<Option<LanguageTag>>,
     ) -> Result<Json<Vec<SafetyRule>>, ApiError> {
         let locale = neg.resolve(lang.0.as_deref(), None)?;
         let rules = db::safety::views(&state.pool, locale.as_str(), None).await?;

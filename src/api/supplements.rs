@@ -21,7 +21,7 @@ use super::{
     catalogue::ProductType,
     error::{ApiError, FieldError},
     health_profile::{HealthProfile, today},
-    language::Negotiation,
+    language::{LanguageTag, Negotiation},
     security::BearerAuth,
 };
 use crate::{
@@ -816,7 +816,7 @@ impl SupplementsApi {
         )]
         limit: Query<u32>,
         #[oai(name = "type")] product_type: Query<Option<ProductType>>,
-        #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
+        lang: Query<Option<LanguageTag>>,
     ) -> Result<Json<Recommendations>, ApiError> {
         auth.0.require(&[Role::Athlete])?;
         let locale = neg.resolve(lang.0.as_deref(), Some(&auth.0))?;
@@ -860,7 +860,7 @@ impl SupplementsApi {
             validator(minimum(value = "1"), maximum(value = "366"))
         )]
         days: Query<u32>,
-        #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
+        lang: Query<Option<LanguageTag>>,
     ) -> Result<Json<Dosage>, ApiError> {
         auth.0.require(&[Role::Athlete])?;
         let locale = neg.resolve(lang.0.as_deref(), Some(&auth.0))?;
@@ -969,7 +969,7 @@ impl SupplementsApi {
         state: Data<&AppState>,
         neg: Data<&Negotiation>,
         auth: BearerAuth,
-        #[oai(validator(max_length = 16))] lang: Query<Option<String>>,
+        lang: Query<Option<LanguageTag>>,
         body: Json<ShoppingRequest>,
     ) -> Result<PlanCreated, ApiError> {
         auth.0.require(&[Role::Athlete])?;

@@ -1,4 +1,4 @@
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_problem};
 
@@ -75,11 +75,29 @@ async fn openapi_spec_and_docs_are_served() {
     );
     assert_eq!(spec["servers"][0]["url"], "/api/v1");
     assert!(spec["paths"]["/health"]["get"].is_object());
+    // Dates in the format tools know (poem-openapi's own is `naive-date`).
+    let date = &spec["paths"]["/progress/{date}"]["get"]["parameters"][0]["schema"];
+    assert_eq!(date["format"], "date", "{date}");
+    // `lang` lists the supported languages.
+    let lang = spec["paths"]["/products"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "lang")
+        .unwrap();
+    assert_eq!(
+        lang["schema"]["enum"],
+        json!(["sr-Latn", "sr-Cyrl", "en", "hu", "ro", "ru", "uk"])
+    );
 
     let docs = app.get("/docs").await;
     assert_eq!(docs.status(), 200);
     let html = docs.text().await.unwrap();
     assert!(html.contains("swagger"), "interactive reference");
+    assert!(
+        html.contains("\"format\": \"date\"") && !html.contains("naive-date"),
+        "the docs show the served document"
+    );
     for external in ["src=\"http", "href=\"http", "src='http", "href='http"] {
         assert!(
             !html.contains(external),
