@@ -130,6 +130,7 @@ fn known_message(message: &str) -> Option<(String, std::collections::BTreeMap<St
         "must be a decimal number, e.g. \"1299.90\"" => "decimal",
         "must be a whole number, zero or more" => "whole_number",
         "is out of range for its type" => "out_of_type_range",
+        "must not contain the NUL character (U+0000)" => "nul_character",
         _ => return None,
     };
     Some((code.into(), Default::default()))

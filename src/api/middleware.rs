@@ -12,7 +12,7 @@ use poem_openapi::error::ParseRequestPayloadError;
 
 use super::{
     AppState,
-    error::{ApiError, framework_error},
+    error::{ApiError, FieldError, framework_error},
     schema,
     security::ClientInfo,
 };
@@ -287,12 +287,10 @@ pub fn body_limit<E: Endpoint + 'static>(
 + 'static {
     move |next: Arc<E>, mut req: Request| {
         Box::pin(async move {
-            // Price lists are files, not forms: they get the feed size limit.
-            let limit = if req.uri().path().ends_with("/price-feed") {
-                upload_limit
-            } else {
-                default_limit
-            };
+            // Price lists are files, not forms: they get the feed size limit, and the import
+            // refuses their rows with control characters one by one.
+            let feed = req.uri().path().ends_with("/price-feed");
+            let limit = if feed { upload_limit } else { default_limit };
             let too_large = || {
                 ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
@@ -314,6 +312,13 @@ pub fn body_limit<E: Endpoint + 'static>(
                 .into_bytes_limit(limit)
                 .await
                 .map_err(|_| poem::Error::from(too_large()))?;
+            if let Some(field) = nul_field(req.uri(), if feed { &[] } else { &body }) {
+                return Err(ApiError::bad_request(
+                    "text may not contain the NUL character (U+0000)",
+                    vec![FieldError::new(field, NUL_MESSAGE)],
+                )
+                .into());
+            }
             req.set_body(body.clone());
             let method = req.method().as_str().to_owned();
             let path = req.uri().path().to_owned();
@@ -335,6 +340,57 @@ pub fn body_limit<E: Endpoint + 'static>(
             }
         })
     }
+}
+
+const NUL_MESSAGE: &str = "must not contain the NUL character (U+0000)";
+
+/// Where a request carries the NUL character, which PostgreSQL's text cannot hold, so no endpoint
+/// can take it: the query parameter, the path, or the JSON property (`items[0].name`) holding it.
+fn nul_field(uri: &Uri, body: &[u8]) -> Option<String> {
+    if let Some((name, _)) = uri.query().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    }) {
+        return Some(name.into_owned());
+    }
+    if uri.path().contains("%00") {
+        return Some("path".into());
+    }
+    // JSON can only carry it escaped; anything else with the bytes is not JSON, or holds `\\u0000`.
+    if !body.windows(6).any(|w| w == br"\u0000") {
+        return None;
+    }
+    fn find(value: &serde_json::Value, at: &str) -> Option<String> {
+        let join = |name: &str| {
+            if at.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{at}.{name}")
+            }
+        };
+        match value {
+            serde_json::Value::String(s) if s.contains('\0') => Some(if at.is_empty() {
+                "body".into()
+            } else {
+                at.to_owned()
+            }),
+            serde_json::Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| {
+                find(
+                    v,
+                    &format!("{}[{i}]", if at.is_empty() { "body" } else { at }),
+                )
+            }),
+            serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+                if k.contains('\0') {
+                    Some(join(&k.replace('\0', "\\u0000")))
+                } else {
+                    find(v, &join(k))
+                }
+            }),
+            _ => None,
+        }
+    }
+    find(&serde_json::from_slice(body).ok()?, "")
 }
 
 /// Content Security Policy of API responses: nothing may load, nothing may frame them.

@@ -201,6 +201,23 @@ async fn wrong_credentials_and_bad_input() {
             &json!({ "email": hostile, "password": hostile }),
         )
         .await;
+    // The NUL character is refused before anything reads the body, naming the first field with it.
+    let body = assert_problem(response, 400).await;
+    assert_eq!(problem_fields(&body), ["email"], "{body}");
+    let response = app
+        .post(
+            "/api/v1/auth/login",
+            &json!({ "email": &hostile[..hostile.len() - 1], "password": hostile }),
+        )
+        .await;
+    let body = assert_problem(response, 400).await;
+    assert_eq!(problem_fields(&body), ["password"], "{body}");
+    let response = app
+        .post(
+            "/api/v1/auth/login",
+            &json!({ "email": "'; DROP TABLE users; --", "password": "<script>" }),
+        )
+        .await;
     assert_problem(response, 422).await;
     let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
         .fetch_one(&app.pool)

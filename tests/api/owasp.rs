@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, assert_problem};
+use crate::helpers::{PASSWORD, TestApp, assert_problem, problem_fields};
 
 /// API1 broken object-level authorization: every per-user resource answers 404 to another user,
 /// whether they guess a date, an id, or pass the owner's id in the body.
@@ -245,4 +245,72 @@ async fn oversized_and_deeply_nested_bodies_are_refused_cleanly() {
         .unwrap();
     assert_eq!(stored, 0);
     assert_eq!(app.get("/health").await.status(), 200);
+}
+
+/// Hostile strings: the NUL character, which PostgreSQL's text cannot hold, is a 400 naming where it
+/// was (query parameter, JSON property, JSON key), never a 500; an escaped backslash before `u0000`
+/// is ordinary text.
+#[tokio::test]
+async fn the_nul_character_is_refused_naming_where_it_was() {
+    let app = TestApp::spawn_with(|c| c.database.seed_on_start = true).await;
+    let token = app.register("ana@klub.rs", PASSWORD).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for path in [
+        "/api/v1/products?q=%00",
+        "/api/v1/dishes?q=sarma%00",
+        "/api/v1/ingredients?per_page=5&q=%00",
+    ] {
+        let problem = assert_problem(app.get(path).await, 400).await;
+        assert_eq!(problem_fields(&problem), ["q"], "{path}: {problem}");
+        assert_eq!(problem["errors"][0]["code"], "nul_character", "{problem}");
+    }
+    let profile = json!({
+        "birth_date": "1996-04-12", "sex": "female", "weight_kg": 60, "height_cm": 170,
+        "activity_level": "moderate", "sport": "endurance", "goal": "maintain",
+        "allergies": ["milk", "t\u{0}x"],
+    });
+    let problem = assert_problem(
+        app.send(Method::PUT, "/api/v1/health-profile", &token, &profile)
+            .await,
+        400,
+    )
+    .await;
+    assert_eq!(problem_fields(&problem), ["allergies[1]"], "{problem}");
+    assert_eq!(
+        app.get_authed("/api/v1/health-profile", &token)
+            .await
+            .status(),
+        404,
+        "nothing was written"
+    );
+    for (entry, field) in [
+        (
+            json!({ "date": "2026-11-02", "notes": "dobro\u{0}" }),
+            "notes",
+        ),
+        (
+            json!({ "date": "2026-11-02", "no\u{0}tes": "dobro" }),
+            "no\\u0000tes",
+        ),
+    ] {
+        let problem = assert_problem(
+            app.send(Method::POST, "/api/v1/progress", &token, &entry)
+                .await,
+            400,
+        )
+        .await;
+        assert_eq!(problem_fields(&problem), [field], "{problem}");
+    }
+    let literal = json!({ "date": "2026-11-02", "weight_kg": 61, "notes": "C:\\u0000" });
+    let response = app
+        .send(Method::POST, "/api/v1/progress", &token, &literal)
+        .await;
+    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+    let note: String = sqlx::query_scalar("SELECT note FROM progress_entries")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(note, "C:\\u0000");
 }

@@ -32,3 +32,4 @@ field-uuid = must be a UUID
 field-decimal = must be a decimal number, e.g. "1299.90"
 field-whole_number = must be a whole number, zero or more
 field-out_of_type_range = is out of range for its type
+field-nul_character = must not contain the NUL character (U+0000)

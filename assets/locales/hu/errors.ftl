@@ -32,3 +32,4 @@ field-uuid = UUID-nek kell lennie
 field-decimal = tizedes számnak kell lennie, pl. "1299.90"
 field-whole_number = nem negatív egész számnak kell lennie
 field-out_of_type_range = kívül esik a típusa tartományán
+field-nul_character = nem tartalmazhat NUL karaktert (U+0000)

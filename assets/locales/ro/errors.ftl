@@ -32,3 +32,4 @@ field-uuid = trebuie să fie un UUID
 field-decimal = trebuie să fie un număr zecimal, de ex. "1299.90"
 field-whole_number = trebuie să fie un număr întreg, zero sau mai mare
 field-out_of_type_range = este în afara intervalului tipului său
+field-nul_character = nu poate conține caracterul NUL (U+0000)

@@ -32,3 +32,4 @@ field-uuid = должно быть UUID
 field-decimal = должно быть десятичным числом, например "1299.90"
 field-whole_number = должно быть целым неотрицательным числом
 field-out_of_type_range = вне допустимого диапазона для своего типа
+field-nul_character = не должно содержать символ NUL (U+0000)

@@ -32,3 +32,4 @@ field-uuid = мора бити UUID
 field-decimal = мора бити децимални број, нпр. "1299.90"
 field-whole_number = мора бити цео број, нула или већи
 field-out_of_type_range = је ван опсега свог типа
+field-nul_character = не сме да садржи знак NUL (U+0000)

@@ -32,3 +32,4 @@ field-uuid = mora biti UUID
 field-decimal = mora biti decimalni broj, npr. "1299.90"
 field-whole_number = mora biti ceo broj, nula ili veći
 field-out_of_type_range = je van opsega svog tipa
+field-nul_character = ne sme da sadrži znak NUL (U+0000)

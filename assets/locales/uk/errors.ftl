@@ -32,3 +32,4 @@ field-uuid = має бути UUID
 field-decimal = має бути десятковим числом, наприклад "1299.90"
 field-whole_number = має бути цілим невід'ємним числом
 field-out_of_type_range = поза допустимим діапазоном свого типу
+field-nul_character = не повинно містити символ NUL (U+0000)
