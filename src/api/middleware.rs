@@ -356,7 +356,8 @@ fn nul_field(uri: &Uri, body: &[u8]) -> Option<String> {
     if uri.path().contains("%00") {
         return Some("path".into());
     }
-    // JSON can only carry it escaped; anything else with the bytes is not JSON, or holds `\\u0000`.
+    // JSON carries it only as the escape `\u0000`; without those six bytes there is nothing to look
+    // for (with them, the text may still be an escaped backslash and `u0000`, hence the parse).
     if !body.windows(6).any(|w| w == br"\u0000") {
         return None;
     }
