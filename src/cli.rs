@@ -70,12 +70,19 @@ pub enum BackupCommand {
     /// List the backups, newest first
     List,
     /// Re-read a backup's checksum and list it with pg_restore
-    Verify { id: uuid::Uuid },
+    Verify {
+        /// The backup's id, as `backup list` shows it
+        id: uuid::Uuid,
+    },
     /// Restore a backup into a scratch database and compare it table by table with the live one
-    DeepVerify { id: uuid::Uuid },
+    DeepVerify {
+        /// The backup's id, as `backup list` shows it
+        id: uuid::Uuid,
+    },
     /// Restore a backup: a safety backup first, then the backup into a new database, checked, then
     /// swapped in (the old database is kept under another name)
     Restore {
+        /// The backup's id, as `backup list` shows it
         id: uuid::Uuid,
         /// Do not ask for confirmation (needed when standard input is not a terminal)
         #[arg(long)]
@@ -88,6 +95,7 @@ pub enum AdminCommand {
     /// Create an account, e.g. the first admin. The password is read from --password-file, or
     /// else from the first line of standard input (so it stays out of the shell history).
     CreateUser {
+        /// The sign-in address
         #[arg(long)]
         email: String,
         /// athlete, coach or admin
@@ -410,3 +418,6 @@ fn read_password(file: Option<&Path>) -> anyhow::Result<String> {
     };
     Ok(text.lines().next().unwrap_or_default().to_owned())
 }
+
+#[cfg(test)]
+mod man_page;
