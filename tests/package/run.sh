@@ -53,7 +53,8 @@ unit_in_deb=$(dpkg-deb --contents "$deb" | awk '{print $6}' | grep -E 'systemd/s
 [ -n "$unit_in_deb" ] || fail "no systemd unit in the package"
 dpkg-deb --info "$deb" conffiles | grep -qx /etc/sports-nutrition/config.toml ||
     fail "config.toml is not a conffile"
-dpkg-deb --contents "$deb" | grep -q ' ./usr/share/man/man1/sports-nutrition\.1\.gz$' ||
+# Not `grep -q`: it would stop reading, and dpkg-deb's broken pipe would fail the pipeline.
+dpkg-deb --contents "$deb" | grep ' ./usr/share/man/man1/sports-nutrition\.1\.gz$' >/dev/null ||
     fail "no compressed man page"
 
 step "install"
