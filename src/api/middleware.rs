@@ -361,37 +361,7 @@ fn nul_field(uri: &Uri, body: &[u8]) -> Option<String> {
     if !body.windows(6).any(|w| w == br"\u0000") {
         return None;
     }
-    fn find(value: &serde_json::Value, at: &str) -> Option<String> {
-        let join = |name: &str| {
-            if at.is_empty() {
-                name.to_owned()
-            } else {
-                format!("{at}.{name}")
-            }
-        };
-        match value {
-            serde_json::Value::String(s) if s.contains('\0') => Some(if at.is_empty() {
-                "body".into()
-            } else {
-                at.to_owned()
-            }),
-            serde_json::Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| {
-                find(
-                    v,
-                    &format!("{}[{i}]", if at.is_empty() { "body" } else { at }),
-                )
-            }),
-            serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
-                if k.contains('\0') {
-                    Some(join(&k.replace('\0', "\\u0000")))
-                } else {
-                    find(v, &join(k))
-                }
-            }),
-            _ => None,
-        }
-    }
-    find(&serde_json::from_slice(body).ok()?, "")
+    schema::nul_field(&serde_json::from_slice(body).ok()?)
 }
 
 /// Content Security Policy of API responses: nothing may load, nothing may frame them.

@@ -115,18 +115,44 @@ fn join(prefix: &str, name: &str) -> String {
     }
 }
 
+/// A place in a body as a field name: its path, or `body` for the whole of it.
+fn named(at: &str) -> String {
+    if at.is_empty() {
+        "body".to_owned()
+    } else {
+        at.to_owned()
+    }
+}
+
+/// The first string or key of `body` holding the NUL character, as a field name (`items[0].name`;
+/// a key shows it as `\u0000`).
+pub fn nul_field(body: &Value) -> Option<String> {
+    fn at_or_below(value: &Value, at: &str) -> Option<String> {
+        match value {
+            Value::String(text) if text.contains('\0') => Some(named(at)),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, v)| at_or_below(v, &format!("{}[{i}]", named(at)))),
+            Value::Object(map) => map.iter().find_map(|(name, v)| {
+                if name.contains('\0') {
+                    Some(join(at, &name.replace('\0', "\\u0000")))
+                } else {
+                    at_or_below(v, &join(at, name))
+                }
+            }),
+            _ => None,
+        }
+    }
+    at_or_below(body, "")
+}
+
 fn mismatch(schema: &Value, value: &Value, at: &str) -> Option<FieldError> {
     let schema = resolve(schema);
     if value.is_null() {
         return None; // optional or nullable: a missing required property is reported by its parent
     }
-    let field = || {
-        if at.is_empty() {
-            "body".to_owned()
-        } else {
-            at.to_owned()
-        }
-    };
+    let field = || named(at);
     let expected = schema["type"].as_str();
     let fits = match expected {
         // poem-openapi also accepts numbers and booleans where it expects a string.
