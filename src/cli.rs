@@ -338,10 +338,14 @@ async fn backup(config: &Config, db: &Database, command: BackupCommand) -> anyho
                 std::io::stdin().read_line(&mut line)?;
                 anyhow::ensure!(line.trim() == b.file_name, "not confirmed; nothing changed");
             }
-            let safety = backups.restore(id).await?;
+            let by = ops::backup::RestoredBy {
+                via: "cli",
+                ..Default::default()
+            };
+            let restored = backups.restore(id, &by).await?;
             println!(
-                "restored {}; the data before it is in the safety backup {}",
-                b.file_name, safety.file_name
+                "restored {}; the data before it is in the safety backup {}; {} sessions ended (everyone signs in again)",
+                b.file_name, restored.safety.file_name, restored.sessions_ended
             );
         }
     }

@@ -23,6 +23,7 @@ pub const ENV_PREFIX: &str = "SN_";
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub server: ServerConfig,
+    pub limits: LimitsConfig,
     pub tls: TlsConfig,
     pub database: DatabaseConfig,
     pub storage: StorageConfig,
@@ -46,8 +47,13 @@ pub struct ServerConfig {
     pub host: IpAddr,
     /// TCP port; 0 picks a free one (tests).
     pub port: u16,
-    /// Largest request body accepted, in bytes; larger bodies get 413.
+    /// Largest request body a signed-in caller may send, in bytes; larger bodies get 413.
     pub body_limit_bytes: usize,
+    /// Largest request body of a caller without a valid access token (sign-in, registration,
+    /// refresh), in bytes.
+    pub anonymous_body_limit_bytes: usize,
+    /// The longest a request body may take to arrive; slower uploads get 408.
+    pub body_read_timeout_secs: u64,
     /// How long in-flight requests may take to finish after a shutdown signal.
     pub shutdown_timeout_secs: u64,
     /// Requests served at the same time; more get 503 with `Retry-After` at once instead of
@@ -61,8 +67,36 @@ impl Default for ServerConfig {
             host: IpAddr::from([127, 0, 0, 1]),
             port: 8080,
             body_limit_bytes: 1024 * 1024,
+            anonymous_body_limit_bytes: 16 * 1024,
+            body_read_timeout_secs: 30,
             shutdown_timeout_secs: 30,
             max_concurrent_requests: 256,
+        }
+    }
+}
+
+/// Bounds on the work of the planners (shopping and meal plans).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Threads that run plan solves, below request handling's priority; 0: one per CPU.
+    pub solver_threads: usize,
+    /// Solves that may wait for a thread; more are refused with 503 at once.
+    pub solver_queue: usize,
+    /// What all the solves of one request may take together, in milliseconds; a plan cut short
+    /// is the best found, marked as not proven optimal.
+    pub solve_time_ms: u64,
+    /// Search steps one solve may take.
+    pub solve_steps: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            solver_threads: 0,
+            solver_queue: 8,
+            solve_time_ms: 800,
+            solve_steps: 2_000_000,
         }
     }
 }
@@ -362,6 +396,10 @@ pub struct AuthConfig {
     pub access_token_ttl_secs: u64,
     /// A session ends this long after its last refresh.
     pub refresh_token_ttl_days: u32,
+    /// A session ends this long after its sign-in, however often it is refreshed.
+    pub session_max_age_days: u32,
+    /// Destructive admin operations need the password entered again within this many seconds.
+    pub reauthentication_window_secs: u64,
     /// Password hashes computed at once; 0 means one per CPU. Further sign-ins wait their turn.
     pub hash_concurrency: usize,
     pub argon2: Argon2Config,
@@ -375,6 +413,8 @@ impl Default for AuthConfig {
             audience: "sports-nutrition-api".into(),
             access_token_ttl_secs: 15 * 60,
             refresh_token_ttl_days: 30,
+            session_max_age_days: 90,
+            reauthentication_window_secs: 300,
             hash_concurrency: 0,
             argon2: Argon2Config::default(),
         }
@@ -458,8 +498,13 @@ pub struct RateLimitConfig {
     pub public_requests: u32,
     /// Sign-in and registration attempts per window per client address.
     pub auth_attempts_per_ip: u32,
-    /// Sign-in attempts per window per account (e-mail address), whatever the address.
+    /// Failed sign-ins per window per account (e-mail address), whatever the address; past them,
+    /// each address gets one more try at the account until a sign-in succeeds.
     pub login_attempts_per_account: u32,
+    /// Requests per window per signed-in account.
+    pub account_requests: u32,
+    /// Plans, recommendations, exports and password changes per window per signed-in account.
+    pub expensive_requests: u32,
 }
 
 impl Default for RateLimitConfig {
@@ -470,6 +515,8 @@ impl Default for RateLimitConfig {
             public_requests: 100,
             auth_attempts_per_ip: 30,
             login_attempts_per_account: 10,
+            account_requests: 3000,
+            expensive_requests: 300,
         }
     }
 }
@@ -487,6 +534,25 @@ pub struct FeedsConfig {
     pub fetch_timeout_secs: u64,
     /// The largest price list accepted, fetched or uploaded.
     pub max_bytes: usize,
+    /// Whether feed URLs may reach loopback, private, link-local and other internal addresses:
+    /// `false`, `true`, or the networks allowed (`["192.168.10.20/32"]`).
+    pub allow_private_networks: PrivateNetworks,
+}
+
+/// Which internal networks outbound fetches may reach.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum PrivateNetworks {
+    /// `false`: none; `true`: all.
+    All(bool),
+    /// Only these.
+    Only(#[serde(deserialize_with = "addresses_or_networks")] Vec<ipnet::IpNet>),
+}
+
+impl Default for PrivateNetworks {
+    fn default() -> Self {
+        Self::All(false)
+    }
 }
 
 impl Default for FeedsConfig {
@@ -497,6 +563,7 @@ impl Default for FeedsConfig {
             match_threshold: 0.85,
             fetch_timeout_secs: 60,
             max_bytes: 20 * 1024 * 1024,
+            allow_private_networks: PrivateNetworks::default(),
         }
     }
 }
@@ -845,6 +912,27 @@ impl Config {
         if self.server.body_limit_bytes < 1024 {
             errors.push("server.body_limit_bytes: must be at least 1024".into());
         }
+        if !(1024..=self.server.body_limit_bytes.max(1024))
+            .contains(&self.server.anonymous_body_limit_bytes)
+        {
+            errors.push(
+                "server.anonymous_body_limit_bytes: must be between 1024 and server.body_limit_bytes"
+                    .into(),
+            );
+        }
+        if !(1..=3600).contains(&self.server.body_read_timeout_secs) {
+            errors.push("server.body_read_timeout_secs: must be between 1 and 3600".into());
+        }
+        let limits = &self.limits;
+        if limits.solver_queue == 0 {
+            errors.push("limits.solver_queue: must be at least 1".into());
+        }
+        if !(10..=60_000).contains(&limits.solve_time_ms) {
+            errors.push("limits.solve_time_ms: must be between 10 and 60000".into());
+        }
+        if limits.solve_steps < 1000 {
+            errors.push("limits.solve_steps: must be at least 1000".into());
+        }
         if self.storage.data_dir.as_os_str().is_empty() {
             errors.push("storage.data_dir: must not be empty".into());
         }
@@ -860,6 +948,12 @@ impl Config {
         }
         if !(1..=365).contains(&auth.refresh_token_ttl_days) {
             errors.push("auth.refresh_token_ttl_days: must be between 1 and 365".into());
+        }
+        if !(1..=3650).contains(&auth.session_max_age_days) {
+            errors.push("auth.session_max_age_days: must be between 1 and 3650".into());
+        }
+        if !(30..=3600).contains(&auth.reauthentication_window_secs) {
+            errors.push("auth.reauthentication_window_secs: must be between 30 and 3600".into());
         }
         if let Err(e) = argon2::Params::new(
             auth.argon2.memory_kib,
@@ -1044,6 +1138,8 @@ impl Config {
                 "login_attempts_per_account",
                 limits.login_attempts_per_account,
             ),
+            ("account_requests", limits.account_requests),
+            ("expensive_requests", limits.expensive_requests),
         ] {
             if value == 0 {
                 errors.push(format!("rate_limit.{key}: must be at least 1"));

@@ -187,10 +187,16 @@ impl Application {
             tokens: Arc::new(AccessTokens::new(jwt_secret, &config.auth)),
             hasher,
             limiter,
-            refresh_ttl_days: config.auth.refresh_token_ttl_days,
+            session_terms: crate::db::sessions::Terms {
+                refresh_ttl_days: config.auth.refresh_token_ttl_days,
+                max_age_days: config.auth.session_max_age_days,
+            },
+            reauthentication_window_secs: config.auth.reauthentication_window_secs,
             trusted_proxies: config.security.trusted_proxies.clone().into(),
             mode: config.security.mode,
             fetcher,
+            compute: ops::compute::ComputePool::new(&config.limits)?,
+            connections: ops::connections::Connections::default(),
             cache,
             maintenance: backups.maintenance().clone(),
             backups,
@@ -213,8 +219,9 @@ impl Application {
                 tls: tls.clone(),
                 self_check: state.self_check.clone(),
             }));
+        let watch = |acceptor| ops::connections::Watched::new(acceptor, state.connections.clone());
         let (acceptor, scheme, plain) = match &tls {
-            None => (acceptor.boxed(), "http", None),
+            None => (watch(acceptor).boxed(), "http", None),
             Some(resolver) => {
                 let challenges = acme
                     .clone()
@@ -244,7 +251,11 @@ impl Application {
                         .0
                         .extend(ops::tls::watch_files(&config.tls, resolver.clone()));
                 }
-                (tls_acceptor.boxed(), "https", plain)
+                (
+                    ops::connections::Watched::new(tls_acceptor, state.connections.clone()).boxed(),
+                    "https",
+                    plain,
+                )
             }
         };
         let running = ops::jobs::Running::new();

@@ -10,6 +10,9 @@ export class ApiError extends Error {
 export class Api {
   #token = null;
   user = null;
+  // Asks the admin for their password again (a promise of it, or null when they cancel): destructive
+  // operations need it entered lately. Set by the app, which owns the dialogs.
+  askPassword = null;
 
   get signedIn() {
     return this.#token !== null;
@@ -25,9 +28,25 @@ export class Api {
   signOut() {
     this.#token = null;
     this.user = null;
+    this.#confirmedAt = 0;
   }
 
-  async request(method, path, body, { raw = false } = {}) {
+  // When the password was last entered again (ms), to ask only once while the server still
+  // accepts it (auth.reauthentication_window_secs, 300 s unless an operator shortened it).
+  #confirmedAt = 0;
+
+  // A destructive operation: asks for the password first unless it was entered lately.
+  async destructive(method, path, body) {
+    if (this.askPassword && Date.now() - this.#confirmedAt > 240_000) {
+      const password = await this.askPassword();
+      if (password === null) throw new ApiError(0, { detail: "" });
+      await this.request("POST", "/auth/reauthenticate", { password });
+      this.#confirmedAt = Date.now();
+    }
+    return this.request(method, path, body);
+  }
+
+  async request(method, path, body, { raw = false, confirmed = false } = {}) {
     const headers = { accept: "application/json" };
     if (body !== undefined) headers["content-type"] = "application/json";
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
@@ -41,6 +60,15 @@ export class Api {
       let problem = null;
       try { problem = await response.json(); } catch { /* not JSON */ }
       if (response.status === 401 && path !== "/auth/login") this.signOut();
+      if (response.status === 403 && problem?.detail_code === "reauthentication_required"
+          && this.askPassword && !confirmed) {
+        const password = await this.askPassword();
+        if (password !== null) {
+          await this.request("POST", "/auth/reauthenticate", { password });
+          this.#confirmedAt = Date.now();
+          return this.request(method, path, body, { raw, confirmed: true });
+        }
+      }
       throw new ApiError(response.status, problem);
     }
     if (raw) return response;

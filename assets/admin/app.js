@@ -14,6 +14,26 @@ const PAGES = { overview, backups, alerts, catalogue, users, settings };
 const api = new Api();
 let i18n = await I18n.load(preferredLocale());
 const root = document.getElementById("root");
+api.askPassword = askPassword;
+
+// The admin's password, entered again to confirm a destructive operation; null when cancelled.
+function askPassword() {
+  return new Promise((resolve) => {
+    const t = (key) => i18n.t(key);
+    const password = h("input", { id: "reauth-password", type: "password", autocomplete: "current-password", required: true });
+    const finish = (value) => { dialog.close(); dialog.remove(); resolve(value); };
+    const dialog = h("dialog", { "aria-labelledby": "reauth-title", oncancel: () => resolve(null) },
+      h("form", { method: "dialog", onsubmit: (event) => { event.preventDefault(); finish(password.value); } },
+        h("h2", { id: "reauth-title" }, t("reauth.title")),
+        h("p", {}, t("reauth.why")),
+        h("label", { for: "reauth-password" }, t("reauth.password")), password,
+        h("div", { class: "toolbar" }, h("button", { type: "submit" }, t("reauth.confirm")),
+          h("button", { type: "button", class: "secondary", onclick: () => finish(null) }, t("common.cancel")))));
+    document.body.append(dialog);
+    dialog.showModal();
+    password.focus();
+  });
+}
 
 function page() {
   const name = location.hash.replace(/^#\/?/, "").split("?")[0];

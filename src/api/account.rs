@@ -15,7 +15,7 @@ use super::{
 };
 use crate::{
     cache::Ns,
-    cache::rate_limit::Bucket,
+    cache::rate_limit::client_key,
     db::{self, audit, sessions::Revocation},
     domain::account::{Email, NewPassword, Role},
 };
@@ -255,6 +255,7 @@ impl AccountApi {
         caller.require(&[Role::Athlete, Role::Coach, Role::Admin])?;
         let credentials = confirm_password(
             &state,
+            &client,
             caller.user,
             &body.current_password,
             "current_password",
@@ -287,15 +288,7 @@ impl AccountApi {
         .await?;
         audit::record(
             &mut *tx,
-            &audit::Event {
-                action: "account.password_change",
-                success: true,
-                actor: Some(caller.user),
-                subject: Some(caller.user),
-                ip: client.ip,
-                user_agent: client.user_agent.as_deref(),
-                ..Default::default()
-            },
+            &client.own_action("account.password_change", caller.user),
         )
         .await?;
         tx.commit().await?;
@@ -307,18 +300,21 @@ impl AccountApi {
     ///
     /// Deletes the account and all personal data (profile, targets, progress, plans, sessions,
     /// coach grants); security events about it keep only their time and outcome. Needs the password.
-    /// Any role.
+    /// The last active admin cannot erase their account (409). Any role.
     #[oai(path = "/account", method = "delete", operation_id = "deleteAccount")]
     async fn erase(
         &self,
         state: Data<&AppState>,
+        client: Data<&ClientInfo>,
         auth: BearerAuth,
         body: Json<ConfirmErasure>,
     ) -> Result<Done, ApiError> {
         let caller = auth.0;
         caller.require(&[Role::Athlete, Role::Coach, Role::Admin])?;
-        let credentials = confirm_password(&state, caller.user, &body.password, "password").await?;
+        let credentials =
+            confirm_password(&state, &client, caller.user, &body.password, "password").await?;
         let mut tx = state.pool.begin().await?;
+        super::admin::keep_an_admin(&mut tx, caller.user, "account").await?;
         db::users::erase(&mut tx, caller.user, &credentials.user.email).await?;
         audit::record(
             &mut *tx,
@@ -490,8 +486,9 @@ impl AccountApi {
 }
 
 /// The caller's credentials, after checking `password` (422 naming `field` when it is wrong).
-async fn confirm_password(
+pub async fn confirm_password(
     state: &AppState,
+    client: &ClientInfo,
     user: Uuid,
     password: &str,
     field: &str,
@@ -500,9 +497,13 @@ async fn confirm_password(
         .await?
         .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?;
     // Guessing the password through these endpoints counts like guessing it at sign-in.
+    let (account, address) = (
+        credentials.user.email.as_str(),
+        client.ip.map(client_key).unwrap_or_default(),
+    );
     state
         .limiter
-        .check(Bucket::LoginAccount, &credentials.user.email)
+        .sign_in_allowed(account, &address)
         .await
         .map_err(ApiError::rate_limited)?;
     if !state
@@ -511,7 +512,9 @@ async fn confirm_password(
         .await?
         .matches
     {
+        state.limiter.sign_in_failed(account, &address).await;
         return Err(ApiError::invalid(field, "is not the account's password"));
     }
+    state.limiter.sign_in_succeeded(account, &address).await;
     Ok(credentials)
 }

@@ -147,7 +147,8 @@ impl AdminApi {
     /// Disable or enable an account
     ///
     /// A disabled account cannot sign in, and every session it has ends at once. Admins cannot
-    /// disable themselves. Admins.
+    /// disable themselves, and the last active admin stays (409). Needs the password entered again
+    /// lately (`POST /auth/reauthenticate`). Admins.
     #[oai(
         path = "/users/:id/disabled",
         method = "put",
@@ -169,7 +170,11 @@ impl AdminApi {
                 "admins cannot disable their own account",
             ));
         }
+        caller.require_recent_password(&state).await?;
         let mut tx = state.pool.begin().await?;
+        if body.disabled {
+            keep_an_admin(&mut tx, id.0, "disabled").await?;
+        }
         let disabled_at = db::users::set_disabled(&mut *tx, id.0, body.disabled)
             .await?
             .ok_or_else(|| ApiError::not_found("user"))?;
@@ -278,8 +283,9 @@ impl AdminApi {
 
     /// Change a user's role
     ///
-    /// Makes an athlete a coach, or an admin, and back. Admins cannot demote themselves (so the
-    /// appliance always keeps an admin). Admins.
+    /// Makes an athlete a coach, or an admin, and back. Admins cannot demote themselves, and the
+    /// last active admin stays one (409), so the appliance always keeps an admin. Needs the password
+    /// entered again lately (`POST /auth/reauthenticate`). Admins.
     #[oai(path = "/users/:id/role", method = "put", operation_id = "setUserRole")]
     async fn set_role(
         &self,
@@ -298,7 +304,11 @@ impl AdminApi {
                 "admins cannot remove their own admin role",
             ));
         }
+        caller.require_recent_password(&state).await?;
         let mut tx = state.pool.begin().await?;
+        if role != Role::Admin {
+            keep_an_admin(&mut tx, id.0, "role").await?;
+        }
         let before = db::users::by_id(&mut *tx, id.0)
             .await?
             .ok_or_else(|| ApiError::not_found("user"))?;
@@ -407,4 +417,21 @@ fn default_page() -> i64 {
 
 fn default_limit() -> i64 {
     50
+}
+
+/// Refuses (409 on `field`) a change that would leave the appliance without an active admin:
+/// `user` is one, and the only one. Locks the admins' rows for the rest of `tx`.
+pub async fn keep_an_admin(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    user: Uuid,
+    field: &str,
+) -> Result<(), ApiError> {
+    let admins = db::users::lock_active_admins(tx).await?;
+    if admins == [user] {
+        return Err(ApiError::conflict(
+            field,
+            "this is the last active admin; make another admin first",
+        ));
+    }
+    Ok(())
 }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{
     ApiTags, AppState,
-    account::Account,
+    account::{Account, confirm_password},
     error::{ApiError, FieldError},
     language::LanguageTag,
     security::{BearerAuth, ClientInfo},
@@ -70,6 +70,21 @@ pub enum Registered {
     Created(Json<Tokens>),
 }
 
+/// The signed-in user's password, entered again.
+#[derive(Object, Debug)]
+pub struct Reauthenticate {
+    #[oai(validator(max_length = 1024))]
+    pub password: String,
+}
+
+#[derive(ApiResponse)]
+pub enum Reauthenticated {
+    /// The password matched: destructive operations are allowed from this session for
+    /// `auth.reauthentication_window_secs`.
+    #[oai(status = 204)]
+    Done,
+}
+
 #[derive(ApiResponse)]
 pub enum SignedOut {
     /// The session is revoked: its access and refresh tokens no longer work.
@@ -123,27 +138,16 @@ impl AuthApi {
         crate::ops::telemetry::instruments()
             .registrations
             .add(1, &[]);
-        audit::record(
-            &state.pool,
-            &audit::Event {
-                action: "auth.register",
-                success: true,
-                actor: Some(user.id),
-                subject: Some(user.id),
-                ip: client.ip,
-                user_agent: client.user_agent.as_deref(),
-                ..Default::default()
-            },
-        )
-        .await?;
+        audit::record(&state.pool, &client.own_action("auth.register", user.id)).await?;
         let tokens = open_session(&state, &client, user.into()).await?;
         Ok(Registered::Created(Json(tokens)))
     }
 
     /// Sign in
     ///
-    /// `token` is the access token. Limited per client address and per account; over the limit,
-    /// 429 with `Retry-After`.
+    /// `token` is the access token. Attempts are limited per client address; failed ones are
+    /// counted per account, and an address that failed there too often waits (429 with
+    /// `Retry-After`) while other addresses still sign in.
     #[oai(path = "/login", method = "post", operation_id = "login")]
     async fn login(
         &self,
@@ -153,7 +157,14 @@ impl AuthApi {
     ) -> Result<Json<Tokens>, ApiError> {
         limit(&state, Bucket::AuthAttempts, client.ip.map(client_key)).await?;
         let email = Email::parse(&body.email).map_err(|m| ApiError::invalid("email", m))?;
-        limit(&state, Bucket::LoginAccount, Some(email.to_string())).await?;
+        // Failed sign-ins count per account and address; an address the guessing did not come from
+        // still signs in (see cache::rate_limit).
+        let address = client.ip.map(client_key).unwrap_or_default();
+        state
+            .limiter
+            .sign_in_allowed(email.as_str(), &address)
+            .await
+            .map_err(ApiError::rate_limited)?;
         let failure = |subject: Option<Uuid>| audit::Event {
             action: "auth.login",
             success: false,
@@ -164,6 +175,7 @@ impl AuthApi {
             ..Default::default()
         };
         if body.password.chars().count() > PASSWORD_MAX_CHARS {
+            state.limiter.sign_in_failed(email.as_str(), &address).await;
             audit::record(&state.pool, &failure(None)).await?;
             return Err(wrong_credentials());
         }
@@ -177,9 +189,14 @@ impl AuthApi {
             )
             .await?;
         let Some(credentials) = credentials.filter(|_| verified.matches) else {
+            state.limiter.sign_in_failed(email.as_str(), &address).await;
             audit::record(&state.pool, &failure(subject)).await?;
             return Err(wrong_credentials());
         };
+        state
+            .limiter
+            .sign_in_succeeded(email.as_str(), &address)
+            .await;
         if db::users::disabled_at(&state.pool, credentials.user.id)
             .await?
             .is_some()
@@ -234,7 +251,7 @@ impl AuthApi {
             &state.pool,
             &presented,
             &successor_hash,
-            state.refresh_ttl_days,
+            state.session_terms,
         )
         .await?
         {
@@ -268,6 +285,37 @@ impl AuthApi {
                 "the refresh token is invalid or expired",
             )),
         }
+    }
+
+    /// Confirm the password
+    ///
+    /// Destructive admin operations (restoring a backup, changing a role, disabling an account)
+    /// need the password entered again within the last few minutes
+    /// (`auth.reauthentication_window_secs`); this records it for the session of the presented
+    /// access token. A wrong password is a 422 naming `password`, and counts as a failed sign-in.
+    #[oai(
+        path = "/reauthenticate",
+        method = "post",
+        operation_id = "reauthenticate"
+    )]
+    async fn reauthenticate(
+        &self,
+        state: Data<&AppState>,
+        client: Data<&ClientInfo>,
+        auth: BearerAuth,
+        body: Json<Reauthenticate>,
+    ) -> Result<Reauthenticated, ApiError> {
+        let caller = auth.0;
+        confirm_password(&state, &client, caller.user, &body.password, "password").await?;
+        let mut tx = state.pool.begin().await?;
+        db::sessions::reauthenticated(&mut *tx, caller.session).await?;
+        audit::record(
+            &mut *tx,
+            &client.own_action("auth.reauthenticate", caller.user),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Reauthenticated::Done)
     }
 
     /// Sign out
@@ -313,7 +361,7 @@ async fn open_session(
         &state.pool,
         user.id,
         &hash,
-        state.refresh_ttl_days,
+        state.session_terms,
         client.ip,
         client.user_agent.as_deref(),
     )

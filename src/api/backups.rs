@@ -20,7 +20,7 @@ use super::{
 use crate::{
     cache::Ns,
     domain::account::Role,
-    ops::backup::{Backup, Trigger},
+    ops::backup::{Backup, RestoredBy, Trigger},
 };
 
 /// A backup in the manifest.
@@ -130,6 +130,9 @@ pub struct Restored {
     pub restored: BackupEntry,
     /// Taken of the data just before the restore.
     pub safety_backup: BackupEntry,
+    /// Every session of the restored data was ended: everyone, the admin who restored included,
+    /// signs in again.
+    pub sessions_ended: u64,
 }
 
 #[derive(ApiResponse)]
@@ -283,9 +286,12 @@ impl BackupsApi {
     /// Restore a backup
     ///
     /// Takes a safety backup of the current data, restores this backup into a new database, checks
-    /// it, and swaps it in; the old database is kept under another name. While it runs, writes are
-    /// refused with 503 (`/api/v1/health` says `maintenance`). `confirm` must be the backup's file
-    /// name. Audited. Admins.
+    /// it, and swaps it in; the old database is kept under another name. Every session of the
+    /// restored data ends (everyone signs in again), and the audit entries written since the backup
+    /// are carried over. While it runs, writes are refused with 503 (`/api/v1/health` says
+    /// `maintenance`). `confirm` must be the backup's file name, and the admin's password must have
+    /// been entered again lately (`POST /auth/reauthenticate`; 403 with `detail_code`
+    /// `reauthentication_required` otherwise). Audited. Admins.
     #[oai(path = "/:id/restore", method = "post", operation_id = "restoreBackup")]
     async fn restore(
         &self,
@@ -306,21 +312,28 @@ impl BackupsApi {
         if state.maintenance.is_on() {
             return Err(ApiError::conflict("id", "another restore is running"));
         }
+        auth.0.require_recent_password(&state).await?;
         // On a task of its own: a client that goes away must not stop a restore half-way.
         let (backups, cache) = (state.backups.clone(), state.cache.clone());
+        let by = RestoredBy {
+            actor: Some(auth.0.user),
+            ip: client.ip,
+            user_agent: client.user_agent.clone(),
+            via: "api",
+        };
         let result = tokio::spawn(async move {
-            let result = backups.restore(id.0).await;
-            // Every cached read may describe the data before the restore.
+            let result = backups.restore(id.0, &by).await;
+            // Every cached read (sessions too) may describe the data before the restore.
             cache.invalidate(&[Ns::All]).await;
             result
         })
         .await
         .map_err(|e| ApiError::from(anyhow::anyhow!("the restore task failed: {e}")))?;
-        let safety = result.map_err(conflict)?;
-        audit(&state, &client, &auth, "admin.backup_restore", &backup).await?;
+        let done = result.map_err(conflict)?;
         Ok(Json(Restored {
             restored: backup.into(),
-            safety_backup: safety.into(),
+            safety_backup: done.safety.into(),
+            sessions_ended: done.sessions_ended,
         }))
     }
 }

@@ -163,6 +163,9 @@ pub enum ApiError {
     /// Well-formed, but some values are not acceptable; `errors` lists them.
     #[oai(status = 422, content_type = "application/problem+json")]
     Unprocessable(Json<Problem>),
+    /// The request body did not arrive within `server.body_read_timeout_secs`.
+    #[oai(status = 408, content_type = "application/problem+json")]
+    RequestTimeout(Json<Problem>),
     /// Too many requests; retry after the number of seconds in `Retry-After`.
     #[oai(status = 429, content_type = "application/problem+json")]
     TooManyRequests(Json<Problem>, #[oai(header = "Retry-After")] u64),
@@ -230,6 +233,17 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, detail)
     }
 
+    /// 403 for a destructive operation whose caller has not entered their password again lately.
+    pub fn reauthentication_required() -> Self {
+        let mut p = problem(
+            StatusCode::FORBIDDEN,
+            Some("enter your password again (POST /auth/reauthenticate) to confirm this".into()),
+            Vec::new(),
+        );
+        p.detail_code = Some("reauthentication_required".into());
+        Self::from_problem(p)
+    }
+
     /// 503 while a restore swaps the database: the service is read-only for a moment.
     pub fn maintenance() -> Self {
         Self::unavailable(
@@ -248,6 +262,11 @@ impl ApiError {
             )),
             retry_after_secs,
         )
+    }
+
+    /// 503: every planner thread is busy and the queue is full (`limits.solver_queue`).
+    pub fn planners_busy() -> Self {
+        Self::unavailable("the planners are busy; retry shortly", 1)
     }
 
     /// 429 with the seconds to wait.
@@ -271,6 +290,7 @@ impl ApiError {
             401 => Self::Unauthorized(body),
             403 => Self::Forbidden(body),
             404 => Self::NotFound(body),
+            408 => Self::RequestTimeout(body),
             409 => Self::Conflict(body),
             413 => Self::PayloadTooLarge(body),
             415 => Self::UnsupportedMediaType(body),
@@ -380,6 +400,7 @@ fn problem(status: StatusCode, detail: Option<String>, errors: Vec<FieldError>) 
         StatusCode::FORBIDDEN => ("forbidden", "Not allowed"),
         StatusCode::NOT_FOUND => ("not-found", "Not found"),
         StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", "Method not allowed"),
+        StatusCode::REQUEST_TIMEOUT => ("request-timeout", "Request body too slow"),
         StatusCode::CONFLICT => ("conflict", "Conflict"),
         StatusCode::LENGTH_REQUIRED => ("length-required", "Length required"),
         StatusCode::PAYLOAD_TOO_LARGE => ("payload-too-large", "Request body too large"),

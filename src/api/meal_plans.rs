@@ -31,6 +31,7 @@ use crate::{
         recommend,
     },
     i18n::{self, Arg, Messages},
+    ops::compute::RequestWork,
 };
 
 /// The longest period a list or shopping list covers.
@@ -372,9 +373,13 @@ fn load_name(load: TrainingLoad) -> String {
     TrainingLoadName::from(load).as_str()
 }
 
-/// Plans one day and stores it. `rules` and `banned` shape a swap; otherwise the day is open.
+/// Plans one day and stores it. `rules` and `banned` shape a swap; otherwise the day is open. The
+/// solve takes `1/parts` of the time `work` has left.
+#[allow(clippy::too_many_arguments)]
 async fn plan_and_store(
     state: &AppState,
+    work: &RequestWork,
+    parts: u32,
     planner: &Planner,
     date: Date,
     load: Option<TrainingLoad>,
@@ -428,18 +433,20 @@ async fn plan_and_store(
     // Each athlete's days rotate through the dishes differently.
     let seed = (planner.user.as_u128() as u64)
         ^ (date.to_julian_day() as u64).wrapping_mul(0x2545_f491_4f6c_dd1d);
-    let plan = tokio::task::spawn_blocking(move || {
-        mealplan::plan_day(
-            &dishes,
-            &targets,
-            supplement.as_ref(),
-            &variety,
-            &rules,
-            seed,
-        )
-    })
-    .await
-    .map_err(|e| ApiError::from(anyhow::anyhow!("meal planner panicked: {e}")))?;
+    let plan = work
+        .run_share(parts, move |budget| {
+            mealplan::plan_day(
+                &dishes,
+                &targets,
+                supplement.as_ref(),
+                &variety,
+                &rules,
+                seed,
+                budget,
+            )
+        })
+        .await
+        .map_err(|_| ApiError::planners_busy())?;
     if plan.is_ok() {
         crate::ops::telemetry::instruments().meal_plans.add(1, &[]);
     }
@@ -449,6 +456,13 @@ async fn plan_and_store(
             format!(
                 "no dish is left for {} (allergens, excluded dishes and the twice-a-week limit rule them all out)",
                 meal.as_str()
+            ),
+        ),
+        mealplan::NoPlan::OutOfBudget(_) => ApiError::invalid(
+            "date",
+            format!(
+                "no plan was found within the planner's work limit of {} ms; try again",
+                state.compute.time_limit().as_millis()
             ),
         ),
         mealplan::NoPlan::Solver(e) => ApiError::from(anyhow::anyhow!("meal planner: {e}")),
@@ -683,9 +697,12 @@ impl MealPlansApi {
         check_pinned(&state, &body.0.pinned_dishes).await?;
         let planner = Planner::load(&state, auth.0.user, &locale).await?;
         let load = body.0.training_load.map(Into::into);
+        let work = state.compute.request();
         Ok(Json(
             plan_and_store(
                 &state,
+                &work,
+                1,
                 &planner,
                 body.0.date,
                 load,
@@ -716,11 +733,14 @@ impl MealPlansApi {
         check_pinned(&state, &body.0.pinned_dishes).await?;
         let planner = Planner::load(&state, auth.0.user, &locale).await?;
         let mut days = Vec::new();
+        let work = state.compute.request();
         for n in 0..7 {
             let date = body.0.start_date + Duration::days(n);
             days.push(
                 plan_and_store(
                     &state,
+                    &work,
+                    7 - n as u32,
                     &planner,
                     date,
                     None,
@@ -934,9 +954,12 @@ impl MealPlansApi {
             ));
         }
         let load = TrainingLoadName::parse(&current.training_load).map(Into::into);
+        let work = state.compute.request();
         Ok(Json(
             plan_and_store(
                 &state,
+                &work,
+                1,
                 &planner,
                 date.0,
                 load,

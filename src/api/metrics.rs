@@ -1,6 +1,6 @@
 //! `GET /metrics`: every metric in Prometheus text format, for scrapers. With
-//! `telemetry.prometheus_token` set a scraper sends it as a bearer token; without one only loopback
-//! clients are answered.
+//! `telemetry.prometheus_token` set a scraper sends it as a bearer token; without one only clients
+//! on this host are answered (not those a local reverse proxy relays).
 
 use poem::{
     IntoResponse, Request, Response, handler,
@@ -37,10 +37,10 @@ pub async fn prometheus(req: &Request, state: Data<&AppState>) -> Response {
             // Compared as digests: the time taken says nothing about the token.
             Sha256::digest(presented.as_bytes()) == Sha256::digest(token.expose_secret().as_bytes())
         }
+        // The client as the rate limiter sees it: behind a local proxy, not this host.
         None => req
-            .remote_addr()
-            .as_socket_addr()
-            .is_some_and(|a| a.ip().is_loopback()),
+            .data::<super::security::ClientInfo>()
+            .is_some_and(|c| c.is_local()),
     };
     if !allowed {
         let error = match access.token {

@@ -13,10 +13,12 @@ use poem_openapi::error::ParseRequestPayloadError;
 use super::{
     AppState,
     error::{ApiError, FieldError, framework_error},
-    schema,
-    security::ClientInfo,
+    operations, schema,
+    security::{self, Caller, ClientInfo, bearer_token},
 };
 use crate::cache::rate_limit::{Bucket, client_key};
+use crate::domain::account::Role;
+use crate::ops::connections::Connections;
 use crate::ops::{metrics::RequestWindow, telemetry};
 use opentelemetry::{KeyValue, trace::TraceContextExt};
 use poem::PathPattern;
@@ -191,6 +193,40 @@ fn route_template(pattern: &str) -> String {
         .unwrap_or_else(|| pattern.to_owned())
 }
 
+/// Drops a request, and so stops its work, once its client has closed the connection (see
+/// [`crate::ops::connections`]); the log records it as 499, as proxies do.
+pub fn hang_up<E: Endpoint + 'static>(
+    connections: Connections,
+) -> impl Fn(Arc<E>, Request) -> std::pin::Pin<Box<dyn Future<Output = Result<Response>> + Send>>
++ Send
++ Sync
++ 'static {
+    move |next: Arc<E>, req: Request| {
+        let gone = req
+            .remote_addr()
+            .as_socket_addr()
+            .and_then(|peer| connections.of(peer));
+        Box::pin(async move {
+            let Some(gone) = gone else {
+                return next.call(req).await.map(IntoResponse::into_response);
+            };
+            tokio::select! {
+                biased;
+                response = next.call(req) => response.map(IntoResponse::into_response),
+                () = gone.cancelled() => {
+                    tracing::info!("the client closed the connection; its request was stopped");
+                    Ok(StatusCode::from_u16(CLIENT_CLOSED_REQUEST)
+                        .unwrap_or(StatusCode::BAD_REQUEST)
+                        .into_response())
+                }
+            }
+        })
+    }
+}
+
+/// nginx's status for a request its client abandoned; nobody receives it, the log does.
+const CLIENT_CLOSED_REQUEST: u16 = 499;
+
 /// Serves each runbook alias by rewriting it to its canonical `/api/v1` path before routing.
 pub async fn aliases<E: Endpoint>(next: Arc<E>, mut req: Request) -> Result<Response> {
     if let Some(alias) = RUNBOOK_ALIASES.iter().find(|a| **a == req.uri().path()) {
@@ -209,20 +245,30 @@ pub async fn aliases<E: Endpoint>(next: Arc<E>, mut req: Request) -> Result<Resp
     next.call(req).await.map(IntoResponse::into_response)
 }
 
-/// Records who the client is (for handlers and the audit log) and applies the public rate limit:
-/// requests to the API that carry no credentials, and every sign-in endpoint, count against the
-/// client's address. Health probes are never limited.
+/// Records who is calling and applies the rate limits before any body is read: a request with a
+/// valid access token counts against its account (and, for an expensive operation, the account's
+/// tighter budget); any other API request, an invalid token included, against the client's
+/// address. Health probes are never limited.
 pub async fn client_and_limits<E: Endpoint>(next: Arc<E>, mut req: Request) -> Result<Response> {
     let Some(state) = req.data::<AppState>() else {
         return next.call(req).await.map(IntoResponse::into_response);
     };
     let client = ClientInfo::of(&req, &state.trusted_proxies);
-    let limiter = state.limiter.clone();
+    if client.untrusted_forwarding
+        && client.ip.is_some_and(|ip| ip.is_loopback())
+        && state.trusted_proxies.is_empty()
+    {
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        WARNED.call_once(|| {
+            tracing::warn!(
+                "requests arrive through a proxy on this host (X-Forwarded-For), but \
+                 security.trusted_proxies is empty: every client shares the proxy's address in rate \
+                 limits and the audit log; set security.trusted_proxies = [\"127.0.0.1\", \"::1\"]"
+            );
+        });
+    }
     let path = req.uri().path();
-    let public = path.starts_with("/api/v1/")
-        && path != "/api/v1/health"
-        && (path.starts_with("/api/v1/auth/")
-            || !req.headers().contains_key(header::AUTHORIZATION));
+    let operation = operations::find(req.method(), path);
     // A restore is swapping the database: reads go on, writes wait.
     let write = !matches!(
         *req.method(),
@@ -231,12 +277,38 @@ pub async fn client_and_limits<E: Endpoint>(next: Arc<E>, mut req: Request) -> R
     if write && path.starts_with("/api/") && state.maintenance.is_on() {
         return Err(ApiError::maintenance().into());
     }
-    if let (true, Some(ip)) = (public, client.ip) {
-        if let Err(limited) = limiter.check(Bucket::Public, &client_key(ip)).await {
+    let caller = match bearer_token(&req) {
+        Some(token) => match security::verify(state, token).await {
+            Ok(caller) => Some(caller),
+            Err(ApiError::Unauthorized(_)) => None,
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let limited = path.starts_with("/api/v1/") && path != "/api/v1/health";
+    if limited {
+        let limiter = &state.limiter;
+        let verdict = match (&caller, client.ip) {
+            (Some(caller), _) => {
+                let account = caller.user.to_string();
+                match limiter.check(Bucket::Account, &account).await {
+                    Ok(()) if operation.is_some_and(|o| o.expensive) => {
+                        limiter.check(Bucket::Expensive, &account).await
+                    }
+                    other => other,
+                }
+            }
+            (None, Some(ip)) => limiter.check(Bucket::Public, &client_key(ip)).await,
+            (None, None) => Ok(()),
+        };
+        if let Err(limited) = verdict {
             return Err(ApiError::rate_limited(limited).into());
         }
     }
     req.set_data(client);
+    if let Some(caller) = caller {
+        req.set_data(caller);
+    }
     next.call(req).await.map(IntoResponse::into_response)
 }
 
@@ -275,22 +347,40 @@ pub fn concurrency_limit<E: Endpoint + 'static>(
     }
 }
 
-/// Rejects bodies over `limit` bytes with 413: at once when `Content-Length` says so, otherwise
-/// (chunked uploads) while reading, so an endpoint never sees more than `limit`. Keeps the body, to
-/// name the property when the endpoint cannot parse it.
+/// The largest bodies each kind of request may send (`server.*body_limit_bytes`, `feeds.max_bytes`)
+/// and how long a body may take to arrive.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    pub signed_in: usize,
+    pub anonymous: usize,
+    pub upload: usize,
+    pub read_timeout: std::time::Duration,
+}
+
+/// Reads the body, after routing and rate limiting have decided who may send how much: the price
+/// list upload takes `upload` bytes from an admin, other operations `signed_in` from a caller with
+/// a valid token and `anonymous` from anyone else; a path that is no operation is answered without
+/// its body being read. Over the limit: 413 at once when `Content-Length` says so, otherwise
+/// (chunked uploads) while reading; slower than `read_timeout`: 408. Keeps the body, to name the
+/// property when the endpoint cannot parse it.
 pub fn body_limit<E: Endpoint + 'static>(
-    default_limit: usize,
-    upload_limit: usize,
+    limits: BodyLimits,
 ) -> impl Fn(Arc<E>, Request) -> std::pin::Pin<Box<dyn Future<Output = Result<Response>> + Send>>
 + Send
 + Sync
 + 'static {
     move |next: Arc<E>, mut req: Request| {
         Box::pin(async move {
-            // Price lists are files, not forms: they get the feed size limit, and the import
-            // refuses their rows with control characters one by one.
-            let feed = req.uri().path().ends_with("/price-feed");
-            let limit = if feed { upload_limit } else { default_limit };
+            let Some(operation) = operations::find(req.method(), req.uri().path()) else {
+                req.set_body(poem::Body::empty());
+                return next.call(req).await.map(IntoResponse::into_response);
+            };
+            let role = req.data::<Caller>().map(|c| c.role);
+            let limit = match role {
+                Some(Role::Admin) if operation.upload => limits.upload,
+                Some(_) => limits.signed_in,
+                None => limits.anonymous,
+            };
             let too_large = || {
                 ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
@@ -302,17 +392,32 @@ pub fn body_limit<E: Endpoint + 'static>(
                 .get(header::CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<u64>().ok());
-            if let Some(len) = declared {
-                if len > limit as u64 {
-                    return Err(too_large().into());
-                }
+            if declared.is_some_and(|len| len > limit as u64) {
+                return Err(too_large().into());
             }
-            let body = req
-                .take_body()
-                .into_bytes_limit(limit)
-                .await
-                .map_err(|_| poem::Error::from(too_large()))?;
-            if let Some(field) = nul_field(req.uri(), if feed { &[] } else { &body }) {
+            let body = match tokio::time::timeout(
+                limits.read_timeout,
+                req.take_body().into_bytes_limit(limit),
+            )
+            .await
+            {
+                Ok(Ok(body)) => body,
+                Ok(Err(_)) => return Err(too_large().into()),
+                Err(_) => {
+                    return Err(ApiError::new(
+                        StatusCode::REQUEST_TIMEOUT,
+                        format!(
+                            "the request body did not arrive within {} s",
+                            limits.read_timeout.as_secs()
+                        ),
+                    )
+                    .into());
+                }
+            };
+            // Price lists are files, not forms: the import refuses their rows with control
+            // characters one by one.
+            let scanned: &[u8] = if operation.upload { &[] } else { &body };
+            if let Some(field) = nul_field(req.uri(), scanned) {
                 return Err(ApiError::bad_request(
                     "text may not contain the NUL character (U+0000)",
                     vec![FieldError::new(field, NUL_MESSAGE)],

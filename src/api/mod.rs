@@ -21,6 +21,7 @@ pub mod meal_plans;
 pub mod metrics;
 pub mod middleware;
 pub mod nutrition;
+pub mod operations;
 pub mod progress;
 pub mod safety_rules;
 pub mod schema;
@@ -53,10 +54,17 @@ pub struct AppState {
     pub tokens: Arc<AccessTokens>,
     pub hasher: Hasher,
     pub limiter: RateLimiter,
-    pub refresh_ttl_days: u32,
+    /// How long sessions live.
+    pub session_terms: crate::db::sessions::Terms,
+    /// Seconds within which destructive admin operations need the password entered again.
+    pub reauthentication_window_secs: u64,
     pub trusted_proxies: Arc<[IpNet]>,
     pub mode: RunMode,
     pub fetcher: crate::ops::feeds::Fetcher,
+    /// The solver threads of the planners, with every request's work budget.
+    pub compute: crate::ops::compute::ComputePool,
+    /// The open connections, to stop the requests of clients that hang up.
+    pub connections: crate::ops::connections::Connections,
     pub cache: crate::cache::Cache,
     pub backups: crate::ops::backup::Backups,
     /// On while a restore swaps the database: writes are refused with 503.
@@ -223,6 +231,7 @@ pub fn app(state: AppState, config: &Config) -> impl Endpoint<Output = poem::Res
         .unwrap_or(crate::domain::account::Locale::DEFAULT);
     let api = openapi();
     let requests = state.requests.clone();
+    let state_connections = state.connections.clone();
     let routes = Route::new()
         .at("/openapi.json", get(openapi_json))
         .at("/docs", get(swagger_ui))
@@ -234,6 +243,15 @@ pub fn app(state: AppState, config: &Config) -> impl Endpoint<Output = poem::Res
         .at("/admin", get(dashboard::page))
         .at("/admin/", get(dashboard::page))
         .at("/admin/assets/:name", get(dashboard::asset))
+        .around(middleware::body_limit(middleware::BodyLimits {
+            signed_in: config.server.body_limit_bytes,
+            anonymous: config
+                .server
+                .anonymous_body_limit_bytes
+                .min(config.server.body_limit_bytes),
+            upload: config.feeds.max_bytes,
+            read_timeout: std::time::Duration::from_secs(config.server.body_read_timeout_secs),
+        }))
         .around(middleware::client_and_limits)
         .data(state);
     // Browsers on other sites may call the API only from the configured origins.
@@ -252,11 +270,8 @@ pub fn app(state: AppState, config: &Config) -> impl Endpoint<Output = poem::Res
             .boxed()
     };
     routes
-        .around(middleware::body_limit(
-            config.server.body_limit_bytes,
-            config.feeds.max_bytes,
-        ))
         .around(middleware::aliases)
+        .around(middleware::hang_up(state_connections))
         .around(middleware::concurrency_limit(
             config.server.max_concurrent_requests,
         ))

@@ -16,7 +16,13 @@ use crate::{db, domain::account::Role};
 pub struct ClientInfo {
     pub ip: Option<IpAddr>,
     pub user_agent: Option<String>,
+    /// The request names a client of its own (`X-Forwarded-For`, `Forwarded`, `X-Real-IP`) through
+    /// a peer that is not a trusted proxy: it came through a proxy we do not believe.
+    pub untrusted_forwarding: bool,
 }
+
+/// Headers a proxy names the original client in.
+const FORWARDING_HEADERS: [&str; 3] = ["x-forwarded-for", "forwarded", "x-real-ip"];
 
 impl ClientInfo {
     /// The peer address, or, when the peer is a trusted proxy, the nearest address in
@@ -27,6 +33,10 @@ impl ClientInfo {
             .as_socket_addr()
             .map(|a| a.ip().to_canonical());
         let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+        let untrusted_forwarding = !peer.as_ref().is_some_and(is_trusted)
+            && FORWARDING_HEADERS
+                .iter()
+                .any(|h| req.headers().contains_key(*h));
         let ip = match peer {
             Some(peer) if is_trusted(&peer) => {
                 // Walk from the right (entries our proxies appended) and stop at the first address
@@ -58,7 +68,29 @@ impl ClientInfo {
             .get(poem::http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().filter(|c| !c.is_control()).take(512).collect());
-        Self { ip, user_agent }
+        Self {
+            ip,
+            user_agent,
+            untrusted_forwarding,
+        }
+    }
+
+    /// For the audit log: `user` did `action` to their own account, successfully, from this client.
+    pub fn own_action<'a>(&'a self, action: &'a str, user: Uuid) -> db::audit::Event<'a> {
+        db::audit::Event {
+            action,
+            success: true,
+            actor: Some(user),
+            subject: Some(user),
+            ip: self.ip,
+            user_agent: self.user_agent.as_deref(),
+            ..Default::default()
+        }
+    }
+
+    /// A process on this host talking to us directly, not a client relayed by a local proxy.
+    pub fn is_local(&self) -> bool {
+        self.ip.is_some_and(|ip| ip.is_loopback()) && !self.untrusted_forwarding
     }
 }
 
@@ -101,16 +133,56 @@ impl Caller {
     }
 }
 
+impl Caller {
+    /// Destructive admin operations: the caller must have entered their password again
+    /// (`POST /auth/reauthenticate`) within `auth.reauthentication_window_secs`; 403 with the
+    /// `reauthentication_required` code otherwise.
+    pub async fn require_recent_password(&self, state: &AppState) -> Result<(), ApiError> {
+        if db::sessions::recently_reauthenticated(
+            &state.pool,
+            self.session,
+            state.reauthentication_window_secs,
+        )
+        .await?
+        {
+            Ok(())
+        } else {
+            Err(ApiError::reauthentication_required())
+        }
+    }
+}
+
 /// A Bearer access token (JWT) from `POST /auth/login`, `/auth/register` or `/auth/refresh`.
 #[derive(SecurityScheme)]
 #[oai(ty = "bearer", bearer_format = "JWT", checker = "authenticate")]
 pub struct BearerAuth(pub Caller);
 
 async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
+    // The request path already checked this token to count the request against its account.
+    if let Some(caller) = req.data::<Caller>() {
+        return Ok(*caller);
+    }
     let state = req.data::<AppState>().ok_or_else(|| {
         poem::Error::from(ApiError::from(anyhow::anyhow!("no application state")))
     })?;
-    let claims = state.tokens.verify(&bearer.token).map_err(|e| {
+    Ok(verify(state, &bearer.token).await?)
+}
+
+/// The `Authorization: Bearer` token of a request, if it carries one.
+pub fn bearer_token(req: &Request) -> Option<&str> {
+    let value = req
+        .headers()
+        .get(poem::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// The signed-in user an access token speaks for: signature, expiry, issuer and audience, and an
+/// active session.
+pub async fn verify(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+    let claims = state.tokens.verify(token).map_err(|e| {
         tracing::debug!(error = %e, "access token refused");
         ApiError::unauthorized("the access token is invalid or expired")
     })?;

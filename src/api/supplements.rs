@@ -45,6 +45,10 @@ pub const PROTEIN_LOG_MIN_DAYS: i64 = 3;
 pub const MAX_ITEMS: usize = 30;
 /// The longest period a dose or plan covers.
 pub const MAX_DAYS: u32 = 366;
+/// The most servings a day of one product a shopping plan buys for (given as servings, grams or a
+/// substance's amount): more than any label's directions, and it keeps a year's need within
+/// a few thousand packages.
+pub const MAX_SERVINGS_PER_DAY: u32 = 20;
 
 // ---- What every endpoint here knows about the athlete ------------------------------------------------
 
@@ -670,6 +674,11 @@ fn default_days() -> u32 {
     30
 }
 
+/// A saved plan without the field was solved exactly.
+fn proven() -> bool {
+    true
+}
+
 /// Packages of one item in one store.
 #[derive(Object, Debug, Clone, PartialEq)]
 pub struct PlanLine {
@@ -741,8 +750,12 @@ pub struct ShoppingPlan {
     pub name: Option<String>,
     pub days: u32,
     pub currency: String,
-    /// Packages plus delivery: the least any valid plan costs.
+    /// Packages plus delivery: the least any valid plan costs, unless `optimal` is false.
     pub total: Decimal,
+    /// False when the work limit (`limits.solve_time_ms`, `limits.solve_steps`) ended the search
+    /// before this plan was proven the cheapest; it is still a valid plan.
+    #[oai(default = "proven")]
+    pub optimal: bool,
     pub packages_total: Decimal,
     pub delivery_total: Decimal,
     pub stores: Vec<PlanStore>,
@@ -1057,15 +1070,18 @@ impl SupplementsApi {
                 .collect(),
             max_stores: req.max_stores.map(|k| k as usize),
         };
-        // Both solves are CPU work: off the async threads.
-        let (plan, single) = tokio::task::spawn_blocking(move || {
-            (
-                shopping::solve(&problem),
-                shopping::best_single_store(&problem),
-            )
-        })
-        .await
-        .map_err(|e| ApiError::from(anyhow::anyhow!("shopping-plan solver panicked: {e}")))?;
+        // Both solves share the request's work budget, on the solver threads.
+        let (plan, single) = state
+            .compute
+            .request()
+            .run(move |budget| {
+                (
+                    shopping::solve(&problem, budget),
+                    shopping::best_single_store(&problem, budget),
+                )
+            })
+            .await
+            .map_err(|_| ApiError::planners_busy())?;
         let single =
             single.map_err(|e| ApiError::from(anyhow::anyhow!("single-store plan: {e:?}")))?;
         let plan = match plan {
@@ -1095,6 +1111,13 @@ impl SupplementsApi {
                     None => ("stores", words.msg("shopping-constraints", &[])),
                 };
                 return Err(ApiError::invalid(field, text));
+            }
+            Err(shopping::Infeasible::OutOfBudget(_)) => {
+                let ms = state.compute.time_limit().as_millis();
+                return Err(ApiError::invalid(
+                    "items",
+                    words.msg("shopping-out-of-budget", &[("ms", Arg::Count(ms as i64))]),
+                ));
             }
             Err(shopping::Infeasible::Solver(e)) => {
                 return Err(ApiError::from(anyhow::anyhow!("shopping-plan solver: {e}")));
@@ -1206,6 +1229,7 @@ impl SupplementsApi {
                 .first()
                 .map_or_else(|| "RSD".into(), |s| s.currency.clone()),
             total: plan.total,
+            optimal: plan.optimal,
             packages_total,
             delivery_total,
             saving: best_single_store.as_ref().map(|s| s.total - plan.total),
@@ -1495,6 +1519,16 @@ async fn check_request(state: &AppState, req: &ShoppingRequest) -> Result<(), Ap
                 }
             }
         }
+        if item
+            .servings_per_day
+            .is_some_and(|s| s > Decimal::from(MAX_SERVINGS_PER_DAY))
+        {
+            errors.push(FieldError::new(
+                field("servings_per_day"),
+                format!("must be above 0 and at most {MAX_SERVINGS_PER_DAY}"),
+            ));
+            continue;
+        }
         for (name, value) in [
             ("servings_per_day", item.servings_per_day),
             ("grams_per_day", item.grams_per_day),
@@ -1657,6 +1691,15 @@ fn resolve(
                 }
             }
         };
+        if servings > Decimal::from(MAX_SERVINGS_PER_DAY) {
+            let most = (Decimal::from(MAX_SERVINGS_PER_DAY) * p.serving_size).normalize();
+            return Err((
+                format!("items[{n}].grams_per_day"),
+                ItemError::Text(format!(
+                    "at most {most} g a day ({MAX_SERVINGS_PER_DAY} servings) of this product"
+                )),
+            ));
+        }
         let assessment = screen(p, servings);
         if assessment.excluded() {
             return fail(ItemError::Unsafe(assessment.hits));
@@ -1700,6 +1743,7 @@ fn resolve(
     let mut candidates = Vec::new();
     let mut last_unsafe = Vec::new();
     let mut all_group_d = true;
+    let mut most_per_serving = Decimal::ZERO;
     for id in ids {
         let i = index[id];
         let p = &products[i];
@@ -1707,7 +1751,8 @@ fn resolve(
         if amount <= Decimal::ZERO {
             continue;
         }
-        if group_d(p) {
+        most_per_serving = most_per_serving.max(amount);
+        if group_d(p) || per_day / amount > Decimal::from(MAX_SERVINGS_PER_DAY) {
             continue;
         }
         all_group_d = false;
@@ -1717,6 +1762,16 @@ fn resolve(
         } else {
             candidates.push(i);
         }
+    }
+    let most = most_per_serving * Decimal::from(MAX_SERVINGS_PER_DAY);
+    if candidates.is_empty() && per_day > most && most > Decimal::ZERO {
+        return Err((
+            format!("items[{n}].amount_per_day"),
+            ItemError::Text(format!(
+                "at most {} {unit} a day ({MAX_SERVINGS_PER_DAY} servings of the most concentrated product)",
+                most.normalize()
+            )),
+        ));
     }
     if candidates.is_empty() {
         return fail(if all_group_d {

@@ -39,6 +39,38 @@ pub async fn record(db: impl PgExecutor<'_>, event: &Event<'_>) -> sqlx::Result<
     Ok(())
 }
 
+/// Appends to `restored`'s audit log the entries `live` wrote after the newest entry `restored`
+/// holds (what happened since the backup was taken), oldest first; an actor the restored database
+/// does not know is kept in `details.actor` instead. Returns how many were carried over.
+pub async fn carry_over(
+    live: impl PgExecutor<'_>,
+    restored: &mut sqlx::PgConnection,
+) -> sqlx::Result<u64> {
+    let newest: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) FROM audit_log")
+        .fetch_one(&mut *restored)
+        .await?;
+    let entries: serde_json::Value = sqlx::query_scalar(
+        "SELECT coalesce(jsonb_agg(to_jsonb(a) ORDER BY a.id), '[]') FROM audit_log a WHERE a.id > $1",
+    )
+    .bind(newest)
+    .fetch_one(live)
+    .await?;
+    let done = sqlx::query(
+        "INSERT INTO audit_log (at, action, outcome, actor_id, subject_id, email, ip, user_agent, details)
+         SELECT e.at, e.action, e.outcome, u.id, e.subject_id, e.email, e.ip, e.user_agent,
+                CASE WHEN e.actor_id IS NOT NULL AND u.id IS NULL
+                     THEN e.details || jsonb_build_object('actor', e.actor_id) ELSE e.details END
+         FROM jsonb_to_recordset($1) AS e(id bigint, at timestamptz, action text, outcome text,
+              actor_id uuid, subject_id uuid, email text, ip inet, user_agent text, details jsonb)
+         LEFT JOIN users u ON u.id = e.actor_id
+         ORDER BY e.id",
+    )
+    .bind(entries)
+    .execute(restored)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Entry {
     pub id: i64,

@@ -8,7 +8,7 @@
 
 use std::{
     fs::{self, File, OpenOptions},
-    os::unix::fs::{PermissionsExt, chown},
+    os::unix::fs::{OpenOptionsExt, PermissionsExt, chown},
     path::{Path, PathBuf},
     process::Stdio,
     sync::{
@@ -245,7 +245,13 @@ fn prepare_directories(layout: &Layout, account: &Account) -> anyhow::Result<()>
             .with_context(|| format!("cannot set permissions on {}", dir.display()))?;
     }
     if !layout.log_file.exists() {
-        File::create(&layout.log_file)
+        // The server's log may quote the data of a failed statement: the owner's alone.
+        OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&layout.log_file)
             .with_context(|| format!("cannot create {}", layout.log_file.display()))?;
     }
     if let Some((uid, gid)) = account.switch_to {

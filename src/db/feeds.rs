@@ -157,6 +157,13 @@ pub async fn import(pool: &PgPool, job: Import<'_>) -> sqlx::Result<Run> {
         mut problems,
     } = tally;
     problems.truncate(MAX_PROBLEMS);
+    // A fetched feed came from wherever its URL points: its report says what was wrong, never what
+    // the server sent (header cells, values), so a feed URL cannot be used to read another server.
+    if job.trigger != Trigger::Upload {
+        for problem in &mut problems {
+            problem.message = feed::without_quoted(&problem.message);
+        }
+    }
     let counts = (applied, unchanged, queued, rejected);
     let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
     let run = if job.dry_run || status == "rejected" {

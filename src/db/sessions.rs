@@ -19,6 +19,17 @@ pub enum Revocation {
     Admin,
     /// An admin disabled the account.
     Disabled,
+    /// The database was restored from a backup.
+    Restore,
+}
+
+/// How long sessions live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Terms {
+    /// Days after the last refresh.
+    pub refresh_ttl_days: u32,
+    /// Days after sign-in, however often refreshed.
+    pub max_age_days: u32,
 }
 
 impl Revocation {
@@ -30,6 +41,7 @@ impl Revocation {
             Revocation::ReuseDetected => "reuse_detected",
             Revocation::Admin => "admin",
             Revocation::Disabled => "disabled",
+            Revocation::Restore => "restore",
         }
     }
 }
@@ -49,7 +61,7 @@ pub async fn create(
     pool: &PgPool,
     user: Uuid,
     refresh_hash: &[u8; 32],
-    ttl_days: u32,
+    terms: Terms,
     ip: Option<IpAddr>,
     user_agent: Option<&str>,
 ) -> sqlx::Result<Uuid> {
@@ -61,7 +73,7 @@ pub async fn create(
     )
     .bind(id)
     .bind(user)
-    .bind(ttl_days as i32)
+    .bind(terms.refresh_ttl_days.min(terms.max_age_days) as i32)
     .bind(ip.map(|ip| ip.to_string()))
     .bind(user_agent)
     .execute(&mut *tx)
@@ -90,18 +102,21 @@ pub enum Rotation {
     Invalid,
 }
 
-/// Uses `presented` once: marks it used and stores `successor` in its session. Row locks make two
-/// concurrent uses of one token count as a reuse.
+/// Uses `presented` once: marks it used and stores `successor` in its session, which lives on for
+/// the refresh lifetime but never past its maximum age. Row locks make two concurrent uses of one
+/// token count as a reuse.
 pub async fn rotate(
     pool: &PgPool,
     presented: &[u8; 32],
     successor: &[u8; 32],
-    ttl_days: u32,
+    terms: Terms,
 ) -> sqlx::Result<Rotation> {
     let mut tx = pool.begin().await?;
     let row: Option<(Uuid, Option<OffsetDateTime>, Uuid, bool, String)> = sqlx::query_as(
         "SELECT t.session_id, t.used_at, s.user_id,
-                s.revoked_at IS NULL AND s.expires_at > now(), u.role
+                s.revoked_at IS NULL AND s.expires_at > now()
+                    AND s.created_at > now() - make_interval(days => $2),
+                u.role
          FROM refresh_tokens t
          JOIN sessions s ON s.id = t.session_id
          JOIN users u ON u.id = s.user_id
@@ -109,6 +124,7 @@ pub async fn rotate(
          FOR UPDATE OF t, s",
     )
     .bind(&presented[..])
+    .bind(terms.max_age_days as i32)
     .fetch_optional(&mut *tx)
     .await?;
     let Some((session, used_at, user, active, role)) = row else {
@@ -135,11 +151,14 @@ pub async fn rotate(
         .execute(&mut *tx)
         .await?;
     sqlx::query(
-        "UPDATE sessions SET last_used_at = now(), expires_at = now() + make_interval(days => $2)
+        "UPDATE sessions SET last_used_at = now(),
+                expires_at = LEAST(now() + make_interval(days => $2),
+                                   created_at + make_interval(days => $3))
          WHERE id = $1",
     )
     .bind(session)
-    .bind(ttl_days as i32)
+    .bind(terms.refresh_ttl_days as i32)
+    .bind(terms.max_age_days as i32)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -214,6 +233,44 @@ pub async fn revoke_others(
     .execute(db)
     .await?;
     Ok(done.rows_affected())
+}
+
+/// Records that the session's user entered their password again just now.
+pub async fn reauthenticated(db: impl PgExecutor<'_>, session: Uuid) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sessions SET reauthenticated_at = now() WHERE id = $1")
+        .bind(session)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Whether the session's user entered their password again within the last `window_secs`.
+pub async fn recently_reauthenticated(
+    db: impl PgExecutor<'_>,
+    session: Uuid,
+    window_secs: u64,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT coalesce(reauthenticated_at > now() - make_interval(secs => $2), false)
+         FROM sessions WHERE id = $1 AND revoked_at IS NULL",
+    )
+    .bind(session)
+    .bind(window_secs as f64)
+    .fetch_optional(db)
+    .await
+    .map(|fresh| fresh.unwrap_or(false))
+}
+
+/// Ends every active session (a restored database starts with everyone signed out); returns the
+/// users who had one.
+pub async fn revoke_all(db: impl PgExecutor<'_>, why: Revocation) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "UPDATE sessions SET revoked_at = now(), revoked_reason = $1
+         WHERE revoked_at IS NULL RETURNING user_id",
+    )
+    .bind(why.as_str())
+    .fetch_all(db)
+    .await
 }
 
 /// The user's active sessions, newest first.

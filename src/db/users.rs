@@ -178,6 +178,16 @@ pub async fn replace_password_hash(
     Ok(done.rows_affected() == 1)
 }
 
+/// The active (not disabled) admins, their rows locked until the transaction ends: two admins
+/// demoting or disabling each other at once take turns, and the second sees the first's change.
+pub async fn lock_active_admins(tx: &mut Transaction<'_, Postgres>) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL ORDER BY id FOR UPDATE",
+    )
+    .fetch_all(&mut **tx)
+    .await
+}
+
 pub async fn set_role(db: impl PgExecutor<'_>, id: Uuid, role: Role) -> sqlx::Result<bool> {
     let done = sqlx::query("UPDATE users SET role = $2 WHERE id = $1")
         .bind(id)

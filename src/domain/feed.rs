@@ -117,6 +117,28 @@ pub enum FileError {
     Malformed(&'static str, String),
 }
 
+/// `message` with every double-quoted text in it (the file's own values and header cells, as the
+/// problems quote them) replaced by `"…"`.
+pub fn without_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut chars = message.chars();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '"' {
+            let mut escaped = false;
+            for q in chars.by_ref() {
+                match (escaped, q) {
+                    (false, '\\') => escaped = true,
+                    (false, '"') => break,
+                    _ => escaped = false,
+                }
+            }
+            out.push_str("…\"");
+        }
+    }
+    out
+}
+
 /// A parsed feed: its usable rows and the rows refused.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parsed {
@@ -766,6 +788,20 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn quoted_values_leave_a_fetched_feed_s_report() {
+        assert_eq!(
+            without_quoted(r#"is not a price: "12,5a""#),
+            r#"is not a price: "…""#
+        );
+        let missing = FileError::MissingColumn("price", r#""ime", "c\"ena""#.into()).to_string();
+        assert_eq!(
+            without_quoted(&missing),
+            r#"the file has no price column (columns found: "…", "…")"#
+        );
+        assert_eq!(without_quoted("must be above zero"), "must be above zero");
+    }
 
     #[test]
     fn prices_in_local_and_international_notation() {

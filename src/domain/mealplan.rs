@@ -13,6 +13,8 @@ use good_lp::{
 };
 use uuid::Uuid;
 
+use super::budget::{Budget, Exhausted};
+
 /// When a dish is eaten.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum MealType {
@@ -207,6 +209,8 @@ pub struct DayPlan {
 pub enum NoPlan {
     /// No dish for this meal (after allergens, exclusions and the weekly limit).
     NoDishFor(MealType),
+    /// The work budget ran out before any plan was found.
+    OutOfBudget(Exhausted),
     /// The solver failed (a bug, never the input).
     Solver(String),
 }
@@ -264,7 +268,8 @@ pub const ATTEMPTS: [(usize, Option<f64>); 3] =
     [(10, None), (20, Some(0.4)), (usize::MAX, Some(0.6))];
 
 /// The closest day to the targets from these dishes. A shortlist of dishes per meal is tried first
-/// (rotated by `seed`, so days differ); when it cannot meet every target, all the dishes are.
+/// (rotated by `seed`, so days differ); when it cannot meet every target, all the dishes are. Every
+/// attempt stops by the `budget`'s deadline, with the closest plan found by then.
 pub fn plan_day(
     dishes: &[Dish],
     targets: &Targets,
@@ -272,6 +277,7 @@ pub fn plan_day(
     variety: &HashMap<Uuid, f64>,
     rules: &[SlotRule],
     seed: u64,
+    budget: &Budget,
 ) -> Result<DayPlan, NoPlan> {
     let eligible = eligible(dishes, rules)?;
     let weight = |d: &Dish| {
@@ -303,6 +309,13 @@ pub fn plan_day(
             .map(|(e, rule)| e[..e.len().min(size.max(rule.required.len()))].to_vec())
             .collect();
         let whole = list == ranked;
+        let left = budget.time_left().as_secs_f64();
+        if left == 0.0 {
+            break;
+        }
+        let time_limit = time_limit
+            .filter(|_| best.is_some())
+            .map_or(left, |t| t.min(left));
         match solve_day(
             dishes,
             targets,
@@ -310,7 +323,7 @@ pub fn plan_day(
             variety,
             rules,
             &list,
-            time_limit.filter(|_| best.is_some()),
+            Some(time_limit),
         ) {
             Ok(plan) if plan.misses.is_empty() => return Ok(plan),
             Ok(plan) => {
@@ -323,13 +336,14 @@ pub fn plan_day(
             }
             // A time bound reached before any plan: keep the closest so far.
             Err(NoPlan::Solver(_)) if best.is_some() => {}
+            Err(NoPlan::Solver(_)) if budget.time_left().is_zero() => break,
             Err(e) => return Err(e),
         }
         if whole {
             break;
         }
     }
-    Ok(best.expect("the first attempt has no time bound, so it answers or fails"))
+    best.ok_or_else(|| NoPlan::OutOfBudget(budget.exhausted().unwrap_or(Exhausted::Time)))
 }
 
 /// How far a plan is from its targets: the sum of its misses' shares.
@@ -642,6 +656,24 @@ pub fn evaluate(
 mod tests {
     use super::*;
 
+    /// A day with no variety weights, seed 0 and no budget to speak of.
+    fn closest_day(
+        dishes: &[Dish],
+        targets: &Targets,
+        supplement: Option<&Supplement>,
+        rules: &[SlotRule],
+    ) -> Result<DayPlan, NoPlan> {
+        plan_day(
+            dishes,
+            targets,
+            supplement,
+            &HashMap::new(),
+            rules,
+            0,
+            &Budget::unlimited(),
+        )
+    }
+
     fn dish(n: u128, meals: &[MealType], kcal: f64, p: f64, c: f64, f: f64) -> Dish {
         Dish {
             id: Uuid::from_u128(n),
@@ -692,7 +724,7 @@ mod tests {
     #[test]
     fn a_reachable_day_is_within_every_tolerance() {
         let t = targets(2800.0, 140.0, 360.0, 85.0);
-        let plan = plan_day(&menu(), &t, None, &HashMap::new(), &open_day(), 0).unwrap();
+        let plan = closest_day(&menu(), &t, None, &open_day()).unwrap();
         assert!(plan.misses.is_empty(), "{plan:?}");
         for p in &plan.portions {
             assert!((MIN_QUARTERS..=MAX_QUARTERS).contains(&p.quarters));
@@ -726,7 +758,7 @@ mod tests {
     fn an_unreachable_target_gives_the_closest_plan_and_says_so() {
         // 400 g of protein in 2000 kcal cannot be done with these dishes.
         let t = targets(2000.0, 400.0, 150.0, 60.0);
-        let plan = plan_day(&menu(), &t, None, &HashMap::new(), &open_day(), 0).unwrap();
+        let plan = closest_day(&menu(), &t, None, &open_day()).unwrap();
         let miss = plan
             .misses
             .iter()
@@ -748,8 +780,8 @@ mod tests {
             },
             max_servings: 3,
         };
-        let without = plan_day(&menu(), &t, None, &HashMap::new(), &open_day(), 0).unwrap();
-        let with = plan_day(&menu(), &t, Some(&whey), &HashMap::new(), &open_day(), 0).unwrap();
+        let without = closest_day(&menu(), &t, None, &open_day()).unwrap();
+        let with = closest_day(&menu(), &t, Some(&whey), &open_day()).unwrap();
         assert!(with.supplement_servings > 0);
         let gap = |p: &DayPlan| {
             p.misses
@@ -768,26 +800,22 @@ mod tests {
         }
         // Nothing left for breakfast.
         assert_eq!(
-            plan_day(
+            closest_day(
                 &dishes,
                 &targets(2500.0, 120.0, 300.0, 80.0),
                 None,
-                &HashMap::new(),
-                &open_day(),
-                0
+                &open_day()
             ),
             Err(NoPlan::NoDishFor(Breakfast))
         );
         let mut dishes = menu();
         dishes[5].pinned = true; // dish 6, twice this week already
         dishes[5].uses_this_week = MAX_USES_PER_WEEK;
-        let plan = plan_day(
+        let plan = closest_day(
             &dishes,
             &targets(2500.0, 120.0, 300.0, 80.0),
             None,
-            &HashMap::new(),
             &open_day(),
-            0,
         )
         .unwrap();
         assert!(plan.portions.iter().any(|p| p.dish == Uuid::from_u128(6)));
@@ -796,7 +824,7 @@ mod tests {
     #[test]
     fn a_swap_keeps_the_other_meals_and_replaces_one_dish() {
         let t = targets(2800.0, 140.0, 360.0, 85.0);
-        let day = plan_day(&menu(), &t, None, &HashMap::new(), &open_day(), 0).unwrap();
+        let day = closest_day(&menu(), &t, None, &open_day()).unwrap();
         let lunch = DAY.iter().position(|s| s.meal == Lunch).unwrap();
         let old = day.portions.iter().find(|p| p.slot == lunch).unwrap().dish;
         let mut rules: Vec<SlotRule> = (0..DAY.len())
@@ -822,7 +850,7 @@ mod tests {
             dishes: rules[lunch].dishes,
         };
         let dishes: Vec<Dish> = menu().into_iter().filter(|d| d.id != old).collect();
-        let swapped = plan_day(&dishes, &t, None, &HashMap::new(), &rules, 0).unwrap();
+        let swapped = closest_day(&dishes, &t, None, &rules).unwrap();
         assert!(!swapped.portions.iter().any(|p| p.dish == old));
         for p in day.portions.iter().filter(|p| p.slot != lunch) {
             assert!(
@@ -842,7 +870,7 @@ mod tests {
             budget: Some(150.0),
             ..targets(2800.0, 140.0, 360.0, 85.0)
         };
-        let plan = plan_day(&menu(), &t, None, &HashMap::new(), &open_day(), 0).unwrap();
+        let plan = closest_day(&menu(), &t, None, &open_day()).unwrap();
         assert!(
             plan.misses.iter().any(|m| m.target == "budget"),
             "100 RSD a serving cannot stay under 150 a day"

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod alerting;
+pub mod budget;
 pub mod catalogue;
 pub mod dosage;
 pub mod feed;

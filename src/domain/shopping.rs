@@ -11,13 +11,15 @@
 //! that cover the need, and a lemma bounds which combinations can be optimal (see [`options`]). The
 //! tests check the optimum against exhaustive search on thousands of random instances.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use good_lp::{
-    Expression, ProblemVariables, Solution as _, SolverModel, Variable, constraint, microlp,
-    variable,
+    Expression, ProblemVariables, Solution as _, SolutionStatus, SolverModel, Variable,
+    WithTimeLimit, constraint, microlp, variable,
 };
 use rust_decimal::{Decimal, prelude::ToPrimitive};
+
+use super::budget::{Budget, Exhausted};
 
 /// A store's delivery terms.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,7 +85,7 @@ pub struct Basket {
     pub delivery_fee: Decimal,
 }
 
-/// An optimal plan.
+/// A plan: the cheapest, unless the work budget ran out first (`optimal` is false then).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     /// One per item, in the problem's order.
@@ -91,6 +93,8 @@ pub struct Plan {
     /// The stores used, in index order.
     pub baskets: Vec<Basket>,
     pub total: Decimal,
+    /// Proven to cost the least of every valid plan.
+    pub optimal: bool,
 }
 
 /// Why no plan exists.
@@ -100,9 +104,14 @@ pub enum Infeasible {
     NotSold(Vec<usize>),
     /// Every way to buy everything breaks a store's minimum order or `max_stores`.
     Constraints,
+    /// The work budget ran out before any valid plan was found.
+    OutOfBudget(Exhausted),
     /// The solver failed or answered with a plan that breaks a constraint (a bug, never the input).
     Solver(String),
 }
+
+/// Packages of one item: (offer index into the item's offers, count).
+type Packages = Vec<(usize, u32)>;
 
 /// A way to cover one item in one store: its cost and packages.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,36 +121,90 @@ struct Option_ {
     packages: Vec<(usize, u32)>,
 }
 
-/// Enough combinations of whole packages of one product to cover `need`, by distinct cost, up to
-/// `limit` (inclusive).
-fn covers(
-    offers: &[(usize, &Offer)],
-    need: Decimal,
-    limit: Decimal,
-) -> BTreeMap<Decimal, Vec<(usize, u32)>> {
+/// Combinations of whole packages of one product that cover `need`, one per distinct cost, up to
+/// `limit` (inclusive); `complete` is false when `budget` ran out before the search ended (the
+/// covers found so far are still valid).
+///
+/// A depth-first walk over package counts, cut three ways without losing a cost: a partial basket
+/// whose cost plus the cheapest possible price of what it still lacks exceeds `limit` is dropped; a
+/// partial basket no fuller than one already walked at the same depth and cost is dropped (every
+/// cost it could reach, the fuller one reaches); and the last package size starts at the count that
+/// completes the need.
+struct Covers {
+    by_cost: BTreeMap<Decimal, Vec<(usize, u32)>>,
+    complete: bool,
+}
+
+fn covers(offers: &[(usize, &Offer)], need: Decimal, limit: Decimal, budget: &Budget) -> Covers {
     struct Walk<'a> {
         offers: &'a [(usize, &'a Offer)],
+        /// The lowest price per unit among offers `k..`, for each `k`.
+        cheapest_from: Vec<Decimal>,
         need: Decimal,
         limit: Decimal,
+        budget: &'a Budget,
         counts: Vec<(usize, u32)>,
+        /// (depth, cost) → the most quantity walked there.
+        walked: HashMap<(usize, Decimal), Decimal>,
         out: BTreeMap<Decimal, Vec<(usize, u32)>>,
+        /// A cover was dropped for the cheaper ones kept.
+        dropped: bool,
     }
     impl Walk<'_> {
         /// Every count of package `k` and after, on top of `have` for `cost`.
         fn from(&mut self, k: usize, have: Decimal, cost: Decimal) {
-            if cost > self.limit {
+            if cost > self.limit || !self.budget.spend() {
                 return;
             }
-            if have >= self.need {
+            if have >= self.need && !self.out.contains_key(&cost) {
                 // Record this cover (the first found for a cost is kept), and go on: more packages
-                // may still be worth it to reach a threshold.
-                self.out.entry(cost).or_insert_with(|| self.counts.clone());
+                // may still be worth it to reach a threshold. Only the cheapest few are kept.
+                self.out.insert(cost, self.counts.clone());
+                if self.out.len() > MAX_OPTIONS_PER_STORE {
+                    self.out.pop_last();
+                    self.dropped = true;
+                }
             }
             let Some(&(index, offer)) = self.offers.get(k) else {
                 return;
             };
-            let (mut have, mut cost, mut n) = (have, cost, 0u32);
-            while cost <= self.limit {
+            let lacking = (self.need - have).max(Decimal::ZERO);
+            if cost + lacking * self.cheapest_from[k] > self.limit + LOWER_BOUND_SLACK {
+                return;
+            }
+            let room = self.walked.len() < MAX_REMEMBERED;
+            match self.walked.get_mut(&(k, cost)) {
+                Some(fuller) if *fuller >= have => return,
+                Some(fuller) => *fuller = have,
+                None if room => {
+                    self.walked.insert((k, cost), have);
+                }
+                None => {}
+            }
+            // Skip the counts every completion of which the bound above would cut.
+            let mut n = Decimal::ZERO;
+            if lacking > Decimal::ZERO {
+                if k + 1 == self.offers.len() {
+                    // Fewer of the last package than this never completes the need.
+                    n = (lacking / offer.quantity).ceil();
+                } else {
+                    // Each package of this size saves `gain` against the best price after it.
+                    let rest = self.cheapest_from[k + 1];
+                    let gain = offer.quantity * rest - offer.price;
+                    let excess = cost + lacking * rest - self.limit - LOWER_BOUND_SLACK;
+                    if gain > Decimal::ZERO && excess > Decimal::ZERO {
+                        n = (excess / gain).ceil();
+                    }
+                }
+            }
+            let Some(mut n) = n.to_u32() else {
+                return;
+            };
+            let (mut have, mut cost) = (
+                have + offer.quantity * Decimal::from(n),
+                cost + offer.price * Decimal::from(n),
+            );
+            while cost <= self.limit && self.budget.exhausted().is_none() {
                 if n > 0 {
                     self.counts.push((index, n));
                 }
@@ -155,16 +218,52 @@ fn covers(
             }
         }
     }
+    let mut cheapest_from = vec![Decimal::MAX; offers.len() + 1];
+    for k in (0..offers.len()).rev() {
+        let (_, o) = offers[k];
+        cheapest_from[k] = cheapest_from[k + 1].min(o.price / o.quantity);
+    }
     let mut walk = Walk {
         offers,
+        cheapest_from,
         need,
         limit,
+        budget,
         counts: Vec::new(),
+        walked: HashMap::new(),
         out: BTreeMap::new(),
+        dropped: false,
     };
     walk.from(0, Decimal::ZERO, Decimal::ZERO);
-    walk.out
+    let complete = budget.exhausted().is_none() && !walk.dropped;
+    let mut by_cost = walk.out;
+    // Whole packages of one size always cover, so even a cut-short search offers a way to buy.
+    for &(index, o) in offers {
+        let n = (need / o.quantity).ceil();
+        let cost = n * o.price;
+        if cost <= limit {
+            if let Some(n) = n.to_u32().filter(|n| *n > 0) {
+                by_cost.entry(cost).or_insert_with(|| vec![(index, n)]);
+            }
+        }
+    }
+    Covers { by_cost, complete }
 }
+
+/// Price-per-unit bounds are quotients, rounded in the 28th digit; a bound this close to the limit
+/// is walked rather than cut.
+const LOWER_BOUND_SLACK: Decimal = Decimal::from_parts(1, 0, 0, false, 6);
+
+/// The most ways to buy one item in one store that go to the solver; beyond them the cheapest are
+/// kept and the plan is not proven optimal.
+const MAX_OPTIONS_PER_STORE: usize = 256;
+
+/// The most partial baskets the search remembers to cut dominated ones (about 3 MiB); past it the
+/// search goes on without remembering more, exactly but slower.
+const MAX_REMEMBERED: usize = 65_536;
+
+/// The share of a solve's time the search for ways to buy may take.
+const SEARCH_SHARE: f64 = 0.5;
 
 /// The options worth considering for `item` in `store`.
 ///
@@ -174,7 +273,13 @@ fn covers(
 /// `y₂ ≥ free_from − R` (free delivery), and `y₂` only when `y₂ < y₁ + fee`. The covers
 /// `m + k·p` (adding packages of price `p ≤ m` of the cheapest cover's product) reach any level
 /// within `p` above it, so `y₁ ≤ max(m, min_order + p) ≤ m + min_order`, and `y₂ < y₁ + fee`.
-fn options(item: &Item, store_index: usize, store: &Store) -> Vec<Option_> {
+/// `complete` is false when the budget cut the search short.
+fn options(
+    item: &Item,
+    store_index: usize,
+    store: &Store,
+    budget: &Budget,
+) -> (Vec<Option_>, bool) {
     let mut by_product: BTreeMap<usize, Vec<(usize, &Offer)>> = BTreeMap::new();
     for (i, o) in item.offers.iter().enumerate() {
         if o.store == store_index && o.quantity > Decimal::ZERO && o.price > Decimal::ZERO {
@@ -185,32 +290,71 @@ fn options(item: &Item, store_index: usize, store: &Store) -> Vec<Option_> {
         // Larger packages first, so that equal-cost covers prefer fewer packages.
         offers.sort_by(|a, b| b.1.quantity.cmp(&a.1.quantity).then(a.0.cmp(&b.0)));
     }
-    let cheapest = by_product
-        .values()
-        .filter_map(|offers| min_cover(offers, item.need))
-        .min();
-    let Some(m) = cheapest else {
-        return Vec::new();
-    };
-    let limit = m + store.min_order + store.delivery_fee;
+    let mut complete = true;
+    // Each product's cheapest cover is an option too: a search cut short later may not find it again.
     let mut best: BTreeMap<Decimal, Vec<(usize, u32)>> = BTreeMap::new();
     for offers in by_product.values() {
-        for (cost, packages) in covers(offers, item.need, limit) {
+        if let Some((cost, packages, done)) = min_cover(offers, item.need, budget) {
+            complete &= done;
             best.entry(cost).or_insert(packages);
         }
     }
-    best.into_iter()
+    let Some(&m) = best.keys().next() else {
+        return (Vec::new(), true);
+    };
+    let limit = m + store.min_order + store.delivery_fee;
+    for offers in by_product.values() {
+        let found = covers(offers, item.need, limit, budget);
+        complete &= found.complete;
+        for (cost, packages) in found.by_cost {
+            best.entry(cost).or_insert(packages);
+        }
+    }
+    if best.len() > MAX_OPTIONS_PER_STORE {
+        complete = false;
+        while best.len() > MAX_OPTIONS_PER_STORE {
+            best.pop_last();
+        }
+    }
+    if !complete {
+        // A cut-short search may have kept only covers below the store's thresholds: whole
+        // packages of one size reaching each threshold keep the minimum order within reach.
+        for offers in by_product.values() {
+            for &(index, o) in offers {
+                for threshold in [Some(store.min_order), store.free_delivery_from]
+                    .into_iter()
+                    .flatten()
+                    .filter(|t| *t > m)
+                {
+                    let n = (item.need / o.quantity)
+                        .ceil()
+                        .max((threshold / o.price).ceil());
+                    if let Some(count) = n.to_u32() {
+                        best.entry(n * o.price)
+                            .or_insert_with(|| vec![(index, count)]);
+                    }
+                }
+            }
+        }
+    }
+    let options = best
+        .into_iter()
         .map(|(cost, packages)| Option_ {
             store: store_index,
             cost,
             packages,
         })
-        .collect()
+        .collect();
+    (options, complete)
 }
 
 /// The cheapest cover with packages of one product (unbounded knapsack by enumeration over the
-/// largest counts that can matter).
-fn min_cover(offers: &[(usize, &Offer)], need: Decimal) -> Option<Decimal> {
+/// largest counts that can matter): its cost, packages, and whether the search was complete.
+fn min_cover(
+    offers: &[(usize, &Offer)],
+    need: Decimal,
+    budget: &Budget,
+) -> Option<(Decimal, Packages, bool)> {
     if offers.is_empty() {
         return None;
     }
@@ -219,7 +363,9 @@ fn min_cover(offers: &[(usize, &Offer)], need: Decimal) -> Option<Decimal> {
         .iter()
         .map(|(_, o)| (need / o.quantity).ceil() * o.price)
         .min()?;
-    covers(offers, need, limit).keys().next().copied()
+    let found = covers(offers, need, limit, budget);
+    let (cost, packages) = found.by_cost.into_iter().next()?;
+    Some((cost, packages, found.complete))
 }
 
 /// Money in para (hundredths), exact for the solver's floating point.
@@ -230,20 +376,29 @@ fn para(d: Decimal) -> f64 {
         .unwrap_or(f64::MAX)
 }
 
-/// Solves the problem exactly.
-pub fn solve(problem: &Problem) -> Result<Plan, Infeasible> {
+/// Solves the problem exactly, unless `budget` runs out first: then the best plan found is returned
+/// with `optimal` false, or [`Infeasible::OutOfBudget`] when none was found.
+pub fn solve(problem: &Problem, budget: &Budget) -> Result<Plan, Infeasible> {
+    let mut complete = true;
+    // The search for ways to buy may take half the time: the solver gets the rest.
+    let search = budget.phase(SEARCH_SHARE);
     let options: Vec<Vec<Option_>> = problem
         .items
         .iter()
         .map(|item| {
-            problem
-                .stores
-                .iter()
-                .enumerate()
-                .flat_map(|(s, store)| options(item, s, store))
-                .collect()
+            let mut all = Vec::new();
+            for (s, store) in problem.stores.iter().enumerate() {
+                let (found, done) = options(item, s, store, &search);
+                complete &= done;
+                all.extend(found);
+            }
+            all
         })
         .collect();
+    budget.spent(&search);
+    if let Some(why @ Exhausted::Cancelled) = budget.exhausted() {
+        return Err(Infeasible::OutOfBudget(why));
+    }
     let not_sold: Vec<usize> = options
         .iter()
         .enumerate()
@@ -258,6 +413,7 @@ pub fn solve(problem: &Problem) -> Result<Plan, Infeasible> {
             purchases: Vec::new(),
             baskets: Vec::new(),
             total: Decimal::ZERO,
+            optimal: true,
         });
     }
     if problem.max_stores == Some(0) {
@@ -316,10 +472,27 @@ pub fn solve(problem: &Problem) -> Result<Plan, Infeasible> {
         let stores: Expression = used.iter().copied().sum();
         model = model.with(constraint!(stores <= k as f64));
     }
-    let solution = model.solve().map_err(|e| match e {
-        good_lp::ResolutionError::Infeasible => Infeasible::Constraints,
-        other => Infeasible::Solver(other.to_string()),
-    })?;
+    let time_left = budget.time_left();
+    if time_left.is_zero() {
+        return Err(Infeasible::OutOfBudget(
+            budget.exhausted().unwrap_or(Exhausted::Time),
+        ));
+    }
+    let solution = model
+        .with_time_limit(time_left.as_secs_f64())
+        .solve()
+        .map_err(|e| match e {
+            good_lp::ResolutionError::Infeasible => Infeasible::Constraints,
+            // Stopped at its time limit before any plan was found.
+            _ if budget.time_left().is_zero() => {
+                Infeasible::OutOfBudget(budget.exhausted().unwrap_or(Exhausted::Time))
+            }
+            other => Infeasible::Solver(other.to_string()),
+        })?;
+    if !matches!(solution.status(), SolutionStatus::Optimal) {
+        budget.exhaust(Exhausted::Time);
+        complete = false;
+    }
 
     let purchases: Vec<Purchase> = options
         .iter()
@@ -337,7 +510,8 @@ pub fn solve(problem: &Problem) -> Result<Plan, Infeasible> {
             }
         })
         .collect();
-    let plan = plan_of(problem, purchases);
+    let mut plan = plan_of(problem, purchases);
+    plan.optimal = complete;
     // The solver's answer is re-checked in exact arithmetic.
     if plan
         .baskets
@@ -353,8 +527,9 @@ pub fn solve(problem: &Problem) -> Result<Plan, Infeasible> {
 }
 
 /// The cheapest plan that buys everything in one store: each store on its own (a small problem
-/// each), the cheapest of them. `None` when no store sells everything within its minimum order.
-pub fn best_single_store(problem: &Problem) -> Result<Option<Plan>, Infeasible> {
+/// each), the cheapest of them. `None` when no store sells everything within its minimum order, or
+/// when `budget` ran out before every store was tried (a comparison it cannot stand behind).
+pub fn best_single_store(problem: &Problem, budget: &Budget) -> Result<Option<Plan>, Infeasible> {
     let mut best: Option<Plan> = None;
     for s in 0..problem.stores.len() {
         let only = Problem {
@@ -374,9 +549,11 @@ pub fn best_single_store(problem: &Problem) -> Result<Option<Plan>, Infeasible> 
             max_stores: Some(1),
             ..problem.clone()
         };
-        match solve(&only) {
+        match solve(&only, budget) {
+            Ok(plan) if !plan.optimal => return Ok(None),
             Ok(plan) if best.as_ref().is_none_or(|b| plan.total < b.total) => best = Some(plan),
             Ok(_) | Err(Infeasible::NotSold(_) | Infeasible::Constraints) => {}
+            Err(Infeasible::OutOfBudget(_)) => return Ok(None),
             Err(e @ Infeasible::Solver(_)) => return Err(e),
         }
     }
@@ -402,6 +579,7 @@ pub fn plan_of(problem: &Problem, purchases: Vec<Purchase>) -> Plan {
         purchases,
         baskets,
         total,
+        optimal: true,
     }
 }
 
@@ -546,7 +724,10 @@ mod tests {
             assert_eq!(cost, purchase.cost);
             assert!(products.len() <= 1, "one product per item");
         }
-        let again = plan_of(p, plan.purchases.clone());
+        let again = Plan {
+            optimal: plan.optimal,
+            ..plan_of(p, plan.purchases.clone())
+        };
         assert_eq!(&again, plan, "baskets and total follow from the purchases");
     }
 
@@ -578,7 +759,7 @@ mod tests {
             items,
             max_stores: None,
         };
-        let plan = solve(&p).unwrap();
+        let plan = solve(&p, &Budget::unlimited()).unwrap();
         check_plan(&p, &plan);
         assert_eq!(plan.total, dec!(6100));
         assert_eq!(plan.baskets.len(), 1);
@@ -599,7 +780,7 @@ mod tests {
             }],
             max_stores: None,
         };
-        let plan = solve(&p).unwrap();
+        let plan = solve(&p, &Budget::unlimited()).unwrap();
         check_plan(&p, &plan);
         assert_eq!(plan.total, dec!(4350));
         assert_eq!(plan.purchases[0].packages, vec![(0, 1), (1, 1)]);
@@ -622,7 +803,7 @@ mod tests {
             }],
             max_stores: None,
         };
-        let plan = solve(&p).unwrap();
+        let plan = solve(&p, &Budget::unlimited()).unwrap();
         check_plan(&p, &plan);
         // Five packages at A (5000 + 300) cost more than one at B (2300).
         assert_eq!(plan.total, dec!(2300));
@@ -634,7 +815,7 @@ mod tests {
             }],
             ..p.clone()
         };
-        let plan = solve(&only_a).unwrap();
+        let plan = solve(&only_a, &Budget::unlimited()).unwrap();
         assert_eq!(
             plan.total,
             dec!(5300),
@@ -658,7 +839,10 @@ mod tests {
             ],
             max_stores: Some(1),
         };
-        assert_eq!(solve(&split), Err(Infeasible::Constraints));
+        assert_eq!(
+            solve(&split, &Budget::unlimited()),
+            Err(Infeasible::Constraints)
+        );
         let nowhere = Problem {
             items: vec![Item {
                 need: dec!(1),
@@ -666,7 +850,10 @@ mod tests {
             }],
             ..split
         };
-        assert_eq!(solve(&nowhere), Err(Infeasible::NotSold(vec![0])));
+        assert_eq!(
+            solve(&nowhere, &Budget::unlimited()),
+            Err(Infeasible::NotSold(vec![0]))
+        );
     }
 
     #[test]
@@ -684,9 +871,77 @@ mod tests {
             }],
             max_stores: None,
         };
-        let plan = solve(&p).unwrap();
+        let plan = solve(&p, &Budget::unlimited()).unwrap();
         check_plan(&p, &plan);
         assert_eq!(plan.total, dec!(1200), "three 50s of product 1");
+    }
+
+    /// One product in three sizes at one price per serving, for a year of 20 servings a day: every
+    /// mix of sizes costs the same, which the search recognises instead of walking each mix.
+    #[test]
+    fn a_year_of_many_servings_is_solved_exactly_within_a_modest_budget() {
+        let offers = |store| {
+            vec![
+                offer(store, 0, dec!(30), dec!(1500)),
+                offer(store, 0, dec!(60), dec!(3000)),
+                offer(store, 0, dec!(90), dec!(4500)),
+            ]
+        };
+        let p = Problem {
+            stores: vec![
+                store(dec!(300), Some(dec!(5000)), dec!(1000)),
+                store(dec!(250), None, dec!(0)),
+            ],
+            items: vec![Item {
+                need: dec!(7320),
+                offers: [offers(0), offers(1)].concat(),
+            }],
+            max_stores: None,
+        };
+        let budget = Budget::new(
+            std::time::Duration::from_secs(60),
+            200_000,
+            Default::default(),
+        );
+        let plan = solve(&p, &budget).unwrap();
+        check_plan(&p, &plan);
+        assert!(plan.optimal, "within the step budget");
+        assert_eq!(plan.total, dec!(366000));
+    }
+
+    /// What a hostile client once sent: 100,000 servings a day for a year, three sizes with
+    /// different prices per serving. The search stops at its budget with a valid plan, not proven
+    /// optimal.
+    #[test]
+    fn a_spent_budget_answers_with_a_valid_plan_marked_not_optimal() {
+        let p = Problem {
+            stores: vec![store(dec!(300), Some(dec!(5000)), dec!(0))],
+            items: vec![Item {
+                need: dec!(36600000),
+                offers: vec![
+                    offer(0, 0, dec!(30), dec!(1599)),
+                    offer(0, 0, dec!(67), dec!(3499)),
+                    offer(0, 0, dec!(151), dec!(7777)),
+                ],
+            }],
+            max_stores: None,
+        };
+        let budget = Budget::new(std::time::Duration::from_secs(60), 50, Default::default());
+        let plan = solve(&p, &budget).unwrap();
+        check_plan(&p, &plan);
+        assert!(!plan.optimal);
+        assert_eq!(budget.exhausted(), Some(Exhausted::Steps));
+        assert_eq!(best_single_store(&p, &budget), Ok(None));
+
+        let cancelled = Budget::new(
+            std::time::Duration::from_secs(60),
+            u64::MAX,
+            std::sync::Arc::new(true.into()),
+        );
+        assert_eq!(
+            solve(&p, &cancelled),
+            Err(Infeasible::OutOfBudget(Exhausted::Cancelled))
+        );
     }
 
     /// 1000.00–6000.00 RSD in steps of 250.50, so that sums rarely tie.
@@ -739,9 +994,10 @@ mod tests {
         #[test]
         fn the_plan_is_optimal(p in instance()) {
             let expected = brute_force(&p);
-            match solve(&p) {
+            match solve(&p, &Budget::unlimited()) {
                 Ok(plan) => {
                     check_plan(&p, &plan);
+                    prop_assert!(plan.optimal);
                     prop_assert!(plan.baskets.iter().all(|b| b.subtotal >= p.stores[b.store].min_order));
                     prop_assert!(p.max_stores.is_none_or(|k| plan.baskets.len() <= k));
                     prop_assert_eq!(Some(plan.total), expected);
@@ -752,11 +1008,12 @@ mod tests {
                 }
                 Err(Infeasible::Constraints) => prop_assert_eq!(expected, None),
                 Err(Infeasible::Solver(e)) => prop_assert!(false, "solver: {e}"),
+                Err(Infeasible::OutOfBudget(why)) => prop_assert!(false, "out of budget: {why:?}"),
             }
             // One store at a time finds what the whole problem with max_stores = 1 finds.
             let one = Problem { max_stores: Some(1), ..p.clone() };
-            let single = best_single_store(&p).expect("no solver failure");
-            prop_assert_eq!(single.map(|s| s.total), solve(&one).ok().map(|s| s.total));
+            let single = best_single_store(&p, &Budget::unlimited()).expect("no solver failure");
+            prop_assert_eq!(single.map(|s| s.total), solve(&one, &Budget::unlimited()).ok().map(|s| s.total));
         }
     }
 }

@@ -27,6 +27,27 @@ use crate::{
 
 pub use db::backups::Backup;
 
+/// Who restores, for the audit entry the restore writes into the restored database.
+#[derive(Debug, Clone, Default)]
+pub struct RestoredBy {
+    pub actor: Option<Uuid>,
+    pub ip: Option<std::net::IpAddr>,
+    pub user_agent: Option<String>,
+    /// `api` or `cli`.
+    pub via: &'static str,
+}
+
+/// What a restore did.
+#[derive(Debug, Clone)]
+pub struct Restored {
+    /// Taken of the data just before the restore.
+    pub safety: Backup,
+    /// Sessions of the restored data that were ended.
+    pub sessions_ended: u64,
+    /// Audit entries written since the backup, carried over into the restored data.
+    pub audit_carried_over: u64,
+}
+
 /// Backups of this node's database.
 #[derive(Clone)]
 pub struct Backups {
@@ -262,7 +283,7 @@ impl Backups {
 
     /// `pg_dump` to a temporary file, fsync, checksum, rename, fsync the directory.
     async fn dump(&self, file_name: &str) -> anyhow::Result<(u64, String, String, Option<i64>)> {
-        tokio::fs::create_dir_all(&self.dir)
+        private_dir(&self.dir)
             .await
             .with_context(|| format!("creating backup.dir {}", self.dir.display()))?;
         let version = self.tool_version("pg_dump").await?;
@@ -272,6 +293,11 @@ impl Backups {
                 .fetch_one(&self.pool)
                 .await?;
         let partial = self.dir.join(format!(".{file_name}.partial"));
+        // Password hashes and health data: the file is the owner's alone before pg_dump writes a
+        // byte (it keeps the mode of a file it truncates), whatever the umask.
+        private_file(&partial)
+            .await
+            .with_context(|| format!("creating {}", partial.display()))?;
         let out = run(
             self.target
                 .command("pg_dump", None)
@@ -497,9 +523,12 @@ impl Backups {
 
     /// Restores a backup: a safety backup of the current data first, then the backup into a new
     /// database, which is checked and then takes the live database's name (the old one is kept as
-    /// `<name>_before_<time>`). Every connection to the live database is ended: the application's
-    /// pools reconnect to the restored one. Returns the safety backup.
-    pub async fn restore(&self, id: Uuid) -> anyhow::Result<Backup> {
+    /// `<name>_before_<time>`). Before the swap, every session in the restored data is ended (so
+    /// that nothing revoked since the backup works again: everyone signs in again), and the audit
+    /// entries written since the backup are carried over, with the restore itself by `by`. Every
+    /// connection to the live database is ended: the application's pools reconnect to the restored
+    /// one.
+    pub async fn restore(&self, id: Uuid, by: &RestoredBy) -> anyhow::Result<Restored> {
         let backup = self.good(id).await?;
         let path = self.path_of(&backup).context("not a backup file name")?;
         let _maintenance = self
@@ -525,6 +554,57 @@ impl Backups {
                 "the restored database lacks the application's tables; the live database is unchanged"
             );
         }
+        let prepared = async {
+            let mut conn =
+                PgConnection::connect_with(&self.target.connect_options(&incoming)).await?;
+            let sessions_ended =
+                db::sessions::revoke_all(&mut conn, db::sessions::Revocation::Restore)
+                    .await?
+                    .len() as u64;
+            let audit_carried_over = db::audit::carry_over(&self.pool, &mut conn).await?;
+            let actor: Option<Uuid> = match by.actor {
+                Some(actor) => {
+                    sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
+                        .bind(actor)
+                        .fetch_optional(&mut conn)
+                        .await?
+                }
+                None => None,
+            };
+            db::audit::record(
+                &mut conn,
+                &db::audit::Event {
+                    action: "admin.backup_restore",
+                    success: true,
+                    actor,
+                    ip: by.ip,
+                    user_agent: by.user_agent.as_deref(),
+                    details: Some(serde_json::json!({
+                        "id": backup.id,
+                        "file": backup.file_name,
+                        "by": by.actor,
+                        "via": by.via,
+                        "safety_backup": safety.file_name,
+                        "sessions_ended": sessions_ended,
+                        "audit_entries_carried_over": audit_carried_over,
+                    })),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            conn.close().await?;
+            anyhow::Ok((sessions_ended, audit_carried_over))
+        }
+        .await;
+        let (sessions_ended, audit_carried_over) = match prepared {
+            Ok(counts) => counts,
+            Err(e) => {
+                drop_database(&mut self.server_admin().await?, &incoming).await;
+                return Err(
+                    e.context("preparing the restored database; the live database is unchanged")
+                );
+            }
+        };
         let manifest = db::backups::all(&self.pool).await?;
         let mut admin = self.server_admin().await?;
         let swap = async {
@@ -558,8 +638,18 @@ impl Backups {
         let mut conn = PgConnection::connect_with(&self.target.connect_options(&live)).await?;
         db::backups::put_all(&mut conn, &manifest).await?;
         conn.close().await?;
-        tracing::warn!(backup = %backup.file_name, kept = %previous, "database restored");
-        Ok(safety)
+        tracing::warn!(
+            backup = %backup.file_name,
+            kept = %previous,
+            sessions_ended,
+            audit_carried_over,
+            "database restored; every session ended"
+        );
+        Ok(Restored {
+            safety,
+            sessions_ended,
+            audit_carried_over,
+        })
     }
 
     /// Deletes what the retention policy lets go (files and manifest entries).
@@ -614,16 +704,45 @@ impl Backups {
         let entries = db::backups::list(&self.pool).await?;
         let text = serde_json::to_vec_pretty(&serde_json::json!({ "backups": entries }))?;
         let dir = self.dir.clone();
+        private_dir(&dir).await?;
         tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-            std::fs::create_dir_all(&dir)?;
+            use std::{io::Write, os::unix::fs::OpenOptionsExt};
             let tmp = dir.join(".manifest.json.partial");
-            std::fs::write(&tmp, text)?;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)?
+                .write_all(&text)?;
             std::fs::File::open(&tmp)?.sync_all()?;
             std::fs::rename(&tmp, dir.join("manifest.json"))?;
             Ok(())
         })
         .await?
     }
+}
+
+/// Creates `dir` (and its parents) if needed and makes it the owner's alone (0700), also when an
+/// earlier version or another umask made it wider.
+async fn private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    tokio::fs::create_dir_all(dir).await?;
+    tokio::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).await
+}
+
+/// Creates (or empties) `path` readable and writable by its owner only (0600).
+async fn private_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    tokio::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .await?;
+    // An existing file keeps its mode through open(2): set it.
+    tokio::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).await
 }
 
 /// The scheduled backup (and the weekly deep verify of the newest backup), on the leader node.

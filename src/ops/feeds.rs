@@ -13,26 +13,30 @@ use crate::cache::{Cache, Ns};
 use crate::ops::{
     jobs::{self, Running},
     leader,
+    outbound::{self, Guard},
 };
 use crate::{
     config::FeedsConfig,
     db::feeds::{self, Import, Run, Trigger},
 };
 
-/// Downloads price lists, refusing anything larger than the configured maximum.
+/// Downloads price lists, refusing anything larger than the configured maximum and any address on
+/// an internal network (`feeds.allow_private_networks`).
 #[derive(Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
+    guard: Guard,
     max_bytes: usize,
     threshold: f64,
 }
 
 impl Fetcher {
     pub fn new(config: &FeedsConfig) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
+        let guard = Guard::new(&config.allow_private_networks);
+        let client = guard
+            .client_builder(3)
             .timeout(Duration::from_secs(config.fetch_timeout_secs))
             .connect_timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::limited(3))
             .user_agent(concat!(
                 "sports-nutrition/",
                 env!("CARGO_PKG_VERSION"),
@@ -42,6 +46,7 @@ impl Fetcher {
             .context("building the feed HTTP client")?;
         Ok(Self {
             client,
+            guard,
             max_bytes: config.max_bytes,
             threshold: config.match_threshold,
         })
@@ -55,12 +60,16 @@ impl Fetcher {
         self.max_bytes
     }
 
-    /// The body at `url`; errors never include the URL, which may carry a token.
+    /// The body at `url`; errors never include the URL, which may carry a token, nor anything the
+    /// server sent.
     pub async fn fetch(&self, url: &str) -> Result<Vec<u8>, String> {
         let parsed =
             url::Url::parse(url).map_err(|_| "the feed URL is not a valid URL".to_string())?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err("the feed URL must be http or https".into());
+        }
+        if self.guard.permits_url(&parsed).is_err() {
+            return Err(INTERNAL.into());
         }
         let mut response = super::telemetry::send(self.client.get(parsed), "price-feed")
             .await
@@ -90,9 +99,15 @@ impl Fetcher {
     }
 }
 
+/// Why a feed on an internal network is not fetched, and what the operator can do.
+const INTERNAL: &str = "the feed address is on a loopback, private or other internal network; \
+    an operator can allow it with feeds.allow_private_networks";
+
 /// What went wrong, without the URL reqwest puts in its messages.
 fn describe(e: &reqwest::Error) -> &'static str {
-    if e.is_timeout() {
+    if outbound::refused(e) {
+        INTERNAL
+    } else if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
         "could not connect"

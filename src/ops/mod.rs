@@ -3,6 +3,8 @@
 pub mod acme;
 pub mod alerts;
 pub mod backup;
+pub mod compute;
+pub mod connections;
 pub mod feeds;
 pub mod jobs;
 pub mod leader;
@@ -11,6 +13,7 @@ pub mod memory;
 pub mod metrics;
 pub mod node_metrics;
 pub mod offsite;
+pub mod outbound;
 pub mod seal;
 pub mod selfcheck;
 pub mod shutdown;

@@ -231,6 +231,7 @@ async fn a_restore_brings_a_dropped_table_back_and_keeps_the_manifest() {
     let problem = assert_problem(refused, 422).await;
     assert_eq!(problem_fields(&problem), ["confirm"]);
 
+    app.reauthenticate(&token).await;
     let restored = app
         .send(
             Method::POST,
@@ -243,6 +244,15 @@ async fn a_restore_brings_a_dropped_table_back_and_keeps_the_manifest() {
     let restored: Value = restored.json().await.unwrap();
     assert_eq!(restored["safety_backup"]["trigger"], "safety");
     assert_eq!(restored["safety_backup"]["status"], "ok");
+    // Every session of the restored data ended: everyone signs in again.
+    assert_eq!(
+        app.get_authed("/api/v1/profile", &athlete_token)
+            .await
+            .status(),
+        401
+    );
+    let athlete_token = app.sign_in("ana@example.rs").await;
+    let token = app.sign_in("admin@example.rs").await;
 
     // The data is back, through the API.
     let progress = app

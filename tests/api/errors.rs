@@ -25,7 +25,7 @@ async fn oversized_bodies_are_rejected_with_413() {
     // Declared length over the limit.
     let response = app
         .client
-        .post(app.url("/api/v1/health"))
+        .post(app.url("/api/v1/auth/login"))
         .body(big.clone())
         .send()
         .await
@@ -33,10 +33,10 @@ async fn oversized_bodies_are_rejected_with_413() {
     assert_problem(response, 413).await;
 
     // Chunked upload with no Content-Length: cut off while reading.
-    let stream = futures_stream(big);
+    let stream = futures_stream(big.clone());
     let response = app
         .client
-        .post(app.url("/api/v1/health"))
+        .post(app.url("/api/v1/auth/login"))
         .body(reqwest::Body::wrap_stream(stream))
         .send()
         .await
@@ -44,11 +44,23 @@ async fn oversized_bodies_are_rejected_with_413() {
     let body = assert_problem(response, 413).await;
     assert!(body["detail"].as_str().unwrap().contains("4096"), "{body}");
 
-    // Under the limit, the request reaches routing (405: health is GET only).
+    // Under the limit, the request reaches its operation (400: not JSON).
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("content-type", "application/json")
+        .body(vec![b'a'; 100])
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 400).await;
+
+    // A method and path that are no operation are answered without reading the body (405: health
+    // is GET only).
     let response = app
         .client
         .post(app.url("/api/v1/health"))
-        .body(vec![b'a'; 100])
+        .body(big)
         .send()
         .await
         .unwrap();

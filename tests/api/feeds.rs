@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use sports_nutrition::db::seed;
+use sports_nutrition::{config::PrivateNetworks, db::seed};
 use uuid::Uuid;
 
 use crate::helpers::{TestApp, assert_problem, problem_fields};
@@ -478,7 +478,13 @@ async fn serve_feed(body: &'static str) -> String {
 
 #[tokio::test]
 async fn feeds_are_fetched_on_demand_and_on_the_schedule() {
-    let (app, token) = seeded(|c| c.feeds.schedule = "*/1 * * * * *".into()).await;
+    // The test's feed server is on loopback, which feeds may reach only when allowed.
+    let (app, token) = seeded(|c| {
+        c.feeds.schedule = "*/1 * * * * *".into();
+        c.feeds.allow_private_networks =
+            PrivateNetworks::Only(vec!["127.0.0.1/32".parse().unwrap()]);
+    })
+    .await;
     let url = serve_feed(MUSCLE_SHOP_CSV).await;
     let muscle = store_id(&app, "muscle-shop").await;
     let idea = store_id(&app, "idea").await;

@@ -280,13 +280,24 @@ impl TestApp {
 
     /// Registers an athlete and returns the sign-in response (`token`, `refresh_token`, `user`).
     pub async fn register(&self, email: &str, password: &str) -> serde_json::Value {
+        self.credentials("register", email, password, 201).await
+    }
+
+    /// `POST /api/v1/auth/{operation}` with these credentials, expecting `status`: the body.
+    async fn credentials(
+        &self,
+        operation: &str,
+        email: &str,
+        password: &str,
+        status: u16,
+    ) -> serde_json::Value {
         let response = self
             .post(
-                "/api/v1/auth/register",
+                &format!("/api/v1/auth/{operation}"),
                 &serde_json::json!({ "email": email, "password": password }),
             )
             .await;
-        assert_eq!(response.status(), 201, "register {email}");
+        assert_eq!(response.status(), status, "{operation} {email}");
         response.json().await.unwrap()
     }
 
@@ -300,6 +311,26 @@ impl TestApp {
             .await
             .unwrap();
         registered
+    }
+
+    /// Enters the password again for the session of `token` ([`PASSWORD`]), as destructive admin
+    /// operations need.
+    pub async fn reauthenticate(&self, token: &str) {
+        let response = self
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/auth/reauthenticate",
+                token,
+                &serde_json::json!({ "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(response.status(), 204, "reauthenticate");
+    }
+
+    /// Signs in with [`PASSWORD`]; the access token.
+    pub async fn sign_in(&self, email: &str) -> String {
+        let body = self.credentials("login", email, PASSWORD, 200).await;
+        body["token"].as_str().unwrap().to_owned()
     }
 
     /// Graceful shutdown, as on SIGTERM; returns what `run_until` returned.
@@ -400,5 +431,175 @@ impl TestRedis {
 impl Drop for TestRedis {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// The real binary serving on a database of its own (migrated at start) and a data directory of its
+/// own, with [`serve_binary`]'s settings, a fresh signing key, no scheduled backups or self-checks,
+/// and `env` on top; its log is kept for the test to read. Killed when dropped.
+pub struct Node {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub pool: PgPool,
+    pub data: tempfile::TempDir,
+    pub child: tokio::process::Child,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+    pub db: TestDatabase,
+}
+
+impl Node {
+    pub async fn start(env: &[(&str, &str)]) -> Self {
+        use tokio::io::AsyncBufReadExt;
+        let db = TestDatabase::create().await;
+        let data = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let mut command = serve_binary(&db.url, port, data.path());
+        command
+            .env("SN_AUTH__JWT_SECRET", random_secret())
+            .env("SN_BACKUP__ENABLED", "false")
+            .env("SN_SELF_CHECK__ENABLED", "false")
+            .stderr(std::process::Stdio::piped());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("the binary starts");
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let kept = log.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                let mut log = kept.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while client
+            .get(format!("{base}/ready"))
+            .send()
+            .await
+            .map_or(true, |r| r.status() != 200)
+        {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("the node exited ({status}):\n{}", log.lock().unwrap());
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the node did not get ready"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let pool = PgPool::connect(&db.url).await.unwrap();
+        Self {
+            base,
+            client,
+            pool,
+            data,
+            child,
+            log,
+            db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// What the node has logged so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// CPU time the node's process has used, in seconds (user and system, every thread).
+    pub fn cpu_seconds(&self) -> f64 {
+        let pid = self.child.id().expect("running");
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        // Fields after the command name (which may hold spaces), from its closing parenthesis.
+        let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+        let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+        // SAFETY: sysconf only reads a constant.
+        ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+    }
+
+    /// Registers an athlete; the sign-in response.
+    pub async fn register(&self, email: &str) -> serde_json::Value {
+        let response = self
+            .client
+            .post(self.url("/api/v1/auth/register"))
+            .json(&serde_json::json!({ "email": email, "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "register {email}");
+        response.json().await.unwrap()
+    }
+
+    /// Registers a user, gives them `role` in the database, and signs them in again (the token
+    /// carries the role): the sign-in response.
+    pub async fn user_with_role(&self, email: &str, role: &str) -> serde_json::Value {
+        self.register(email).await;
+        sqlx::query("UPDATE users SET role = $2 WHERE email = $1")
+            .bind(email)
+            .bind(role)
+            .execute(&self.pool)
+            .await
+            .unwrap();
+        self.login(email, PASSWORD, None)
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// `method path` with a JSON body (none when `body` is null), as `token` when given.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if !body.is_null() {
+            request = request.json(body);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// Enters [`PASSWORD`] again for the session of `token`: the status.
+    pub async fn reauthenticate(&self, token: &str) -> reqwest::StatusCode {
+        self.send(
+            reqwest::Method::POST,
+            "/api/v1/auth/reauthenticate",
+            Some(token),
+            &serde_json::json!({ "password": PASSWORD }),
+        )
+        .await
+        .status()
+    }
+
+    /// `POST /api/v1/auth/login`, from `from` (an `X-Forwarded-For` address) when given.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        from: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({ "email": email, "password": password }));
+        if let Some(from) = from {
+            request = request.header("x-forwarded-for", from);
+        }
+        request.send().await.unwrap()
     }
 }

@@ -16,6 +16,7 @@ mod feeds;
 mod health;
 mod health_profile;
 mod helpers;
+mod hostile;
 mod localization;
 mod meal_plans;
 mod multinode;

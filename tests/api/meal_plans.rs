@@ -598,6 +598,7 @@ async fn the_planner_meets_the_targets_for_generated_athletes() {
             &HashMap::new(),
             &mealplan::open_day(),
             i as u64,
+            &sports_nutrition::domain::budget::Budget::unlimited(),
         )
         .unwrap();
         if plan.misses.is_empty() {

@@ -200,6 +200,10 @@ try {
   await page.getByRole("button", { name: "Find" }).click();
   await page.getByText("1–1 of 1").waitFor();
   await page.getByLabel(`Role of ${ATHLETE_EMAIL}`).selectOption("coach");
+  // A role change needs the admin's password entered again.
+  const confirm = page.getByRole("dialog", { name: "Confirm with your password" });
+  await confirm.getByLabel("Your password").fill(ADMIN_PASSWORD);
+  await confirm.getByRole("button", { name: "Confirm" }).click();
   await page.getByRole("status").getByText(`${ATHLETE_EMAIL} is now coach.`).waitFor();
   await page.getByRole("cell", { name: "auth.login" }).first().waitFor();
   await page.getByRole("row", { name: new RegExp(ATHLETE_EMAIL) }).getByRole("button", { name: "Sessions" }).click();

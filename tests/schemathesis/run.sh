@@ -34,7 +34,8 @@ db_url="${admin_url%/*}/$db"
 export SN_CONFIG=/dev/null SN_DATABASE__URL="$db_url" SN_STORAGE__DATA_DIR="$work/data" \
     SN_AUTH__JWT_SECRET="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
     SN_AUTH__ARGON2__MEMORY_KIB=1024 SN_AUTH__ARGON2__ITERATIONS=1 SN_RATE_LIMIT__ENABLED=false \
-    SN_SERVER__PORT="$port" SN_LOG__LEVEL=error SN_BACKUP__ENABLED=false
+    SN_SERVER__PORT="$port" SN_LOG__LEVEL=error SN_BACKUP__ENABLED=false \
+    SN_AUTH__REAUTHENTICATION_WINDOW_SECS=3600
 password="sarma i podvarak 1987"
 printf '%s\n' "$password" | "$binary" admin create-user --email admin@st.klub.rs --role admin >/dev/null
 "$binary" serve 2>"$work/app.log" &
@@ -48,6 +49,9 @@ athlete=$(curl -fsS "$base/api/v1/auth/register" -H 'content-type: application/j
     -d "{\"email\":\"athlete@st.klub.rs\",\"password\":\"$password\"}" | jq -r .token)
 admin=$(curl -fsS "$base/api/v1/auth/login" -H 'content-type: application/json' \
     -d "{\"email\":\"admin@st.klub.rs\",\"password\":\"$password\"}" | jq -r .token)
+# Destructive admin operations need the password entered again (for the hour the run may take).
+curl -fsS -o /dev/null "$base/api/v1/auth/reauthenticate" -H "Authorization: Bearer $admin" \
+    -H 'content-type: application/json' -d "{\"password\":\"$password\"}"
 # Something to point at: a health profile, so targets and plans have data behind them.
 curl -fsS -o /dev/null -X PUT "$base/api/v1/health-profile" -H "Authorization: Bearer $athlete" \
     -H 'content-type: application/json' -d '{"birth_date":"1996-04-12","sex":"female","weight_kg":60,

@@ -76,7 +76,7 @@ function restore(api, backup, t, status, refresh) {
       dialog.close();
       status.textContent = t("backup.restoring");
       try {
-        await api.post(`/admin/backups/${backup.id}/restore`, { confirm: input.value });
+        await api.destructive("POST", `/admin/backups/${backup.id}/restore`, { confirm: input.value });
         flash = t("backup.restored");
         await refresh();
       } catch (e) {

@@ -33,7 +33,7 @@ export async function render({ api, i18n, refresh }) {
   const rows = page.users.map((u) => {
     const select = h("select", { "aria-label": t("users.role_of", { email: u.email }), onchange: async () => {
       try {
-        await api.request("PUT", `/admin/users/${u.id}/role`, { role: select.value });
+        await api.destructive("PUT", `/admin/users/${u.id}/role`, { role: select.value });
         flash = t("users.role_changed", { email: u.email, role: t(`users.role.${select.value}`) });
         await refresh();
       } catch (e) {
@@ -44,7 +44,7 @@ export async function render({ api, i18n, refresh }) {
     const disabled = Boolean(u.disabled_at);
     const toggle = h("button", { type: "button", class: disabled ? "secondary" : "danger", onclick: async () => {
       try {
-        await api.request("PUT", `/admin/users/${u.id}/disabled`, { disabled: !disabled });
+        await api.destructive("PUT", `/admin/users/${u.id}/disabled`, { disabled: !disabled });
         flash = t(disabled ? "users.enabled_done" : "users.disabled_done", { email: u.email });
         await refresh();
       } catch (e) {

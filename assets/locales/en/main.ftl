@@ -63,6 +63,7 @@ unit-servings = { $count ->
 shopping-not-sold = Not on sale in stock in any of the stores considered.
 shopping-unsafe = Not safe for you at this amount: { $why }
 shopping-constraints = No plan meets every store's minimum order within the stores allowed.
+shopping-out-of-budget = No plan was found within the work limit of { $ms } ms; plan fewer items or stores at a time.
 shopping-max-stores = No plan buys everything in { $count ->
     [one] one store
    *[other] { $count } stores

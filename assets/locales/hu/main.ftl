@@ -63,6 +63,7 @@ unit-servings = { $count ->
 shopping-not-sold = A figyelembe vett boltok egyikében sincs készleten.
 shopping-unsafe = Ebben a mennyiségben nem biztonságos számodra: { $why }
 shopping-constraints = Az engedélyezett boltokkal egyik terv sem teljesíti minden bolt minimális rendelési értékét.
+shopping-out-of-budget = A(z) { $ms } ms munkakorláton belül nem született terv; tervezzen egyszerre kevesebb tételt vagy boltot.
 shopping-max-stores = Egyik tervvel sem lehet mindent beszerezni { $count ->
     [one] egyetlen boltból
    *[other] { $count } boltból

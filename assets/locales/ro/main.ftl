@@ -65,6 +65,7 @@ unit-servings = { $count ->
 shopping-not-sold = Nu este disponibil la vânzare în niciunul dintre magazinele luate în calcul.
 shopping-unsafe = Nu este sigur pentru tine în această cantitate: { $why }
 shopping-constraints = În limita magazinelor permise, niciun plan nu respectă comanda minimă a fiecărui magazin.
+shopping-out-of-budget = Niciun plan nu a fost găsit în limita de lucru de { $ms } ms; planificați mai puține produse sau magazine odată.
 shopping-max-stores = Niciun plan nu cumpără totul din { $count ->
     [one] un singur magazin
     [few] { $count } magazine

@@ -66,6 +66,7 @@ unit-servings = { $count ->
 shopping-not-sold = Nema na stanju ni u jednoj od razmatranih prodavnica.
 shopping-unsafe = U ovoj količini nije bezbedno za vas: { $why }
 shopping-constraints = Nijedan plan u okviru dozvoljenih prodavnica ne ispunjava minimalnu porudžbinu svake prodavnice.
+shopping-out-of-budget = Plan nije pronađen u okviru radnog ograničenja od { $ms } ms; planirajte manje stavki ili prodavnica odjednom.
 shopping-max-stores = Nijedan plan ne kupuje sve u { $count ->
     [1] jednoj prodavnici
     [one] { $count } prodavnici
