@@ -10,7 +10,8 @@
 //! - a week of meal plans, the widest meal plan one request makes;
 //! - supplement recommendations over the whole catalogue.
 //!
-//! The node runs on its own database with the seed data and the default limits, rate limits off (they
+//! Each request is first sent alone three times (its cost without contention). The node runs on its
+//! own database with the seed data and the default limits, rate limits off (they
 //! would refuse most of these requests; the point here is what each one costs). A ninth client
 //! probes `GET /health` every 10 ms. CPU is the server process's (user + system, from /proc).
 //!
@@ -198,6 +199,33 @@ async fn run() -> anyhow::Result<()> {
         ),
     ];
 
+    // Each request alone first: what it costs without contention.
+    let mut alone = serde_json::Map::new();
+    for (label, method, path, body) in &requests {
+        let mut ms = Vec::new();
+        let mut outcome = Value::Null;
+        for _ in 0..3 {
+            let mut request = client
+                .request(method.clone(), format!("{base}{path}"))
+                .bearer_auth(&tokens[0]);
+            if !body.is_null() {
+                request = request.json(body);
+            }
+            let cpu = cpu_seconds(pid);
+            let t = Instant::now();
+            let r = request.send().await?;
+            let status = r.status().as_u16();
+            let answer: Value = r.json().await.unwrap_or_default();
+            ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            outcome = json!({ "status": status, "optimal": answer["optimal"],
+                              "server_cpu_s": ((cpu_seconds(pid) - cpu) * 1000.0).round() / 1000.0 });
+        }
+        alone.insert(
+            (*label).into(),
+            json!({ "latency": summary(ms), "last": outcome }),
+        );
+    }
+
     // Health probes throughout, and the load.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let probe = {
@@ -227,7 +255,8 @@ async fn run() -> anyhow::Result<()> {
             requests.clone(),
         );
         workers.push(tokio::spawn(async move {
-            let mut done: Vec<(usize, u16, f64)> = Vec::new();
+            // (request, status, ms, whether a plan was proven optimal)
+            let mut done: Vec<(usize, u16, f64, Option<bool>)> = Vec::new();
             let mut k = n;
             while started.elapsed() < RUN {
                 let (_, method, path, body) = &requests[k % requests.len()];
@@ -237,18 +266,19 @@ async fn run() -> anyhow::Result<()> {
                     request = request.json(body);
                 }
                 let t = Instant::now();
-                let status = match request.send().await {
+                let (status, optimal) = match request.send().await {
                     Ok(r) => {
                         let status = r.status().as_u16();
-                        let _ = r.bytes().await;
-                        status
+                        let body: Value = r.json().await.unwrap_or_default();
+                        (status, body["optimal"].as_bool())
                     }
-                    Err(_) => 0,
+                    Err(_) => (0, None),
                 };
                 done.push((
                     k % requests.len(),
                     status,
                     t.elapsed().as_secs_f64() * 1000.0,
+                    optimal,
                 ));
                 k += 1;
             }
@@ -284,14 +314,22 @@ async fn run() -> anyhow::Result<()> {
 
     let mut per_request = serde_json::Map::new();
     for (k, (label, ..)) in requests.iter().enumerate() {
-        let mine: Vec<&(usize, u16, f64)> = done.iter().filter(|d| d.0 == k).collect();
+        let mine: Vec<&(usize, u16, f64, Option<bool>)> =
+            done.iter().filter(|d| d.0 == k).collect();
         let mut statuses = std::collections::BTreeMap::<String, usize>::new();
         for d in &mine {
             *statuses.entry(d.1.to_string()).or_default() += 1;
         }
+        let plans = mine.iter().filter(|d| d.3.is_some()).count();
+        let proven = mine.iter().filter(|d| d.3 == Some(true)).count();
         per_request.insert(
             (*label).into(),
-            json!({ "latency": summary(mine.iter().map(|d| d.2).collect()), "statuses": statuses }),
+            json!({
+                "latency": summary(mine.iter().map(|d| d.2).collect()),
+                "statuses": statuses,
+                "plans": plans,
+                "plans_proven_optimal": proven,
+            }),
         );
     }
     let cpu_per_request = cpu_during / done.len().max(1) as f64;
@@ -304,6 +342,7 @@ async fn run() -> anyhow::Result<()> {
         "duration_s": (elapsed * 10.0).round() / 10.0,
         "basket_items": items.len(),
         "requests": done.len(),
+        "alone": alone,
         "per_request": per_request,
         "server_cpu_s": (cpu_during * 100.0).round() / 100.0,
         "server_cpu_per_request_s": (cpu_per_request * 1000.0).round() / 1000.0,

@@ -1,12 +1,13 @@
 //! The planners' CPU work (shopping and meal plans) on a few threads of its own: never on the async
 //! workers, never in tokio's blocking pool where password hashing and file I/O wait, at a lower
 //! priority than request handling, with a short queue that refuses more at once, and a budget per
-//! request that ends when its deadline passes or when the request is dropped (the client left).
+//! request: the time its solves may run together (waiting in the queue does not count, and is
+//! bounded by the queue's length), ended early when the request is dropped (the client left).
 
 use std::{
     sync::{
         Arc, Mutex,
-        atomic::{AtomicBool, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
         mpsc,
     },
     time::{Duration, Instant},
@@ -71,12 +72,12 @@ impl ComputePool {
         })
     }
 
-    /// The work of one request: every solve it runs shares one deadline, and all of them stop when
-    /// the returned value is dropped.
+    /// The work of one request: every solve it runs shares one budget of running time, and all of
+    /// them stop when the returned value is dropped.
     pub fn request(&self) -> RequestWork {
         RequestWork {
             pool: self.clone(),
-            deadline: Instant::now() + self.time,
+            spent_us: Arc::new(AtomicU64::new(0)),
             cancelled: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -95,13 +96,14 @@ impl ComputePool {
 /// One request's share of the pool.
 pub struct RequestWork {
     pool: ComputePool,
-    deadline: Instant,
+    /// Running time the request's solves have used, in microseconds.
+    spent_us: Arc<AtomicU64>,
     cancelled: Arc<AtomicBool>,
 }
 
 impl RequestWork {
     /// Runs `solve` on a solver thread with what is left of this request's time. `Err(Busy)` at
-    /// once when the queue is full, or when the request's time passed while the solve waited.
+    /// once when the queue is full.
     pub async fn run<T, F>(&self, solve: F) -> Result<T, Busy>
     where
         T: Send + 'static,
@@ -118,18 +120,23 @@ impl RequestWork {
         F: FnOnce(&Budget) -> T + Send + 'static,
     {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let (deadline, steps, cancelled, busy) = (
-            self.deadline,
+        let (limit, spent, steps, cancelled, busy) = (
+            self.pool.time,
+            self.spent_us.clone(),
             self.pool.steps,
             self.cancelled.clone(),
             self.pool.busy.clone(),
         );
         busy.fetch_add(1, Ordering::Relaxed);
         let job: Job = Box::new(move || {
-            let time = deadline.saturating_duration_since(Instant::now()) / parts.max(1);
-            // Nothing to do for a request dropped, or out of time, while its job waited.
-            let answer = (!cancelled.load(Ordering::Relaxed) && !time.is_zero())
+            let used = Duration::from_micros(spent.load(Ordering::Relaxed));
+            let time = limit.saturating_sub(used) / parts.max(1);
+            let started = Instant::now();
+            // A request dropped while its job waited has nothing to do; one whose time is spent
+            // still answers with what a budget of nothing finds (an error saying so).
+            let answer = (!cancelled.load(Ordering::Relaxed))
                 .then(|| solve(&Budget::new(time, steps, cancelled)));
+            spent.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
             busy.fetch_sub(1, Ordering::Relaxed);
             if let Some(answer) = answer {
                 let _ = tx.send(answer);
@@ -139,6 +146,7 @@ impl RequestWork {
             self.pool.busy.fetch_sub(1, Ordering::Relaxed);
             return Err(Busy);
         }
+        // The sender goes unused only for a dropped request, which no longer waits.
         rx.await.map_err(|_| Busy)
     }
 }
@@ -188,6 +196,27 @@ mod tests {
         let left = work.run(|budget| budget.time_left()).await.unwrap();
         assert!(left > Duration::from_secs(4) && left <= Duration::from_secs(5));
         assert_eq!(pool.busy(), 0);
+    }
+
+    #[tokio::test]
+    async fn the_solves_of_a_request_share_its_running_time_not_its_waits() {
+        let pool = pool(1, 4, 1_000);
+        let work = pool.request();
+        work.run(|_| std::thread::sleep(Duration::from_millis(300)))
+            .await
+            .unwrap();
+        // A wait between solves costs nothing.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let left = work.run(|budget| budget.time_left()).await.unwrap();
+        assert!(
+            left > Duration::from_millis(600) && left <= Duration::from_millis(700),
+            "{left:?}"
+        );
+        let half = work
+            .run_share(2, |budget| budget.time_left())
+            .await
+            .unwrap();
+        assert!(half <= Duration::from_millis(350), "{half:?}");
     }
 
     #[tokio::test]
