@@ -83,8 +83,8 @@ pub struct LimitsConfig {
     pub solver_threads: usize,
     /// Solves that may wait for a thread; more are refused with 503 at once.
     pub solver_queue: usize,
-    /// What all the solves of one request may take together, in milliseconds; a plan cut short
-    /// is the best found, marked as not proven optimal.
+    /// What all the solves of one request may run together, in milliseconds (waiting for a thread
+    /// does not count); a plan cut short is the best found, marked as not proven optimal.
     pub solve_time_ms: u64,
     /// Search steps one solve may take.
     pub solve_steps: u64,
