@@ -29,8 +29,9 @@ async fn seeding_loads_reference_data_once_and_changes_nothing_the_second_time()
     assert_eq!(count("substances").await, 37);
     assert_eq!(count("product_packages").await, 84);
     // Every contraindication rule with its explanation in all seven languages.
-    assert_eq!(count("contraindication_rules").await, 41);
-    assert_eq!(count("contraindication_rule_translations").await, 7 * 41);
+    assert_eq!(count("contraindication_rules").await, 67);
+    assert_eq!(count("substance_life_stages").await, 59);
+    assert_eq!(count("contraindication_rule_translations").await, 7 * 67);
     // Every seeded product has a name in the three seeded languages and at least one substance.
     assert_eq!(count("product_translations").await, 3 * 47);
     let without_substance: i64 = sqlx::query_scalar(

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::parse;
 
-pub const FILES: [(&str, &str); 8] = [
+pub const FILES: [(&str, &str); 9] = [
     (
         "catalogue/substances.csv",
         include_str!("../../../seeds/catalogue/substances.csv"),
@@ -41,6 +41,10 @@ pub const FILES: [(&str, &str); 8] = [
     (
         "catalogue/contraindication_rules.csv",
         include_str!("../../../seeds/catalogue/contraindication_rules.csv"),
+    ),
+    (
+        "catalogue/substance_life_stages.csv",
+        include_str!("../../../seeds/catalogue/substance_life_stages.csv"),
     ),
 ];
 
@@ -124,6 +128,7 @@ struct RuleRow {
     code: String,
     severity: String,
     min_daily_amount: Option<Decimal>,
+    effect: Option<String>,
     source: String,
     source_url: Option<String>,
     explanation_en: String,
@@ -133,6 +138,14 @@ struct RuleRow {
     explanation_ro: Option<String>,
     explanation_ru: Option<String>,
     explanation_uk: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LifeStageRow {
+    substance_code: String,
+    life_stage: String,
+    source: String,
+    source_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -242,6 +255,7 @@ pub async fn load(tx: &mut Transaction<'_, Postgres>) -> anyhow::Result<Inserted
     .context("loading demo prices")?
     .rows_affected();
     load_rules(tx, &file("contraindication_rules.csv")?).await?;
+    load_life_stages(tx, &file("substance_life_stages.csv")?).await?;
     Ok(Inserted {
         products,
         prices: inserted,
@@ -254,8 +268,8 @@ async fn load_rules(tx: &mut Transaction<'_, Postgres>, rows: &[RuleRow]) -> any
         let what = || format!("rule {} × {}:{}", r.substance_code, r.vocabulary, r.code);
         let id: Option<Uuid> = sqlx::query_scalar(
             // An unknown substance code fails on the NOT NULL substance_id, naming the rule.
-            "INSERT INTO contraindication_rules (substance_id, vocabulary, code, severity, min_daily_amount, source, source_url)
-             VALUES ((SELECT id FROM substances WHERE code = $1), $2, $3, $4, $5, $6, $7)
+            "INSERT INTO contraindication_rules (substance_id, vocabulary, code, severity, min_daily_amount, source, source_url, effect)
+             VALUES ((SELECT id FROM substances WHERE code = $1), $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (substance_id, vocabulary, code) DO NOTHING RETURNING id",
         )
         .bind(&r.substance_code)
@@ -265,6 +279,7 @@ async fn load_rules(tx: &mut Transaction<'_, Postgres>, rows: &[RuleRow]) -> any
         .bind(r.min_daily_amount)
         .bind(&r.source)
         .bind(&r.source_url)
+        .bind(&r.effect)
         .fetch_optional(&mut **tx)
         .await
         .with_context(what)?;
@@ -290,6 +305,28 @@ async fn load_rules(tx: &mut Transaction<'_, Postgres>, rows: &[RuleRow]) -> any
             .await
             .with_context(what)?;
         }
+    }
+    Ok(())
+}
+
+/// Which substances have safety data on record for which life stage; rows already there are kept.
+async fn load_life_stages(
+    tx: &mut Transaction<'_, Postgres>,
+    rows: &[LifeStageRow],
+) -> anyhow::Result<()> {
+    for r in rows {
+        sqlx::query(
+            "INSERT INTO substance_life_stages (substance_id, life_stage, source, source_url)
+             VALUES ((SELECT id FROM substances WHERE code = $1), $2, $3, $4)
+             ON CONFLICT (substance_id, life_stage) DO NOTHING",
+        )
+        .bind(&r.substance_code)
+        .bind(&r.life_stage)
+        .bind(&r.source)
+        .bind(&r.source_url)
+        .execute(&mut **tx)
+        .await
+        .with_context(|| format!("life stage {} × {}", r.substance_code, r.life_stage))?;
     }
     Ok(())
 }
