@@ -7,15 +7,15 @@ use super::{AppState, error::ApiError};
 use crate::{
     cache::{Kind, Ns},
     db::{self, profiles::HealthProfile},
-    domain::safety::Rule,
+    domain::safety::RuleBook,
 };
 
-/// Every contraindication rule.
-pub async fn rules(state: &AppState) -> Result<Vec<Rule>, ApiError> {
+/// Every contraindication rule and the life stages each substance has safety data for.
+pub async fn rules(state: &AppState) -> Result<RuleBook, ApiError> {
     Ok(state
         .cache
-        .get_or_load(Kind::Rules, &[Ns::Rules], "rules", || {
-            db::safety::rules(&state.pool)
+        .get_or_load(Kind::Rules, &[Ns::Rules], "rule_book", || {
+            db::safety::rule_book(&state.pool)
         })
         .await?)
 }

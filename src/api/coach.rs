@@ -7,10 +7,13 @@ use uuid::Uuid;
 
 use super::{
     ApiTags, AppState,
-    account::{Grant, Profile},
+    account::{Done, Grant, Profile},
+    confirmations,
     error::ApiError,
+    language::{LanguageTag, Negotiation},
     progress::{ProgressPage, ProgressStats, default_limit},
     security::BearerAuth,
+    supplements::Recommendations,
 };
 use crate::{db, domain::account::Role};
 
@@ -107,6 +110,102 @@ impl CoachApi {
         granted(&state, &auth, id.0).await?;
         super::progress::stats(&state, id.0, period.0.as_deref(), to.0).await
     }
+
+    /// An athlete's recommendations
+    ///
+    /// As `GET /recommendations` for an athlete who granted the signed-in coach access: the
+    /// recommended products, those to ask the athlete's doctor about first, and those not for them,
+    /// with reasons and sources. Coaches.
+    #[oai(
+        path = "/athletes/:id/recommendations",
+        method = "get",
+        operation_id = "getAthleteRecommendations"
+    )]
+    async fn athlete_recommendations(
+        &self,
+        state: Data<&AppState>,
+        neg: Data<&Negotiation>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        #[oai(
+            default = "default_recommendations",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        limit: Query<u32>,
+        lang: Query<Option<LanguageTag>>,
+    ) -> Result<Json<Recommendations>, ApiError> {
+        granted(&state, &auth, id.0).await?;
+        let locale = neg.resolve(lang.0.as_deref(), Some(&auth.0))?;
+        Ok(Json(
+            super::supplements::recommendations(&state, id.0, locale, None, limit.0).await?,
+        ))
+    }
+
+    /// An athlete's confirmations
+    ///
+    /// As `GET /supplement-confirmations`, for an athlete who granted the signed-in coach access.
+    /// Coaches.
+    #[oai(
+        path = "/athletes/:id/supplement-confirmations",
+        method = "get",
+        operation_id = "listAthleteSupplementConfirmations"
+    )]
+    async fn athlete_confirmations(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<Vec<confirmations::SupplementConfirmation>>, ApiError> {
+        granted(&state, &auth, id.0).await?;
+        Ok(Json(confirmations::list(&state, id.0).await?))
+    }
+
+    /// Confirm a product for an athlete
+    ///
+    /// As `POST /supplement-confirmations`, by a coach, after the athlete talked to their doctor:
+    /// recorded as confirmed by the coach. Coaches of athletes who granted access.
+    #[oai(
+        path = "/athletes/:id/supplement-confirmations",
+        method = "post",
+        operation_id = "confirmAthleteSupplement"
+    )]
+    async fn confirm_for_athlete(
+        &self,
+        state: Data<&AppState>,
+        neg: Data<&Negotiation>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        lang: Query<Option<LanguageTag>>,
+        body: Json<confirmations::NewConfirmation>,
+    ) -> Result<confirmations::Confirmed, ApiError> {
+        granted(&state, &auth, id.0).await?;
+        let locale = neg.resolve(lang.0.as_deref(), Some(&auth.0))?;
+        confirmations::confirm(&state, &locale, id.0, auth.0.user, body.0).await
+    }
+
+    /// Revoke an athlete's confirmation
+    ///
+    /// As `DELETE /supplement-confirmations/{product_id}`, by a coach. Coaches.
+    #[oai(
+        path = "/athletes/:id/supplement-confirmations/:product_id",
+        method = "delete",
+        operation_id = "revokeAthleteSupplementConfirmation"
+    )]
+    async fn revoke_for_athlete(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        product_id: Path<Uuid>,
+    ) -> Result<Done, ApiError> {
+        granted(&state, &auth, id.0).await?;
+        confirmations::revoke(&state, id.0, product_id.0, auth.0.user).await?;
+        Ok(Done::NoContent)
+    }
+}
+
+fn default_recommendations() -> u32 {
+    10
 }
 
 /// A coach reads only athletes who granted access; anyone else is "not found".

@@ -283,7 +283,8 @@ impl Planner {
     }
 }
 
-/// The cheapest protein powder the safety screen allows this athlete, per serving, with its name.
+/// The cheapest protein powder recommended for this athlete (or confirmed by them after asking their
+/// doctor), per serving, with its name.
 async fn protein_supplement(
     state: &AppState,
     ctx: &super::supplements::AthleteContext,
@@ -301,14 +302,26 @@ async fn protein_supplement(
             continue;
         };
         let candidate = candidate(p);
-        // Judged as if one serving were needed: what matters here is whether it is safe at all.
+        let protein: f64 = candidate
+            .ingredients
+            .iter()
+            .filter(|i| dosage::PROTEIN_SUBSTANCES.contains(&i.code.as_str()))
+            .map(|i| i.amount_per_serving.to_f64().unwrap_or(0.0))
+            .sum();
+        // Judged as if the dishes left a gap of the most scoops a plan takes: the dose says how
+        // many of them are safe for this athlete.
         let needs = dosage::Needs {
-            protein_gap_g: Some(f64::MAX / 4.0),
+            protein_gap_g: Some(protein * f64::from(MAX_SUPPLEMENT_SERVINGS)),
         };
-        let Ok((dose, _)) = recommend::judge(&candidate, &ctx.athlete, &ctx.person, &needs, &rules)
+        let Ok((dose, hits)) =
+            recommend::judge(&candidate, &ctx.athlete, &ctx.person, &needs, &rules)
         else {
             continue;
         };
+        // Only a product nothing cautions against, or one the athlete confirmed.
+        if !ctx.may_plan(p.id, &hits) {
+            continue;
+        }
         if dose.driver.as_deref() != Some(PROTEIN) {
             continue;
         }
@@ -319,12 +332,6 @@ async fn protein_supplement(
                     .unwrap_or(0.0)
             })
         };
-        let protein: f64 = candidate
-            .ingredients
-            .iter()
-            .filter(|i| dosage::PROTEIN_SUBSTANCES.contains(&i.code.as_str()))
-            .map(|i| i.amount_per_serving.to_f64().unwrap_or(0.0))
-            .sum();
         let carbohydrate = per_100(p.carbohydrate_g_per_100g).unwrap_or(0.0);
         let fat = per_100(p.fat_g_per_100g).unwrap_or(0.0);
         let energy = per_100(p.energy_kcal_per_100g).unwrap_or(

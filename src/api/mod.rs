@@ -10,6 +10,7 @@ pub mod cached;
 pub mod catalogue;
 pub mod catalogue_admin;
 pub mod coach;
+pub mod confirmations;
 pub mod dashboard;
 pub mod dishes;
 pub mod error;

@@ -24,7 +24,7 @@ use crate::{
     domain::{
         account::Role,
         catalogue::numeric,
-        safety::{Severity, Vocabulary},
+        safety::{Effect, Severity, Vocabulary},
     },
 };
 
@@ -52,12 +52,51 @@ impl From<RuleVocabulary> for Vocabulary {
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[oai(rename_all = "snake_case")]
 pub enum SeverityName {
-    /// The product is never suggested to a person the rule applies to.
+    /// Not for the person the rule applies to: never suggested.
     Avoid,
-    /// Suggested with a warning.
+    /// Only after the person's doctor agreed (and they confirmed it); two cautions of different
+    /// terms on the same substance or the same effect make an `avoid`.
     Caution,
     /// Suggested with a note.
     Info,
+}
+
+/// What makes a rule's substance matter for its term; cautions on one effect add up.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum EffectName {
+    /// Also marks the substance as a stimulant: never two in one day's recommendations.
+    Stimulant,
+    BloodPressure,
+    SodiumLoad,
+    PotassiumLoad,
+    CalciumLoad,
+    Clotting,
+    KidneyLoad,
+    LiverLoad,
+    BloodGlucose,
+    Serotonergic,
+    Thyroid,
+    IronLoad,
+}
+
+impl From<EffectName> for Effect {
+    fn from(e: EffectName) -> Self {
+        match e {
+            EffectName::Stimulant => Effect::Stimulant,
+            EffectName::BloodPressure => Effect::BloodPressure,
+            EffectName::SodiumLoad => Effect::SodiumLoad,
+            EffectName::PotassiumLoad => Effect::PotassiumLoad,
+            EffectName::CalciumLoad => Effect::CalciumLoad,
+            EffectName::Clotting => Effect::Clotting,
+            EffectName::KidneyLoad => Effect::KidneyLoad,
+            EffectName::LiverLoad => Effect::LiverLoad,
+            EffectName::BloodGlucose => Effect::BloodGlucose,
+            EffectName::Serotonergic => Effect::Serotonergic,
+            EffectName::Thyroid => Effect::Thyroid,
+            EffectName::IronLoad => Effect::IronLoad,
+        }
+    }
 }
 
 impl From<SeverityName> for Severity {
@@ -89,6 +128,10 @@ pub struct SafetyRule {
     /// The rule applies only above this daily amount; absent: any amount.
     #[oai(skip_serializing_if_is_none)]
     pub above_daily: Option<Decimal>,
+    /// What makes the substance matter for the term (`stimulant`, `blood_pressure`, `sodium_load`,
+    /// …); absent for allergies and life stages.
+    #[oai(skip_serializing_if_is_none)]
+    pub effect: Option<String>,
     pub explanation: String,
     /// The locale the explanation is in (a fallback when the requested one has none).
     pub explanation_locale: String,
@@ -110,6 +153,7 @@ impl From<db::safety::RuleView> for SafetyRule {
             code: v.code,
             severity: v.severity,
             above_daily: v.min_daily_amount.map(|d| d.normalize()),
+            effect: v.effect,
             explanation: v.explanation.unwrap_or_default(),
             explanation_locale: v.explanation_locale.unwrap_or_default(),
             source: v.source,
@@ -142,6 +186,8 @@ pub struct SafetyRuleInput {
     pub severity: SeverityName,
     /// Apply only above this daily amount, in the substance's unit.
     pub above_daily: Option<Decimal>,
+    /// What makes the substance matter for the term.
+    pub effect: Option<EffectName>,
     /// The citation the rule rests on.
     #[oai(validator(max_length = 1000))]
     pub source: String,
@@ -210,6 +256,7 @@ impl SafetyRuleInput {
                 code,
                 severity: self.severity.into(),
                 min_daily_amount: above_daily,
+                effect: self.effect.map(Effect::from),
                 source,
                 source_url,
                 explanations,
@@ -226,7 +273,7 @@ impl SafetyRulesApi {
     /// Contraindication rules
     ///
     /// Every rule the safety screen applies — substance × allergen, condition, medication class or
-    /// population → `avoid` (never suggested), `caution` (with a warning) or `info` — with its
+    /// population → `avoid` (not for the person), `caution` (ask the doctor first) or `info` — with its
     /// explanation in `lang` and its source. Filter by `substance` code. Public.
     #[oai(
         path = "/safety-rules",

@@ -1,6 +1,8 @@
-//! `/recommendations`, `/dosage`, `/shopping-plan` and `/shopping-lists`: the supplements an athlete
-//! should take, how much, and the cheapest way to buy them. Every product passes the safety screen
-//! ([`crate::domain::safety`]) for the signed-in athlete first.
+//! `/recommendations`, `/dosage`, `/shopping-plan`, `/shopping-lists` and
+//! `/supplement-confirmations`: the supplements an athlete should take, how much, and the cheapest way
+//! to buy them. Every product passes the safety screen ([`crate::domain::safety`]) for the signed-in
+//! athlete first, and lands in one tier: recommended, ask your doctor first, or not for you. Only the
+//! recommended ones, and those the athlete confirmed after asking their doctor, are planned.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -19,6 +21,7 @@ use super::{
     ApiTags, AppState,
     account::Done,
     catalogue::ProductType,
+    confirmations,
     error::{ApiError, FieldError},
     health_profile::{HealthProfile, today},
     language::{LanguageTag, Negotiation},
@@ -31,8 +34,8 @@ use crate::{
         account::{Locale, Role},
         dosage::{self, Cap, Dose, Needs, PROTEIN, ServingKind},
         nutrition::{self, Athlete},
-        recommend::{self, Candidate, Evidence, Exclusion, Ingredient, Reason},
-        safety::{self, Hit, Person},
+        recommend::{self, Candidate, Evidence, Exclusion, Ingredient, Reason, Tier, TotalLimit},
+        safety::{self, Hit, LifeStage, Person},
         shopping,
     },
     i18n::{self, Arg, Messages},
@@ -59,6 +62,20 @@ pub(super) struct AthleteContext {
     pub person: Person,
     pub needs: Needs,
     pub protein_logged_days: i64,
+    /// Products the athlete confirmed after asking their doctor.
+    pub confirmed: BTreeSet<Uuid>,
+}
+
+impl AthleteContext {
+    /// Whether a product with these hits of the screen may be planned for the athlete: nothing
+    /// cautions against it, or they confirmed it (an `avoid` never).
+    pub fn may_plan(&self, product: Uuid, hits: &[Hit]) -> bool {
+        match Tier::of(hits) {
+            Tier::Recommended => true,
+            Tier::AskDoctor => self.confirmed.contains(&product),
+            Tier::NotForYou => false,
+        }
+    }
 }
 
 /// The athlete's profile, today; 404 without a health profile (the safety screen needs it).
@@ -87,12 +104,17 @@ pub(super) async fn athlete_context(
         Some(avg) if logged >= PROTEIN_LOG_MIN_DAYS => Some((target - avg).max(0.0)),
         _ => None,
     };
+    let confirmed = db::confirmations::active_products(&state.pool, user)
+        .await?
+        .into_iter()
+        .collect();
     Ok(AthleteContext {
         profile,
         athlete,
         person,
         needs: Needs { protein_gap_g },
         protein_logged_days: logged,
+        confirmed,
     })
 }
 
@@ -171,7 +193,15 @@ pub struct Warning {
     /// The rule applies above this daily amount.
     #[oai(skip_serializing_if_is_none)]
     pub above_daily: Option<Decimal>,
+    /// What makes the substance matter for the term (`blood_pressure`, `sodium_load`, …).
+    #[oai(skip_serializing_if_is_none)]
+    pub effect: Option<String>,
+    /// Other rules of the athlete's profile this caution adds up with, making it `avoid`.
+    pub combined_with: Vec<Uuid>,
     pub explanation: String,
+    /// For a `caution`: what to ask the doctor.
+    #[oai(skip_serializing_if_is_none)]
+    pub question: Option<String>,
     #[oai(skip_serializing_if_is_none)]
     pub source: Option<String>,
     #[oai(skip_serializing_if_is_none)]
@@ -221,6 +251,7 @@ struct Words<'a> {
     messages: &'static Messages,
     substances: HashMap<String, (String, String)>,
     terms: HashMap<(String, String), String>,
+    products: HashMap<Uuid, String>,
 }
 
 impl<'a> Words<'a> {
@@ -255,6 +286,10 @@ impl<'a> Words<'a> {
             messages: Messages::global(),
             substances,
             terms,
+            products: products
+                .iter()
+                .map(|p| (p.id, ProductRef::of(p).name))
+                .collect(),
         })
     }
 
@@ -351,56 +386,143 @@ impl<'a> Words<'a> {
         }
     }
 
+    fn term(&self, vocabulary: &str, code: &str) -> String {
+        self.terms
+            .get(&(vocabulary.to_owned(), code.to_owned()))
+            .cloned()
+            .unwrap_or_else(|| code.to_owned())
+    }
+
     fn warnings(&self, hits: &[Hit], rules: &HashMap<Uuid, db::safety::RuleView>) -> Vec<Warning> {
-        hits.iter()
-            .map(|h| match h {
-                Hit::Rule {
-                    rule,
-                    severity,
-                    substance,
-                    daily_amount,
-                } => {
-                    let view = rules.get(rule);
-                    let (vocabulary, code) = view.map_or_else(
-                        || (String::new(), String::new()),
-                        |v| (v.vocabulary.clone(), v.code.clone()),
+        hits.iter().map(|h| self.warning(h, rules)).collect()
+    }
+
+    fn warning(&self, hit: &Hit, rules: &HashMap<Uuid, db::safety::RuleView>) -> Warning {
+        let severity = hit.severity();
+        match hit {
+            Hit::Rule {
+                rule,
+                substance,
+                daily_amount,
+                combined_with,
+                ..
+            } => {
+                let view = rules.get(rule);
+                let (vocabulary, code) = view.map_or_else(
+                    || (String::new(), String::new()),
+                    |v| (v.vocabulary.clone(), v.code.clone()),
+                );
+                let term = self.term(&vocabulary, &code);
+                let mut explanation = view.and_then(|v| v.explanation.clone()).unwrap_or_default();
+                if !combined_with.is_empty() {
+                    let others: BTreeSet<String> = combined_with
+                        .iter()
+                        .filter_map(|id| rules.get(id))
+                        .map(|v| self.term(&v.vocabulary, &v.code))
+                        .collect();
+                    let others: Vec<String> = others.into_iter().collect();
+                    explanation = format!(
+                        "{explanation} {}",
+                        self.msg("combined-cautions", &[("terms", others.join(", ").into())])
                     );
-                    Warning {
-                        severity: severity.as_str().into(),
-                        rule_id: Some(*rule),
-                        substance: Some(substance.clone()),
-                        term: self.terms.get(&(vocabulary.clone(), code.clone())).cloned().unwrap_or_else(|| code.clone()),
-                        vocabulary,
-                        code,
-                        daily_amount: Some(daily_amount.normalize()),
-                        above_daily: view.and_then(|v| v.min_daily_amount),
-                        explanation: view.and_then(|v| v.explanation.clone()).unwrap_or_default(),
-                        source: view.map(|v| v.source.clone()),
-                        source_url: view.and_then(|v| v.source_url.clone()),
-                    }
                 }
-                Hit::DeclaredAllergen { allergen } => {
-                    let term = self
-                        .terms
-                        .get(&("allergen".to_owned(), allergen.clone()))
-                        .cloned()
-                        .unwrap_or_else(|| allergen.clone());
-                    Warning {
-                        severity: safety::Severity::Avoid.as_str().into(),
-                        rule_id: None,
-                        substance: None,
-                        vocabulary: "allergen".into(),
-                        code: allergen.clone(),
-                        explanation: self.msg("exclusion-allergen", &[("allergen", term.clone().into())]),
-                        term,
-                        daily_amount: None,
-                        above_daily: None,
-                        source: Some("Regulation (EU) No 1169/2011, Annex II: the product's declared allergens".into()),
-                        source_url: None,
-                    }
+                let question = (severity == safety::Severity::Caution).then(|| {
+                    self.msg(
+                        "ask-doctor-question",
+                        &[
+                            ("substance", self.substance(substance).into()),
+                            (
+                                "amount",
+                                self.number(daily_amount.to_f64().unwrap_or(0.0)).into(),
+                            ),
+                            ("unit", self.unit(substance).into()),
+                            ("term", term.clone().into()),
+                        ],
+                    )
+                });
+                Warning {
+                    severity: severity.as_str().into(),
+                    rule_id: Some(*rule),
+                    substance: Some(substance.clone()),
+                    term,
+                    vocabulary,
+                    code,
+                    daily_amount: Some(daily_amount.normalize()),
+                    above_daily: view.and_then(|v| v.min_daily_amount),
+                    effect: view.and_then(|v| v.effect.clone()),
+                    combined_with: combined_with.clone(),
+                    explanation,
+                    question,
+                    source: view.map(|v| v.source.clone()),
+                    source_url: view.and_then(|v| v.source_url.clone()),
                 }
-            })
-            .collect()
+            }
+            Hit::DeclaredAllergen { allergen } => {
+                let term = self.term("allergen", allergen);
+                Warning {
+                    severity: severity.as_str().into(),
+                    rule_id: None,
+                    substance: None,
+                    vocabulary: "allergen".into(),
+                    code: allergen.clone(),
+                    explanation: self
+                        .msg("exclusion-allergen", &[("allergen", term.clone().into())]),
+                    term,
+                    daily_amount: None,
+                    above_daily: None,
+                    effect: None,
+                    combined_with: Vec::new(),
+                    question: None,
+                    source: Some(
+                        "Regulation (EU) No 1169/2011, Annex II: the product's declared allergens"
+                            .into(),
+                    ),
+                    source_url: None,
+                }
+            }
+            Hit::NoLifeStageData {
+                substance,
+                stage,
+                daily_amount,
+            } => {
+                let (vocabulary, code) = stage.term();
+                let term = self.term(vocabulary.as_str(), code);
+                let name = self.substance(substance);
+                let (source, source_url) = life_stage_source(*stage);
+                Warning {
+                    severity: severity.as_str().into(),
+                    rule_id: None,
+                    substance: Some(substance.clone()),
+                    vocabulary: vocabulary.as_str().into(),
+                    code: code.into(),
+                    explanation: self.msg(
+                        &format!("life-stage-{}", stage.as_str()),
+                        &[("substance", name.clone().into())],
+                    ),
+                    question: (severity == safety::Severity::Caution).then(|| {
+                        self.msg(
+                            "ask-doctor-question",
+                            &[
+                                ("substance", name.into()),
+                                (
+                                    "amount",
+                                    self.number(daily_amount.to_f64().unwrap_or(0.0)).into(),
+                                ),
+                                ("unit", self.unit(substance).into()),
+                                ("term", term.clone().into()),
+                            ],
+                        )
+                    }),
+                    term,
+                    daily_amount: Some(daily_amount.normalize()),
+                    above_daily: None,
+                    effect: None,
+                    combined_with: Vec::new(),
+                    source: Some(source.into()),
+                    source_url: Some(source_url.into()),
+                }
+            }
+        }
     }
 
     fn dose(&self, p: &ProductFacts, d: &Dose) -> DoseOut {
@@ -473,15 +595,94 @@ impl<'a> Words<'a> {
                 vec![self.msg("exclusion-not-needed", &[])],
                 Vec::new(),
             ),
-            Exclusion::EvidenceD { substance } => (
+            Exclusion::EvidenceD { substance, hits } => (
                 "evidence_d".into(),
                 vec![self.msg(
                     "exclusion-evidence-d",
                     &[("substance", self.substance(substance).into())],
                 )],
+                self.warnings(hits, rules),
+            ),
+            Exclusion::OverTotal {
+                substance,
+                total,
+                limit,
+                why,
+                with,
+            } => {
+                let products: Vec<String> = with.iter().map(|id| self.product(*id)).collect();
+                let number = |d: &Decimal| self.number(d.to_f64().unwrap_or(0.0));
+                // The second line names what the limit rests on.
+                let source = match why {
+                    TotalLimit::CaffeinePerKg { .. } => dosage::CAFFEINE_SOURCE.to_owned(),
+                    TotalLimit::UpperLimit => dosage::UPPER_LIMITS_SOURCE.to_owned(),
+                    TotalLimit::Rule(id) => {
+                        rules.get(id).map(|v| v.source.clone()).unwrap_or_default()
+                    }
+                };
+                (
+                    "over_total".into(),
+                    vec![
+                        self.msg(
+                            "exclusion-over-total",
+                            &[
+                                ("products", products.join(", ").into()),
+                                ("total", number(total).into()),
+                                ("limit", number(limit).into()),
+                                ("unit", self.unit(substance).into()),
+                                ("substance", self.substance(substance).into()),
+                            ],
+                        ),
+                        source,
+                    ],
+                    Vec::new(),
+                )
+            }
+            Exclusion::StimulantStack { substance, with } => (
+                "stimulant_stack".into(),
+                vec![self.msg(
+                    "exclusion-stimulant-stack",
+                    &[
+                        ("substance", self.substance(substance).into()),
+                        ("product", self.product(*with).into()),
+                    ],
+                )],
                 Vec::new(),
             ),
         }
+    }
+
+    fn product(&self, id: Uuid) -> String {
+        self.products
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    }
+}
+
+/// What a life stage's "no safety data" rests on.
+fn life_stage_source(stage: LifeStage) -> (&'static str, &'static str) {
+    match stage {
+        LifeStage::Minor => (
+            "Australian Institute of Sport. AIS Sports Supplement Framework: athletes under 18 use sports foods and medical supplements only, under the guidance of a sports dietitian; performance supplements are kept for adults.",
+            "https://www.ausport.gov.au/ais/nutrition/supplements",
+        ),
+        LifeStage::Pregnancy | LifeStage::Breastfeeding => (
+            "EFSA (European Food Safety Authority). Dietary Reference Values for nutrients: Summary report, 2017 — intakes in pregnancy and lactation are set for nutrients only; for other supplements safety in pregnancy and lactation is not established.",
+            "https://doi.org/10.2903/sp.efsa.2017.e15121",
+        ),
+    }
+}
+
+/// The rules an exclusion names: the screen's, or the threshold a total would pass.
+fn exclusion_rules(why: &Exclusion) -> Vec<Uuid> {
+    match why {
+        Exclusion::Unsafe(hits) | Exclusion::EvidenceD { hits, .. } => hit_rules(hits),
+        Exclusion::OverTotal {
+            why: TotalLimit::Rule(id),
+            ..
+        } => vec![*id],
+        _ => Vec::new(),
     }
 }
 
@@ -517,13 +718,19 @@ fn goal_code(g: nutrition::Goal) -> &'static str {
     }
 }
 
-/// The rule ids named by hits.
+/// The rule ids named by hits, and the rules they add up with.
 fn hit_rules<'h>(hits: impl IntoIterator<Item = &'h Hit>) -> Vec<Uuid> {
     let ids: BTreeSet<Uuid> = hits
         .into_iter()
-        .filter_map(|h| match h {
-            Hit::Rule { rule, .. } => Some(*rule),
-            Hit::DeclaredAllergen { .. } => None,
+        .flat_map(|h| match h {
+            Hit::Rule {
+                rule,
+                combined_with,
+                ..
+            } => std::iter::once(*rule)
+                .chain(combined_with.iter().copied())
+                .collect(),
+            Hit::DeclaredAllergen { .. } | Hit::NoLifeStageData { .. } => Vec::new(),
         })
         .collect();
     ids.into_iter().collect()
@@ -548,8 +755,7 @@ pub struct BestOffer {
 #[oai(skip_serializing_if_is_none)]
 pub struct Recommended {
     pub product: ProductRef,
-    /// 0–100: fit to sport and goal 35 %, evidence 30 %, need 15 %, price per day 20 %, minus 5 per
-    /// caution.
+    /// 0–100: fit to sport and goal 35 %, evidence 30 %, need 15 %, price per day 20 %.
     pub score: f64,
     /// The substance the product is judged by (`protein` for protein powders).
     pub purpose: String,
@@ -558,28 +764,53 @@ pub struct Recommended {
     pub evidence: Option<String>,
     pub dose: DoseOut,
     pub reasons: Vec<Note>,
-    /// `caution` and `info` rules that apply; the product is still safe to suggest.
+    /// `info` notes; `caution`s only on a product the athlete confirmed after asking their doctor.
     pub warnings: Vec<Warning>,
+    /// Recommended because the athlete (or their coach) confirmed it after asking the doctor.
+    pub confirmed: bool,
     #[oai(skip_serializing_if_is_none)]
     pub best_offer: Option<BestOffer>,
 }
 
-/// A product left out, and why.
+/// A product to ask the doctor about first: not ranked, not planned until the athlete confirms it
+/// (`POST /supplement-confirmations`).
+#[derive(Object, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[oai(skip_serializing_if_is_none)]
+pub struct AskDoctor {
+    pub product: ProductRef,
+    pub purpose: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub evidence: Option<String>,
+    /// The dose it would have.
+    pub dose: DoseOut,
+    pub reasons: Vec<Note>,
+    /// The cautions, each with its reason, source and the question to ask.
+    pub warnings: Vec<Warning>,
+}
+
+/// A product not for this athlete, and why.
 #[derive(Object, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LeftOut {
     pub product: ProductRef,
-    /// `unsafe`, `too_strong`, `not_needed` or `evidence_d`.
+    /// `unsafe` (an avoid rule, an allergen, cautions that add up, under 18 a product kept for
+    /// adults), `too_strong`, `not_needed`, `evidence_d`, `over_total` (with the products ranked
+    /// above it, a day's total would pass a limit) or `stimulant_stack`.
     pub reason: String,
+    /// In words; for `over_total`, the second line is the limit's source.
     pub explanation: Vec<String>,
-    /// The screen's hits, for `unsafe`.
+    /// The screen's hits: for `unsafe`, and the cautions and notes of an `evidence_d` product.
     pub warnings: Vec<Warning>,
 }
 
 #[derive(Object, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[oai(skip_serializing_if_is_none)]
 pub struct Recommendations {
+    /// Recommended: nothing in the profile cautions against them (or the athlete confirmed them),
+    /// best first, and together within the day's limits.
     pub items: Vec<Recommended>,
-    /// Every product not recommended, with the reason.
+    /// Ask your doctor first: a caution applies. By name; never ranked.
+    pub ask_doctor: Vec<AskDoctor>,
+    /// Not for you: every other product, with the reason and its source.
     pub excluded: Vec<LeftOut>,
     /// The protein target minus the average logged protein (g/day); absent with fewer than three
     /// days of protein logged in the last fourteen.
@@ -609,7 +840,8 @@ pub struct PackagesNeeded {
 #[oai(skip_serializing_if_is_none)]
 pub struct ProductDosage {
     pub product: ProductRef,
-    /// `dosed`, or `excluded` (see `reason`).
+    /// `dosed`; `ask_doctor` (a caution applies: the dose it would have, once the athlete confirmed
+    /// it after asking their doctor); or `excluded`, not for this athlete (see `reason`).
     pub status: String,
     /// For `excluded`: `unsafe`, `too_strong`, `not_needed` or `evidence_d`.
     #[oai(skip_serializing_if_is_none)]
@@ -808,11 +1040,15 @@ pub struct SupplementsApi;
 impl SupplementsApi {
     /// Recommended supplements
     ///
-    /// Products ranked for the signed-in athlete — each through the safety screen (never one an
-    /// `avoid` rule or a declared allergen rules out; `caution` rules come as warnings), dosed for
-    /// their body and training, and scored by fit to sport and goal, AIS evidence group, need (the
-    /// protein gap from logged food) and the price of a day's dose — with the reasons in `lang`.
-    /// `excluded` lists every product left out and why. Athletes with a health profile.
+    /// Every product in one of three tiers for the signed-in athlete. `items`, recommended: nothing
+    /// in their profile cautions against it (or they confirmed it after asking their doctor), dosed
+    /// for their body and training, ranked by fit to sport and goal, AIS evidence group, need (the
+    /// protein gap from logged food) and the price of a day's dose, and together within the day's
+    /// limits (caffeine per kg and per day, upper limits, one stimulant). `ask_doctor`: a caution
+    /// applies; by name, never ranked, each caution with its reason, source and the question to
+    /// ask. `excluded`, not for you: an `avoid` rule, a declared allergen, cautions that add up,
+    /// under 18 a product kept for adults, or a total limit — with the reason and its source. Texts
+    /// in `lang`. Athletes with a health profile.
     #[oai(
         path = "/recommendations",
         method = "get",
@@ -859,8 +1095,9 @@ impl SupplementsApi {
     /// For each product in `product_ids` (comma separated, at most 30): the daily amount from the
     /// athlete's data (creatine 3–5 g or 0.03 g/kg, caffeine 3 mg/kg within the EFSA limit and every
     /// safety threshold, protein from the protein gap …), when to take it, the total for `days`, and
-    /// how many packages of each size that takes. A product the safety screen rules out has no dose,
-    /// only the reason. Athletes with a health profile.
+    /// how many packages of each size that takes. `status` `ask_doctor`: a caution applies, and the
+    /// dose is what it would be once confirmed. A product not for the athlete has no dose, only the
+    /// reason. Athletes with a health profile.
     #[oai(path = "/dosage", method = "get", operation_id = "getDosage")]
     async fn dosage(
         &self,
@@ -903,11 +1140,13 @@ impl SupplementsApi {
                 (p, outcome)
             })
             .collect();
-        let rule_ids = hit_rules(outcomes.iter().flat_map(|(_, o)| match o {
-            Ok((_, hits)) => hits.as_slice(),
-            Err(Exclusion::Unsafe(hits)) => hits.as_slice(),
-            Err(_) => &[],
-        }));
+        let rule_ids: Vec<Uuid> = outcomes
+            .iter()
+            .flat_map(|(_, o)| match o {
+                Ok((_, hits)) => hit_rules(hits),
+                Err(why) => exclusion_rules(why),
+            })
+            .collect();
         let rule_views = db::safety::views_by_id(&state.pool, locale.as_str(), &rule_ids).await?;
         let days_d = Decimal::from(days.0);
         let items = outcomes
@@ -915,9 +1154,14 @@ impl SupplementsApi {
             .map(|(p, outcome)| match outcome {
                 Ok((dose, hits)) => {
                     let total = dose.servings_per_day * days_d;
+                    let status = if ctx.may_plan(p.id, &hits) {
+                        "dosed"
+                    } else {
+                        "ask_doctor"
+                    };
                     ProductDosage {
                         product: ProductRef::of(p),
-                        status: "dosed".into(),
+                        status: status.into(),
                         reason: None,
                         explanation: Vec::new(),
                         dose: Some(words.dose(p, &dose)),
@@ -969,8 +1213,9 @@ impl SupplementsApi {
     /// store's minimum order included, in at most `max_stores` stores. Solved exactly; compared with
     /// the best single-store plan. Items name a product (with servings or grams a day, default the
     /// athlete's dose) or a substance (with its daily amount, default the athlete's target; the plan
-    /// picks the product). Products the safety screen rules out for the athlete are refused (422,
-    /// naming the item); a substance is only bought as a safe product. `save` keeps the plan in
+    /// picks the product). Products not for the athlete, or to ask their doctor about and not
+    /// confirmed, are refused (422, naming the item); a substance is only bought as a recommended
+    /// or confirmed product. `save` keeps the plan in
     /// `/shopping-lists` (201). Athletes with a health profile.
     #[oai(
         path = "/shopping-plan",
@@ -1020,10 +1265,16 @@ impl SupplementsApi {
             }
         }
         if !errors.is_empty() {
+            let rule_ids = hit_rules(errors.iter().flat_map(|(_, e)| match e {
+                ItemError::AskDoctor(hits) => hits.as_slice(),
+                _ => &[],
+            }));
+            let rule_views =
+                db::safety::views_by_id(&state.pool, locale.as_str(), &rule_ids).await?;
             return Err(ApiError::validation(
                 errors
                     .into_iter()
-                    .map(|(field, e)| FieldError::new(field, e.render(&words)))
+                    .map(|(field, e)| FieldError::new(field, e.render(&words, &rule_views)))
                     .collect(),
             ));
         }
@@ -1339,6 +1590,69 @@ impl SupplementsApi {
             Err(ApiError::not_found("shopping list"))
         }
     }
+
+    /// Products confirmed after asking the doctor
+    ///
+    /// The signed-in athlete's confirmations in force: products from the "ask your doctor first"
+    /// tier that are recommended and planned because the athlete (or their coach) confirmed them.
+    /// Athletes.
+    #[oai(
+        path = "/supplement-confirmations",
+        method = "get",
+        operation_id = "listSupplementConfirmations"
+    )]
+    async fn confirmations(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+    ) -> Result<Json<Vec<confirmations::SupplementConfirmation>>, ApiError> {
+        auth.0.require(&[Role::Athlete])?;
+        Ok(Json(confirmations::list(&state, auth.0.user).await?))
+    }
+
+    /// Confirm a product after asking the doctor
+    ///
+    /// Only a product in the athlete's "ask your doctor first" tier (`ask_doctor` of
+    /// `/recommendations`); from now on it is recommended and planned, with its cautions shown. A
+    /// product not for the athlete (an `avoid`) cannot be confirmed (422). Confirming again returns
+    /// the confirmation in force (200). Athletes with a health profile.
+    #[oai(
+        path = "/supplement-confirmations",
+        method = "post",
+        operation_id = "confirmSupplement"
+    )]
+    async fn confirm(
+        &self,
+        state: Data<&AppState>,
+        neg: Data<&Negotiation>,
+        auth: BearerAuth,
+        lang: Query<Option<LanguageTag>>,
+        body: Json<confirmations::NewConfirmation>,
+    ) -> Result<confirmations::Confirmed, ApiError> {
+        auth.0.require(&[Role::Athlete])?;
+        let locale = neg.resolve(lang.0.as_deref(), Some(&auth.0))?;
+        confirmations::confirm(&state, &locale, auth.0.user, auth.0.user, body.0).await
+    }
+
+    /// Revoke a confirmation
+    ///
+    /// The product goes back to "ask your doctor first" and out of plans; the confirmation stays on
+    /// record, dated. 404 when none is in force. Athletes.
+    #[oai(
+        path = "/supplement-confirmations/:product_id",
+        method = "delete",
+        operation_id = "revokeSupplementConfirmation"
+    )]
+    async fn revoke_confirmation(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        product_id: Path<Uuid>,
+    ) -> Result<Done, ApiError> {
+        auth.0.require(&[Role::Athlete])?;
+        confirmations::revoke(&state, auth.0.user, product_id.0, auth.0.user).await?;
+        Ok(Done::NoContent)
+    }
 }
 
 /// An error shared by every request that waited on the same cached load.
@@ -1351,7 +1665,7 @@ fn default_limit() -> u32 {
 }
 
 /// The recommendations for a user, as `GET /recommendations` answers (and the cache keeps) them.
-async fn recommendations(
+pub(super) async fn recommendations(
     state: &AppState,
     user: Uuid,
     locale: Locale,
@@ -1364,19 +1678,40 @@ async fn recommendations(
         db::supplements::products(&state.pool, locale.as_str(), type_name.as_deref(), None).await?;
     let rules = super::cached::rules(state).await?;
     let candidates: Vec<Candidate> = products.iter().map(candidate).collect();
-    let (ranked, excluded) =
-        recommend::recommend(&ctx.athlete, &ctx.person, &ctx.needs, &rules, &candidates);
+    let tiers = recommend::recommend(
+        &ctx.athlete,
+        &ctx.person,
+        &ctx.needs,
+        &rules,
+        &candidates,
+        &ctx.confirmed,
+    );
 
     let by_id: HashMap<Uuid, &ProductFacts> = products.iter().map(|p| (p.id, p)).collect();
     let words = Words::load(state, &locale, &products).await?;
-    let shown: Vec<&recommend::Recommendation> = ranked.iter().take(limit as usize).collect();
-    let rule_ids = hit_rules(shown.iter().flat_map(|r| &r.warnings).chain(
-        excluded.iter().flat_map(|e| match &e.why {
-            Exclusion::Unsafe(hits) => hits.as_slice(),
-            _ => &[],
-        }),
-    ));
+    let shown: Vec<&recommend::Recommendation> =
+        tiers.recommended.iter().take(limit as usize).collect();
+    let rule_ids: Vec<Uuid> = hit_rules(
+        shown
+            .iter()
+            .flat_map(|r| &r.warnings)
+            .chain(tiers.ask_doctor.iter().flat_map(|r| &r.warnings)),
+    )
+    .into_iter()
+    .chain(
+        tiers
+            .not_for_you
+            .iter()
+            .flat_map(|e| exclusion_rules(&e.why)),
+    )
+    .collect();
     let rule_views = db::safety::views_by_id(&state.pool, locale.as_str(), &rule_ids).await?;
+    let reasons = |r: &recommend::Recommendation| -> Vec<Note> {
+        r.reasons
+            .iter()
+            .map(|reason| words.reason(reason))
+            .collect()
+    };
     let items = shown
         .into_iter()
         .map(|r| {
@@ -1387,12 +1722,9 @@ async fn recommendations(
                 purpose: r.purpose.clone(),
                 evidence: r.evidence.map(|e| e.as_str().to_owned()),
                 dose: words.dose(p, &r.dose),
-                reasons: r
-                    .reasons
-                    .iter()
-                    .map(|reason| words.reason(reason))
-                    .collect(),
+                reasons: reasons(r),
                 warnings: words.warnings(&r.warnings, &rule_views),
+                confirmed: r.confirmed,
                 best_offer: match (
                     &p.best_store_slug,
                     p.best_package_id,
@@ -1420,7 +1752,24 @@ async fn recommendations(
             }
         })
         .collect();
-    let excluded = excluded
+    let mut ask_doctor: Vec<AskDoctor> = tiers
+        .ask_doctor
+        .iter()
+        .map(|r| {
+            let p = by_id[&r.id];
+            AskDoctor {
+                product: ProductRef::of(p),
+                purpose: r.purpose.clone(),
+                evidence: r.evidence.map(|e| e.as_str().to_owned()),
+                dose: words.dose(p, &r.dose),
+                reasons: reasons(r),
+                warnings: words.warnings(&r.warnings, &rule_views),
+            }
+        })
+        .collect();
+    ask_doctor.sort_by(|a, b| a.product.name.cmp(&b.product.name));
+    let excluded = tiers
+        .not_for_you
         .iter()
         .map(|e| {
             let (reason, explanation, warnings) = words.exclusion(&e.why, &rule_views);
@@ -1434,6 +1783,7 @@ async fn recommendations(
         .collect();
     Ok(Recommendations {
         items,
+        ask_doctor,
         excluded,
         protein_gap_g: ctx.needs.protein_gap_g.map(f64::round),
         protein_logged_days: ctx.protein_logged_days as u32,
@@ -1590,28 +1940,64 @@ enum ItemError {
     Text(String),
     Message(&'static str),
     Unsafe(Vec<Hit>),
+    /// A caution applies and the athlete has not confirmed the product.
+    AskDoctor(Vec<Hit>),
+    /// Every product with the substance needs the doctor's word first, or is not for the athlete.
+    NotConfirmed(String),
 }
 
 impl ItemError {
-    fn render(&self, words: &Words<'_>) -> String {
+    fn render(&self, words: &Words<'_>, rules: &HashMap<Uuid, db::safety::RuleView>) -> String {
         match self {
             ItemError::Text(t) => t.clone(),
             ItemError::Message(id) => words.msg(id, &[]),
             ItemError::Unsafe(hits) => {
-                let why: Vec<String> = hits
-                    .iter()
-                    .filter(|h| h.severity() == safety::Severity::Avoid)
-                    .map(|h| match h {
-                        Hit::Rule { substance, .. } => words.substance(substance),
-                        Hit::DeclaredAllergen { allergen } => words
-                            .terms
-                            .get(&("allergen".to_owned(), allergen.clone()))
-                            .cloned()
-                            .unwrap_or_else(|| allergen.clone()),
-                    })
-                    .collect();
+                let why: BTreeSet<String> =
+                    hits.iter()
+                        .filter(|h| h.severity() == safety::Severity::Avoid)
+                        .map(|h| match h {
+                            Hit::Rule { substance, .. }
+                            | Hit::NoLifeStageData { substance, .. } => words.substance(substance),
+                            Hit::DeclaredAllergen { allergen } => words.term("allergen", allergen),
+                        })
+                        .collect();
+                let why: Vec<String> = why.into_iter().collect();
                 words.msg("shopping-unsafe", &[("why", why.join(", ").into())])
             }
+            ItemError::AskDoctor(hits) => {
+                let why: BTreeSet<String> = hits
+                    .iter()
+                    .filter(|h| h.severity() == safety::Severity::Caution)
+                    .map(|h| match h {
+                        Hit::Rule {
+                            rule, substance, ..
+                        } => {
+                            let term = rules
+                                .get(rule)
+                                .map(|v| words.term(&v.vocabulary, &v.code))
+                                .unwrap_or_default();
+                            format!("{} ({term})", words.substance(substance))
+                        }
+                        Hit::NoLifeStageData {
+                            substance, stage, ..
+                        } => {
+                            let (vocabulary, code) = stage.term();
+                            format!(
+                                "{} ({})",
+                                words.substance(substance),
+                                words.term(vocabulary.as_str(), code)
+                            )
+                        }
+                        Hit::DeclaredAllergen { allergen } => words.term("allergen", allergen),
+                    })
+                    .collect();
+                let why: Vec<String> = why.into_iter().collect();
+                words.msg("shopping-ask-doctor", &[("why", why.join(", ").into())])
+            }
+            ItemError::NotConfirmed(code) => words.msg(
+                "shopping-not-confirmed",
+                &[("substance", words.substance(code).into())],
+            ),
         }
     }
 }
@@ -1633,7 +2019,7 @@ fn resolve(
     index: &HashMap<Uuid, usize>,
     by_substance: &HashMap<String, Vec<Uuid>>,
     ctx: &AthleteContext,
-    rules: &[safety::Rule],
+    rules: &safety::RuleBook,
 ) -> Result<Resolved, (String, ItemError)> {
     let field = item_field(n, item);
     let fail = |e: ItemError| Err((field.clone(), e));
@@ -1704,6 +2090,9 @@ fn resolve(
         if assessment.excluded() {
             return fail(ItemError::Unsafe(assessment.hits));
         }
+        if !ctx.may_plan(p.id, &assessment.hits) {
+            return fail(ItemError::AskDoctor(assessment.hits));
+        }
         return Ok(Resolved {
             substance: None,
             per_day: servings,
@@ -1742,6 +2131,7 @@ fn resolve(
     };
     let mut candidates = Vec::new();
     let mut last_unsafe = Vec::new();
+    let mut to_confirm = false;
     let mut all_group_d = true;
     let mut most_per_serving = Decimal::ZERO;
     for id in ids {
@@ -1759,8 +2149,10 @@ fn resolve(
         let a = screen(p, per_day / amount);
         if a.excluded() {
             last_unsafe = a.hits;
-        } else {
+        } else if ctx.may_plan(p.id, &a.hits) {
             candidates.push(i);
+        } else {
+            to_confirm = true;
         }
     }
     let most = most_per_serving * Decimal::from(MAX_SERVINGS_PER_DAY);
@@ -1776,6 +2168,8 @@ fn resolve(
     if candidates.is_empty() {
         return fail(if all_group_d {
             ItemError::Message("exclusion-evidence-d")
+        } else if to_confirm {
+            ItemError::NotConfirmed(code)
         } else {
             ItemError::Unsafe(last_unsafe)
         });

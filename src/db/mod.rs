@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod catalogue_admin;
 pub mod cluster;
 pub mod coaching;
+pub mod confirmations;
 pub mod dishes;
 pub mod feeds;
 pub mod meal_plans;

@@ -8,7 +8,7 @@ use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::domain::safety::{Rule, Severity, Vocabulary};
+use crate::domain::safety::{Effect, LifeStage, Rule, RuleBook, Severity, Vocabulary};
 
 #[derive(sqlx::FromRow)]
 struct RuleRow {
@@ -18,17 +18,32 @@ struct RuleRow {
     code: String,
     severity: String,
     min_daily_amount: Option<Decimal>,
+    effect: Option<String>,
 }
 
-/// Every rule, as the screen uses them.
-pub async fn rules(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Rule>> {
+/// Every rule and the life stages each substance has safety data for, as the screen uses them.
+pub async fn rule_book(pool: &sqlx::PgPool) -> sqlx::Result<RuleBook> {
     let rows: Vec<RuleRow> = sqlx::query_as(
-        "SELECT r.id, s.code AS substance, r.vocabulary, r.code, r.severity, r.min_daily_amount
+        "SELECT r.id, s.code AS substance, r.vocabulary, r.code, r.severity, r.min_daily_amount, r.effect
          FROM contraindication_rules r JOIN substances s ON s.id = r.substance_id ORDER BY r.id",
     )
-    .fetch_all(db)
+    .fetch_all(pool)
     .await?;
-    rows.into_iter()
+    let stages: Vec<(String, String)> = sqlx::query_as(
+        "SELECT s.code, l.life_stage FROM substance_life_stages l JOIN substances s ON s.id = l.substance_id",
+    )
+    .fetch_all(pool)
+    .await?;
+    let life_stage_data = stages
+        .into_iter()
+        .map(|(substance, stage)| {
+            LifeStage::parse(&stage)
+                .map(|stage| (substance, stage))
+                .ok_or_else(|| sqlx::Error::Decode(format!("unknown life stage {stage}").into()))
+        })
+        .collect::<sqlx::Result<_>>()?;
+    let rules = rows
+        .into_iter()
         .map(|r| {
             let corrupt = |what: &str| {
                 sqlx::Error::Decode(
@@ -40,12 +55,20 @@ pub async fn rules(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Rule>> {
                 vocabulary: Vocabulary::parse(&r.vocabulary)
                     .ok_or_else(|| corrupt("vocabulary"))?,
                 severity: Severity::parse(&r.severity).ok_or_else(|| corrupt("severity"))?,
+                effect: match &r.effect {
+                    Some(e) => Some(Effect::parse(e).ok_or_else(|| corrupt("effect"))?),
+                    None => None,
+                },
                 substance: r.substance,
                 code: r.code,
                 above_daily: r.min_daily_amount,
             })
         })
-        .collect()
+        .collect::<sqlx::Result<_>>()?;
+    Ok(RuleBook {
+        rules,
+        life_stage_data,
+    })
 }
 
 /// A rule as people read it, in one locale.
@@ -61,6 +84,7 @@ pub struct RuleView {
     pub term_name: Option<String>,
     pub severity: String,
     pub min_daily_amount: Option<Decimal>,
+    pub effect: Option<String>,
     pub source: String,
     pub source_url: Option<String>,
     pub explanation: Option<String>,
@@ -70,7 +94,7 @@ pub struct RuleView {
 
 const VIEW: &str = "
     SELECT r.id, s.id AS substance_id, s.code AS substance, s.unit AS substance_unit, r.vocabulary, r.code,
-           r.severity, r.min_daily_amount, r.source, r.source_url, r.updated_at,
+           r.severity, r.min_daily_amount, r.effect, r.source, r.source_url, r.updated_at,
            (SELECT localized(t.name, t.locale, $1) FROM substance_translations t LEFT JOIN locale_chain($1) c ON c.code = t.locale
             WHERE t.substance_id = s.id ORDER BY c.depth NULLS LAST, t.locale LIMIT 1) AS substance_name,
            (SELECT localized(t.name, t.locale, $1) FROM vocabulary_term_translations t LEFT JOIN locale_chain($1) c ON c.code = t.locale
@@ -134,6 +158,7 @@ pub struct RuleFields {
     pub code: String,
     pub severity: Severity,
     pub min_daily_amount: Option<Decimal>,
+    pub effect: Option<Effect>,
     pub source: String,
     pub source_url: Option<String>,
     /// (locale, explanation); English is required by the API.
@@ -143,8 +168,8 @@ pub struct RuleFields {
 /// Inserts a rule; `None` when its substance does not exist.
 pub async fn insert(conn: &mut PgConnection, f: &RuleFields) -> sqlx::Result<Option<Uuid>> {
     let id: Option<Uuid> = sqlx::query_scalar(
-        "INSERT INTO contraindication_rules (substance_id, vocabulary, code, severity, min_daily_amount, source, source_url)
-         SELECT s.id, $2, $3, $4, $5, $6, $7 FROM substances s WHERE s.code = $1 RETURNING id",
+        "INSERT INTO contraindication_rules (substance_id, vocabulary, code, severity, min_daily_amount, source, source_url, effect)
+         SELECT s.id, $2, $3, $4, $5, $6, $7, $8 FROM substances s WHERE s.code = $1 RETURNING id",
     )
     .bind(&f.substance)
     .bind(f.vocabulary.as_str())
@@ -153,6 +178,7 @@ pub async fn insert(conn: &mut PgConnection, f: &RuleFields) -> sqlx::Result<Opt
     .bind(f.min_daily_amount)
     .bind(&f.source)
     .bind(&f.source_url)
+    .bind(f.effect.map(Effect::as_str))
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(id) = id {
@@ -166,7 +192,7 @@ pub async fn insert(conn: &mut PgConnection, f: &RuleFields) -> sqlx::Result<Opt
 pub async fn update(conn: &mut PgConnection, id: Uuid, f: &RuleFields) -> sqlx::Result<bool> {
     let updated = sqlx::query(
         "UPDATE contraindication_rules r SET substance_id = s.id, vocabulary = $3, code = $4, severity = $5,
-                min_daily_amount = $6, source = $7, source_url = $8
+                min_daily_amount = $6, source = $7, source_url = $8, effect = $9
          FROM substances s WHERE r.id = $1 AND s.code = $2",
     )
     .bind(id)
@@ -177,6 +203,7 @@ pub async fn update(conn: &mut PgConnection, id: Uuid, f: &RuleFields) -> sqlx::
     .bind(f.min_daily_amount)
     .bind(&f.source)
     .bind(&f.source_url)
+    .bind(f.effect.map(Effect::as_str))
     .execute(&mut *conn)
     .await?
     .rows_affected();

@@ -210,6 +210,9 @@ pub const PERSONAL_TABLES: &[(&str, &str)] = &[
     ("dish_preferences", "user_id"),
     ("meal_preferences", "user_id"),
     ("sessions", "user_id"),
+    ("supplement_confirmations", "user_id"),
+    ("supplement_confirmations", "confirmed_by"),
+    ("supplement_confirmations", "revoked_by"),
     ("coach_grants", "athlete_id"),
     ("coach_grants", "coach_id"),
     ("audit_log", "actor_id"),
@@ -241,6 +244,12 @@ pub async fn export(pool: &PgPool, id: Uuid) -> sqlx::Result<serde_json::Value> 
         let key = match *table {
             "coach_grants" if *column == "athlete_id" => "coaches_granted".to_string(),
             "coach_grants" => "athletes_granting".to_string(),
+            "supplement_confirmations" if *column == "confirmed_by" => {
+                "supplement_confirmations_given".to_string()
+            }
+            "supplement_confirmations" if *column == "revoked_by" => {
+                "supplement_confirmations_revoked".to_string()
+            }
             "audit_log" => "security_events".to_string(),
             t => t.to_string(),
         };

@@ -131,14 +131,16 @@ pub const MAX_SERVINGS_PER_DAY: Decimal = Decimal::from_parts(4, 0, 0, false, 0)
 pub const SOURCES: &[&str] = &[
     "Jäger R, et al. ISSN position stand: protein and exercise. J Int Soc Sports Nutr 2017;14:20",
     "Kreider RB, et al. ISSN position stand: safety and efficacy of creatine supplementation. J Int Soc Sports Nutr 2017;14:18",
-    "Guest NS, et al. ISSN position stand: caffeine and exercise performance. J Int Soc Sports Nutr 2021;18:1",
+    CAFFEINE_SOURCE,
     "Trexler ET, et al. ISSN position stand: beta-alanine. J Int Soc Sports Nutr 2015;12:30",
     "Grgic J, et al. ISSN position stand: sodium bicarbonate and exercise performance. J Int Soc Sports Nutr 2021;18:61",
     "Thomas DT, Erdman KA, Burke LM. ACSM/AND/DC joint position: Nutrition and Athletic Performance. Med Sci Sports Exerc 2016;48:543-568",
     "Sawka MN, et al. ACSM position stand: exercise and fluid replacement. Med Sci Sports Exerc 2007;39:377-390",
     "Australian Institute of Sport. Sports Supplement Framework (ABCD classification), 2021",
-    "EFSA NDA Panel. Overview on Tolerable Upper Intake Levels as derived by the Scientific Committee on Food and EFSA, 2024",
+    UPPER_LIMITS_SOURCE,
 ];
+pub const CAFFEINE_SOURCE: &str = "Guest NS, et al. ISSN position stand: caffeine and exercise performance. J Int Soc Sports Nutr 2021;18:1";
+pub const UPPER_LIMITS_SOURCE: &str = "EFSA NDA Panel. Overview on Tolerable Upper Intake Levels as derived by the Scientific Committee on Food and EFSA, 2024";
 
 /// A substance's daily target for this athlete.
 #[derive(Debug, Clone, Copy, PartialEq)]

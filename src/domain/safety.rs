@@ -1,11 +1,19 @@
-//! The safety screen: which products a person must never be offered, and which come with a warning.
+//! The safety screen: which products a person must never be offered, which only after their doctor
+//! agreed, and which are fine.
 //!
 //! Rules are data (`contraindication_rules`): a substance × a term of the person's profile (allergen,
 //! condition, medication class, or a population derived from age) → a severity, optionally only above a
-//! daily amount. A product is **excluded** when one of its substances hits an `avoid` rule at the daily
-//! amount it would be taken in, or when it declares an allergen the person is allergic to; `caution`
-//! keeps it with a warning, `info` with a note. Everything that suggests a product goes through
-//! [`assess`] — recommendations, doses, shopping plans — so there is one place where this can be wrong.
+//! daily amount, and the effect that makes it matter (blood pressure, sodium load, clotting …). Life
+//! stages are data too: a substance is offered in pregnancy, while breastfeeding or under 18 only where
+//! its safety for that stage is on record (`substance_life_stages`).
+//!
+//! A product is **excluded** (`avoid`) when one of its substances hits an `avoid` rule at the daily
+//! amount it would be taken in, when it declares an allergen the person is allergic to, when an athlete
+//! under 18 would take a substance kept for adults, or when cautions add up: two terms of the person's
+//! profile cautioning against the same substance, or against the same effect. A single `caution` (or a
+//! substance without safety data for the person's pregnancy or breastfeeding) makes it a question for
+//! their doctor; `info` is a note. Everything that suggests a product goes through [`assess`] —
+//! recommendations, doses, shopping plans, meal plans — so there is one place where this can be wrong.
 
 use std::collections::BTreeSet;
 
@@ -75,6 +83,111 @@ impl Vocabulary {
     }
 }
 
+/// What a rule's substance does that makes it matter for the term: cautions of two terms on the same
+/// effect add up to `avoid`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum Effect {
+    Stimulant,
+    BloodPressure,
+    SodiumLoad,
+    PotassiumLoad,
+    CalciumLoad,
+    Clotting,
+    KidneyLoad,
+    LiverLoad,
+    BloodGlucose,
+    Serotonergic,
+    Thyroid,
+    IronLoad,
+}
+
+impl Effect {
+    pub const ALL: [Effect; 12] = [
+        Self::Stimulant,
+        Self::BloodPressure,
+        Self::SodiumLoad,
+        Self::PotassiumLoad,
+        Self::CalciumLoad,
+        Self::Clotting,
+        Self::KidneyLoad,
+        Self::LiverLoad,
+        Self::BloodGlucose,
+        Self::Serotonergic,
+        Self::Thyroid,
+        Self::IronLoad,
+    ];
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.as_str() == raw)
+    }
+
+    /// The name stored in `contraindication_rules.effect`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stimulant => "stimulant",
+            Self::BloodPressure => "blood_pressure",
+            Self::SodiumLoad => "sodium_load",
+            Self::PotassiumLoad => "potassium_load",
+            Self::CalciumLoad => "calcium_load",
+            Self::Clotting => "clotting",
+            Self::KidneyLoad => "kidney_load",
+            Self::LiverLoad => "liver_load",
+            Self::BloodGlucose => "blood_glucose",
+            Self::Serotonergic => "serotonergic",
+            Self::Thyroid => "thyroid",
+            Self::IronLoad => "iron_load",
+        }
+    }
+}
+
+/// A life stage in which only substances with safety data on record for it are offered.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum LifeStage {
+    Pregnancy,
+    Breastfeeding,
+    /// Under 18: sports foods and medical supplements only (AIS), never performance supplements.
+    Minor,
+}
+
+impl LifeStage {
+    pub const ALL: [LifeStage; 3] = [Self::Pregnancy, Self::Breastfeeding, Self::Minor];
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// The name stored in `substance_life_stages.life_stage`, and the profile term it comes from.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pregnancy => "pregnancy",
+            Self::Breastfeeding => "breastfeeding",
+            Self::Minor => "minor",
+        }
+    }
+
+    /// The profile term that puts a person in this stage.
+    pub fn term(self) -> (Vocabulary, &'static str) {
+        match self {
+            Self::Pregnancy => (Vocabulary::Condition, "pregnancy"),
+            Self::Breastfeeding => (Vocabulary::Condition, "breastfeeding"),
+            Self::Minor => (Vocabulary::Population, "minor"),
+        }
+    }
+
+    /// A substance without data for the stage: under 18 it is kept for adults (not offered); in
+    /// pregnancy and while breastfeeding it is a question for the doctor.
+    pub fn severity_without_data(self) -> Severity {
+        match self {
+            Self::Minor => Severity::Avoid,
+            Self::Pregnancy | Self::Breastfeeding => Severity::Caution,
+        }
+    }
+}
+
 /// Below this age a person is a `minor` (stimulant pre-workouts and the like are for adults).
 pub const ADULT_AGE_YEARS: u32 = 18;
 /// From this age a person is an `older_adult`.
@@ -92,12 +205,61 @@ pub struct Rule {
     /// The rule applies only when the daily amount (in the substance's unit) is above this; `None`:
     /// any amount.
     pub above_daily: Option<Decimal>,
+    /// What makes the substance matter for the term; `None` for allergies and life stages.
+    pub effect: Option<Effect>,
 }
 
 impl Rule {
     /// Whether taking `daily` of the rule's substance crosses the rule's threshold.
     fn applies_at(&self, daily: Decimal) -> bool {
         self.above_daily.is_none_or(|limit| daily > limit)
+    }
+}
+
+/// Everything the screen decides by: the rules, and which substances have safety data on record for
+/// which life stage.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RuleBook {
+    pub rules: Vec<Rule>,
+    pub life_stage_data: BTreeSet<(String, LifeStage)>,
+}
+
+impl RuleBook {
+    /// A substance is a stimulant when a rule names it for its stimulant effect; a stimulant is never
+    /// stacked on a stimulant.
+    pub fn is_stimulant(&self, substance: &str) -> bool {
+        self.rules
+            .iter()
+            .any(|r| r.substance == substance && r.effect == Some(Effect::Stimulant))
+    }
+
+    pub fn has_data(&self, substance: &str, stage: LifeStage) -> bool {
+        self.life_stage_data
+            .contains(&(substance.to_owned(), stage))
+    }
+
+    /// The rules of this person's terms for this substance.
+    fn rules_for<'a>(
+        &'a self,
+        person: &'a Person,
+        substance: &'a str,
+    ) -> impl Iterator<Item = &'a Rule> + 'a {
+        self.rules
+            .iter()
+            .filter(move |r| r.substance == substance && person.has(r.vocabulary, &r.code))
+    }
+
+    /// The daily amounts of a substance this person's rules allow, with the rule: every threshold of
+    /// a rule at least as serious as `from`.
+    pub fn thresholds<'a>(
+        &'a self,
+        person: &'a Person,
+        substance: &'a str,
+        from: Severity,
+    ) -> impl Iterator<Item = (&'a Rule, Decimal)> + 'a {
+        self.rules_for(person, substance)
+            .filter(move |r| r.severity >= from)
+            .filter_map(|r| r.above_daily.map(|limit| (r, limit)))
     }
 }
 
@@ -139,6 +301,18 @@ impl Person {
     pub fn is_allergic_to(&self, allergen: &str) -> bool {
         self.has(Vocabulary::Allergen, allergen)
     }
+
+    /// The life stages that restrict what may be offered.
+    pub fn life_stages(&self) -> impl Iterator<Item = LifeStage> + '_ {
+        LifeStage::ALL.into_iter().filter(|s| {
+            let (vocabulary, code) = s.term();
+            self.has(vocabulary, code)
+        })
+    }
+
+    pub fn is_in(&self, stage: LifeStage) -> bool {
+        self.life_stages().any(|s| s == stage)
+    }
 }
 
 /// A product as the screen sees it: its substances (code, amount per serving in the substance's
@@ -155,12 +329,22 @@ pub enum Hit {
     /// A rule applies: its substance at this daily amount, for a term the person has.
     Rule {
         rule: Uuid,
+        /// The rule's severity, or `avoid` when it adds up with `combined_with`.
         severity: Severity,
         substance: String,
         daily_amount: Decimal,
+        /// Other cautions of this person's profile, for other terms, against the same substance or
+        /// the same effect: together they make this one an `avoid`.
+        combined_with: Vec<Uuid>,
     },
     /// The label declares an allergen the person is allergic to (Regulation (EU) No 1169/2011).
     DeclaredAllergen { allergen: String },
+    /// No safety data on record for this substance in the person's life stage.
+    NoLifeStageData {
+        substance: String,
+        stage: LifeStage,
+        daily_amount: Decimal,
+    },
 }
 
 impl Hit {
@@ -168,6 +352,7 @@ impl Hit {
         match self {
             Hit::Rule { severity, .. } => *severity,
             Hit::DeclaredAllergen { .. } => Severity::Avoid,
+            Hit::NoLifeStageData { stage, .. } => stage.severity_without_data(),
         }
     }
 }
@@ -189,13 +374,23 @@ impl Assessment {
     pub fn warnings(&self) -> impl Iterator<Item = &Hit> {
         self.hits.iter().filter(|h| h.severity() < Severity::Avoid)
     }
+
+    /// The most serious hit's severity; `None` when nothing applies.
+    pub fn worst(&self) -> Option<Severity> {
+        self.hits.iter().map(Hit::severity).max()
+    }
+
+    /// Nothing in the person's profile speaks against it (an `info` note at most).
+    pub fn clear(&self) -> bool {
+        self.worst().is_none_or(|s| s < Severity::Caution)
+    }
 }
 
 /// Screens `product` for `person` taken at `servings_per_day`.
 pub fn assess(
     person: &Person,
     product: Product<'_>,
-    rules: &[Rule],
+    book: &RuleBook,
     servings_per_day: Decimal,
 ) -> Assessment {
     let mut hits: Vec<Hit> = product
@@ -206,41 +401,90 @@ pub fn assess(
             allergen: a.clone(),
         })
         .collect();
+    let mut applied: Vec<&Rule> = Vec::new();
     for (substance, per_serving) in product.substances {
         let daily = *per_serving * servings_per_day;
-        hits.extend(
-            rules
-                .iter()
-                .filter(|r| &r.substance == substance && person.has(r.vocabulary, &r.code))
-                .filter(|r| r.applies_at(daily))
-                .map(|r| Hit::Rule {
-                    rule: r.id,
-                    severity: r.severity,
+        for stage in person.life_stages() {
+            if !book.has_data(substance, stage) {
+                hits.push(Hit::NoLifeStageData {
                     substance: substance.clone(),
+                    stage,
                     daily_amount: daily,
-                }),
+                });
+            }
+        }
+        for rule in book
+            .rules_for(person, substance)
+            .filter(|r| r.applies_at(daily))
+        {
+            applied.push(rule);
+            hits.push(Hit::Rule {
+                rule: rule.id,
+                severity: rule.severity,
+                substance: substance.clone(),
+                daily_amount: daily,
+                combined_with: Vec::new(),
+            });
+        }
+    }
+    // Cautions that add up: another term of the profile cautions against the same substance or the
+    // same effect.
+    let cautions: Vec<&Rule> = applied
+        .iter()
+        .copied()
+        .filter(|r| r.severity == Severity::Caution)
+        .collect();
+    for hit in &mut hits {
+        let Hit::Rule {
+            rule,
+            severity,
+            combined_with,
+            ..
+        } = hit
+        else {
+            continue;
+        };
+        if *severity != Severity::Caution {
+            continue;
+        }
+        let this = cautions
+            .iter()
+            .find(|r| r.id == *rule)
+            .expect("every caution hit is an applied rule");
+        combined_with.extend(
+            cautions
+                .iter()
+                .filter(|o| (o.vocabulary, &o.code) != (this.vocabulary, &this.code))
+                .filter(|o| {
+                    o.substance == this.substance
+                        || (this.effect.is_some() && o.effect == this.effect)
+                })
+                .map(|o| o.id),
         );
+        if !combined_with.is_empty() {
+            *severity = Severity::Avoid;
+        }
     }
     hits.sort_by_key(|h| std::cmp::Reverse(h.severity()));
     Assessment { hits }
 }
 
-/// The most servings a day that stay at or below every `avoid` threshold the person has for this
-/// product; `None` when no threshold limits it. Doses are capped with this before [`assess`].
-pub fn max_safe_servings(person: &Person, product: Product<'_>, rules: &[Rule]) -> Option<Decimal> {
+/// The most servings a day that stay at or below every threshold of the person's rules at least as
+/// serious as `from` for this product; `None` when no threshold limits it. Doses are capped with this
+/// before [`assess`]: with `Caution`, a dose that needs no doctor's word, when there is one.
+pub fn max_safe_servings(
+    person: &Person,
+    product: Product<'_>,
+    book: &RuleBook,
+    from: Severity,
+) -> Option<Decimal> {
     product
         .substances
         .iter()
         .filter(|(_, per_serving)| *per_serving > Decimal::ZERO)
         .flat_map(|(substance, per_serving)| {
-            rules
-                .iter()
-                .filter(move |r| {
-                    &r.substance == substance
-                        && r.severity == Severity::Avoid
-                        && person.has(r.vocabulary, &r.code)
-                })
-                .filter_map(move |r| r.above_daily.map(|limit| limit / *per_serving))
+            book.thresholds(person, substance, from)
+                .map(move |(_, limit)| limit / *per_serving)
         })
         .min()
 }
@@ -259,6 +503,19 @@ mod tests {
             code: code.into(),
             severity,
             above_daily: None,
+            effect: None,
+        }
+    }
+
+    /// The rules, with safety data on record for every substance in every life stage, so that only
+    /// the rules decide.
+    fn book(rules: &[Rule], substances: &[(String, Decimal)]) -> RuleBook {
+        RuleBook {
+            rules: rules.to_vec(),
+            life_stage_data: substances
+                .iter()
+                .flat_map(|(s, _)| LifeStage::ALL.map(|stage| (s.clone(), stage)))
+                .collect(),
         }
     }
 
@@ -300,7 +557,7 @@ mod tests {
                 substances: &p.0,
                 allergens: &p.1,
             },
-            rules,
+            &book(rules, &p.0),
             servings,
         )
     }
@@ -327,6 +584,7 @@ mod tests {
                 severity: Severity::Avoid,
                 substance: "caffeine".into(),
                 daily_amount: dec!(200),
+                combined_with: Vec::new(),
             }]
         );
         assert!(!screen(&healthy, &pre_workout, &rules, dec!(1)).excluded());
@@ -434,9 +692,13 @@ mod tests {
             substances: &p.0,
             allergens: &p.1,
         };
-        assert_eq!(max_safe_servings(&pregnant, product, &rules), Some(dec!(2)));
+        let rules = book(&rules, &p.0);
         assert_eq!(
-            max_safe_servings(&adult(&[], &[], &[]), product, &rules),
+            max_safe_servings(&pregnant, product, &rules, Severity::Avoid),
+            Some(dec!(2))
+        );
+        assert_eq!(
+            max_safe_servings(&adult(&[], &[], &[]), product, &rules, Severity::Avoid),
             None
         );
     }
@@ -470,10 +732,15 @@ mod tests {
             substances: &p.0,
             allergens: &p.1,
         };
-        // Caffeine allows 2.5 servings, vitamin A 1.5; caution rules never cap.
+        // Caffeine allows 2.5 servings, vitamin A 1.5; the caution's threshold only when asked for.
+        let rules = book(&[a, b, caution], &p.0);
         assert_eq!(
-            max_safe_servings(&person, product, &[a, b, caution]),
+            max_safe_servings(&person, product, &rules, Severity::Avoid),
             Some(dec!(1.5))
+        );
+        assert_eq!(
+            max_safe_servings(&person, product, &rules, Severity::Caution),
+            Some(dec!(0.005))
         );
     }
 
@@ -562,6 +829,7 @@ mod tests {
             code: String,
             severity: String,
             min_daily_amount: Option<Decimal>,
+            effect: Option<String>,
         }
         let text = include_str!("../../seeds/catalogue/contraindication_rules.csv");
         let rows: Vec<Row> = csv::Reader::from_reader(text.as_bytes())
@@ -578,6 +846,10 @@ mod tests {
                 code: r.code.clone(),
                 severity: Severity::parse(&r.severity).expect("a known severity"),
                 above_daily: r.min_daily_amount,
+                effect: r
+                    .effect
+                    .as_deref()
+                    .map(|e| Effect::parse(e).expect("a known effect")),
             })
             .collect();
         for rule in &rules {
@@ -631,5 +903,141 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn cautions_of_two_terms_on_one_substance_or_one_effect_add_up_to_avoid() {
+        let with_effect = |substance, vocabulary, code, effect| Rule {
+            effect: Some(effect),
+            ..rule(substance, vocabulary, code, Severity::Caution)
+        };
+        let caffeine_bp = with_effect(
+            "caffeine",
+            Vocabulary::Condition,
+            "hypertension",
+            Effect::BloodPressure,
+        );
+        let caffeine_anxiety = with_effect(
+            "caffeine",
+            Vocabulary::Condition,
+            "anxiety_disorder",
+            Effect::Stimulant,
+        );
+        let arginine_bp = with_effect(
+            "l_arginine",
+            Vocabulary::MedicationClass,
+            "antihypertensive",
+            Effect::BloodPressure,
+        );
+        let rules = [
+            caffeine_bp.clone(),
+            caffeine_anxiety.clone(),
+            arginine_bp.clone(),
+        ];
+        let pre_workout = product(&[("caffeine", dec!(150)), ("l_arginine", dec!(3))], &[]);
+        let coffee = product(&[("caffeine", dec!(100))], &[]);
+
+        // One caution alone: a question for the doctor, not an avoid.
+        let one = screen(
+            &adult(&[], &["hypertension"], &[]),
+            &pre_workout,
+            &rules,
+            dec!(1),
+        );
+        assert_eq!(one.worst(), Some(Severity::Caution));
+        assert!(!one.clear());
+
+        // The same substance from two conditions.
+        let two = screen(
+            &adult(&[], &["hypertension", "anxiety_disorder"], &[]),
+            &coffee,
+            &rules,
+            dec!(1),
+        );
+        assert!(two.excluded());
+        assert!(two.hits.iter().all(|h| matches!(h,
+            Hit::Rule { severity: Severity::Avoid, combined_with, .. } if combined_with.len() == 1)));
+
+        // A condition and a medication on the same effect, through two substances of one product.
+        let bp = screen(
+            &adult(&[], &["hypertension"], &["antihypertensive"]),
+            &pre_workout,
+            &rules,
+            dec!(1),
+        );
+        assert!(bp.excluded());
+        assert!(bp.hits.iter().any(|h| matches!(h,
+            Hit::Rule { rule, combined_with, .. } if *rule == caffeine_bp.id && combined_with == &vec![arginine_bp.id])));
+
+        // Different effects on different substances do not add up.
+        let apart = screen(
+            &adult(&[], &["anxiety_disorder"], &["antihypertensive"]),
+            &pre_workout,
+            &rules,
+            dec!(1),
+        );
+        assert!(!apart.excluded());
+        assert_eq!(apart.worst(), Some(Severity::Caution));
+    }
+
+    #[test]
+    fn life_stages_offer_only_substances_with_safety_data_for_them() {
+        let whey = product(&[("whey_protein", dec!(24))], &[]);
+        let creatine = product(&[("creatine_monohydrate", dec!(5))], &[]);
+        let book = RuleBook {
+            rules: Vec::new(),
+            life_stage_data: [
+                ("whey_protein".to_string(), LifeStage::Pregnancy),
+                ("whey_protein".to_string(), LifeStage::Minor),
+            ]
+            .into_iter()
+            .collect(),
+        };
+        let at = |person: &Person, p: &(Vec<(String, Decimal)>, Vec<String>)| {
+            assess(
+                person,
+                Product {
+                    substances: &p.0,
+                    allergens: &p.1,
+                },
+                &book,
+                dec!(1),
+            )
+        };
+        let pregnant = adult(&[], &["pregnancy"], &[]);
+        let breastfeeding = adult(&[], &["breastfeeding"], &[]);
+        let minor = Person::new(16, &[], &[], &[]);
+        assert!(at(&pregnant, &whey).hits.is_empty());
+        assert!(at(&minor, &whey).hits.is_empty());
+        assert_eq!(
+            at(&pregnant, &creatine).hits,
+            vec![Hit::NoLifeStageData {
+                substance: "creatine_monohydrate".into(),
+                stage: LifeStage::Pregnancy,
+                daily_amount: dec!(5),
+            }]
+        );
+        assert_eq!(at(&pregnant, &creatine).worst(), Some(Severity::Caution));
+        assert_eq!(at(&breastfeeding, &whey).worst(), Some(Severity::Caution));
+        assert!(at(&minor, &creatine).excluded(), "kept for adults");
+        assert!(at(&adult(&[], &[], &[]), &creatine).hits.is_empty());
+    }
+
+    #[test]
+    fn stimulants_are_the_substances_a_rule_names_for_their_stimulant_effect() {
+        let book = RuleBook {
+            rules: vec![Rule {
+                effect: Some(Effect::Stimulant),
+                ..rule(
+                    "synephrine",
+                    Vocabulary::Condition,
+                    "heart_arrhythmia",
+                    Severity::Avoid,
+                )
+            }],
+            life_stage_data: BTreeSet::new(),
+        };
+        assert!(book.is_stimulant("synephrine"));
+        assert!(!book.is_stimulant("creatine_monohydrate"));
     }
 }

@@ -24,6 +24,7 @@ mod nutrition;
 mod owasp;
 mod progress;
 mod safety_rules;
+mod safety_tiers;
 mod seeds;
 mod supplements;
 mod systemd;

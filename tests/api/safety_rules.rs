@@ -27,7 +27,7 @@ async fn rules_are_public_and_only_admins_edit_them_with_an_audit_trail() {
         .await
         .unwrap();
     let rules = rules.as_array().unwrap();
-    assert_eq!(rules.len(), 41);
+    assert_eq!(rules.len(), 67);
     for r in rules {
         assert!(r["source"].as_str().unwrap().len() >= 3, "{r}");
         assert_eq!(

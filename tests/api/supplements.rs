@@ -28,10 +28,11 @@ fn profile(allergies: &[&str], conditions: &[&str], medications: &[&str]) -> Val
     })
 }
 
-async fn json_of(r: reqwest::Response) -> Value {
+/// The body of a successful answer.
+pub(crate) async fn json_of(r: reqwest::Response) -> Value {
     let status = r.status();
     let body: Value = r.json().await.unwrap();
-    assert_eq!(status, 200, "{body}");
+    assert!(status.is_success(), "{status}: {body}");
     body
 }
 
@@ -61,7 +62,8 @@ async fn forbidden(
     .unwrap()
 }
 
-fn ids(list: &Value) -> Vec<Uuid> {
+/// The product ids of a list of recommendations, in order.
+pub(crate) fn ids(list: &Value) -> Vec<Uuid> {
     list.as_array()
         .unwrap()
         .iter()
@@ -101,14 +103,16 @@ async fn recommendations_never_include_a_contraindicated_product() {
             "recommended a contraindicated product {id}"
         );
     }
-    // Every product is either recommended or listed as left out, with the reason.
+    // Every product is recommended, to ask the doctor about, or listed as left out, with the reason.
     let excluded = &body["excluded"];
     let total: i64 = sqlx::query_scalar("SELECT count(*) FROM products WHERE is_available")
         .fetch_one(&app.pool)
         .await
         .unwrap();
     assert_eq!(
-        recommended.len() + excluded.as_array().unwrap().len(),
+        recommended.len()
+            + body["ask_doctor"].as_array().unwrap().len()
+            + excluded.as_array().unwrap().len(),
         total as usize
     );
     for id in &forbidden {
@@ -206,10 +210,11 @@ async fn recommendations_never_include_a_contraindicated_product() {
 }
 
 #[tokio::test]
-async fn caution_rules_warn_and_thresholds_cap_the_dose() {
+async fn cautions_ask_the_doctor_first_and_thresholds_cap_the_dose() {
     let app = TestApp::spawn().await;
     seed::run(&app.pool, false).await.unwrap();
-    // Hypertension: caffeine is `caution`, so pre-workouts stay, with the rule's warning.
+    // Hypertension: caffeine is `caution`, so pre-workouts with caffeine are for the doctor to decide,
+    // listed apart with the rule's reason, source and question.
     let token = athlete(&app, "ana@example.rs", profile(&[], &["hypertension"], &[])).await;
     let body = json_of(
         app.get_authed(
@@ -219,20 +224,29 @@ async fn caution_rules_warn_and_thresholds_cap_the_dose() {
         .await,
     )
     .await;
-    let with_caffeine: Vec<&Value> = body["items"]
+    let has_caffeine = |i: &&Value| {
+        i["dose"]["amounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["substance"] == "caffeine")
+    };
+    assert!(
+        !body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| has_caffeine(&i)),
+        "{body}"
+    );
+    let asked: Vec<&Value> = body["ask_doctor"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|i| {
-            i["dose"]["amounts"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|a| a["substance"] == "caffeine")
-        })
+        .filter(has_caffeine)
         .collect();
-    assert!(!with_caffeine.is_empty(), "{body}");
-    for item in with_caffeine {
+    assert!(!asked.is_empty(), "{body}");
+    for item in asked {
         let w = item["warnings"]
             .as_array()
             .unwrap()
@@ -241,17 +255,25 @@ async fn caution_rules_warn_and_thresholds_cap_the_dose() {
             .unwrap();
         assert_eq!(w["severity"], "caution");
         assert_eq!(w["substance"], "caffeine");
+        assert_eq!(w["effect"], "blood_pressure");
         assert!(w["source"].as_str().unwrap().len() > 10);
         assert!(w["source_url"].as_str().unwrap().starts_with("https://"));
         assert!(!w["explanation"].as_str().unwrap().is_empty());
+        assert!(
+            w["question"]
+                .as_str()
+                .unwrap()
+                .starts_with("Ask your doctor")
+        );
         assert_eq!(item["product"]["type"], "pre_workout");
     }
 
-    // Pregnancy: caffeine above 200 mg a day is `avoid`, so doses are capped at 200 mg.
+    // Breastfeeding: caffeine above 200 mg a day is a caution, so the dose stays at 200 mg and needs
+    // no doctor.
     let woman = json!({
         "birth_date": "1996-01-01", "sex": "female", "weight_kg": 75, "height_cm": 170,
         "activity_level": "active", "sport": "endurance", "training_hours_per_week": 8, "goal": "endurance",
-        "conditions": ["pregnancy"]
+        "conditions": ["breastfeeding"]
     });
     let token = athlete(&app, "jelena@example.rs", woman).await;
     let body = json_of(
@@ -259,11 +281,13 @@ async fn caution_rules_warn_and_thresholds_cap_the_dose() {
             .await,
     )
     .await;
-    for item in body["items"].as_array().unwrap() {
-        for a in item["dose"]["amounts"].as_array().unwrap() {
-            if a["substance"] == "caffeine" {
-                let mg: f64 = a["amount"].as_str().unwrap().parse().unwrap();
-                assert!(mg <= 200.0, "{item}");
+    for tier in ["items", "ask_doctor"] {
+        for item in body[tier].as_array().unwrap() {
+            for a in item["dose"]["amounts"].as_array().unwrap() {
+                if a["substance"] == "caffeine" {
+                    let mg: f64 = a["amount"].as_str().unwrap().parse().unwrap();
+                    assert!(mg <= 200.0, "{item}");
+                }
             }
         }
     }

@@ -93,3 +93,17 @@ product-type-carbohydrate = Carbohydrates
 product-type-electrolyte = Electrolytes
 product-type-fat_burner = Fat burners
 product-type-other = Other
+
+## Recommendation tiers
+
+life-stage-pregnancy = No safety data in pregnancy is on record for { $substance } as a supplement: ask your doctor before taking it.
+life-stage-breastfeeding = No safety data for breastfeeding is on record for { $substance } as a supplement: ask your doctor before taking it.
+life-stage-minor = Under 18, sports foods and medical supplements only: the AIS framework keeps { $substance } for adult athletes.
+combined-cautions = Together with { $terms }, these cautions add up: not for you.
+ask-doctor-question = Ask your doctor: is { $substance } at { $amount } { $unit } a day right for you with { $term }?
+exclusion-over-total = Together with { $products }, the recommended products would add up to { $total } { $unit } of { $substance } a day, above your limit of { $limit } { $unit }.
+exclusion-stimulant-stack = Contains { $substance }, a stimulant, and { $product } already has one: never two stimulants in one day.
+shopping-ask-doctor = Ask your doctor first: { $why }. After talking to them, confirm the product to plan it.
+shopping-not-confirmed = Only products recommended for you, or confirmed after asking your doctor, are planned for { $substance }.
+confirmation-not-needed = Nothing in your profile cautions against this product: it needs no confirmation.
+confirmation-not-allowed = This product is not for you; a confirmation cannot change that: { $why }

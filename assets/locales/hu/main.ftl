@@ -93,3 +93,17 @@ product-type-carbohydrate = Szénhidrátok
 product-type-electrolyte = Elektrolitok
 product-type-fat_burner = Zsírégetők
 product-type-other = Egyéb
+
+## Ajánlási szintek
+
+life-stage-pregnancy = Nincs nyilvántartott adat arról, hogy étrend-kiegészítőként biztonságos-e terhesség alatt: { $substance }. Kérdezze meg orvosát, mielőtt szedné.
+life-stage-breastfeeding = Nincs nyilvántartott adat arról, hogy étrend-kiegészítőként biztonságos-e szoptatás alatt: { $substance }. Kérdezze meg orvosát, mielőtt szedné.
+life-stage-minor = 18 év alatt csak sportélelmiszerek és orvosi célú kiegészítők jöhetnek szóba: az AIS-keretrendszer ezt az összetevőt ({ $substance }) felnőtt sportolóknak tartja fenn.
+combined-cautions = Ez a figyelmeztetés összeadódik a többivel ({ $terms }): nem ajánlott szednie.
+ask-doctor-question = Kérdezze meg orvosát: szedhet-e napi { $amount } { $unit } mennyiségben ebből: { $substance }, tekintettel erre: { $term }?
+exclusion-over-total = A többi ajánlott termékkel együtt ({ $products }) napi { $total } { $unit } jönne össze ebből: { $substance }, ami meghaladja határértékét ({ $limit } { $unit }).
+exclusion-stimulant-stack = Serkentőt tartalmaz ({ $substance }), és ebben már van egy: { $product }. Egy napon soha ne szedjen két serkentőt.
+shopping-ask-doctor = Előbb kérdezze meg orvosát: { $why }. Miután beszélt vele, erősítse meg a terméket, hogy bekerülhessen a tervbe.
+shopping-not-confirmed = Ehhez az összetevőhöz csak a profilja alapján ajánlott, vagy az orvosával való egyeztetés után megerősített termékek kerülnek a tervbe: { $substance }.
+confirmation-not-needed = A profiljában semmi nem int óvatosságra ezzel a termékkel kapcsolatban: nem kell megerősíteni.
+confirmation-not-allowed = Ezt a terméket nem ajánlott szednie, és ezen egy megerősítés sem változtathat: { $why }

@@ -96,3 +96,17 @@ product-type-carbohydrate = Carbohidrați
 product-type-electrolyte = Electroliți
 product-type-fat_burner = Arzătoare de grăsimi
 product-type-other = Altele
+
+## Niveluri de recomandare
+
+life-stage-pregnancy = Pentru substanța { $substance } ca supliment nu există date de siguranță înregistrate în sarcină: întrebați medicul înainte de administrare.
+life-stage-breastfeeding = Pentru substanța { $substance } ca supliment nu există date de siguranță înregistrate în perioada de alăptare: întrebați medicul înainte de administrare.
+life-stage-minor = Sub 18 ani, doar alimente sportive și suplimente medicale: cadrul AIS rezervă substanța { $substance } sportivilor adulți.
+combined-cautions = Acest avertisment se cumulează cu celelalte ({ $terms }): nu este pentru dumneavoastră.
+ask-doctor-question = Întrebați medicul: este potrivită pentru dumneavoastră substanța { $substance } în doză de { $amount } { $unit } pe zi ({ $term })?
+exclusion-over-total = Împreună cu { $products }, produsele recomandate ar ajunge la { $total } { $unit } de { $substance } pe zi, peste limita dumneavoastră de { $limit } { $unit }.
+exclusion-stimulant-stack = Conține stimulentul { $substance }, iar produsul { $product } conține deja unul: niciodată doi stimulenți în aceeași zi.
+shopping-ask-doctor = Întrebați mai întâi medicul: { $why }. După ce discutați cu medicul, confirmați produsul pentru a-l include în plan.
+shopping-not-confirmed = Pentru substanța { $substance } se planifică doar produsele recomandate pentru dumneavoastră sau confirmate după consultarea medicului.
+confirmation-not-needed = Nimic din profilul dumneavoastră nu impune prudență pentru acest produs: nu are nevoie de confirmare.
+confirmation-not-allowed = Acest produs nu este pentru dumneavoastră, iar o confirmare nu poate schimba acest lucru: { $why }

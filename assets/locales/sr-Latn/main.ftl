@@ -98,3 +98,17 @@ product-type-carbohydrate = Ugljeni hidrati
 product-type-electrolyte = Elektroliti
 product-type-fat_burner = Sagorevači masti
 product-type-other = Ostalo
+
+## Nivoi preporuka
+
+life-stage-pregnancy = Za sastojak { $substance } kao suplement nema zabeleženih podataka o bezbednosti u trudnoći: pitajte lekara pre nego što ga uzmete.
+life-stage-breastfeeding = Za sastojak { $substance } kao suplement nema zabeleženih podataka o bezbednosti tokom dojenja: pitajte lekara pre nego što ga uzmete.
+life-stage-minor = Mlađima od 18 godina samo sportska hrana i medicinski suplementi: prema okviru Australijskog instituta za sport, sastojak { $substance } je namenjen odraslim sportistima.
+combined-cautions = Ovo upozorenje se sabira sa ostalima ({ $terms }): nije za vas.
+ask-doctor-question = Pitajte lekara: da li vam sastojak { $substance } u količini od { $amount } { $unit } dnevno odgovara ({ $term })?
+exclusion-over-total = Zajedno sa proizvodima { $products } preporučeni proizvodi bi ukupno dali { $total } { $unit } sastojka { $substance } dnevno, što je iznad vaše granice od { $limit } { $unit }.
+exclusion-stimulant-stack = Sadrži stimulans { $substance }, a proizvod { $product } već sadrži jedan: nikada dva stimulansa istog dana.
+shopping-ask-doctor = Prvo pitajte lekara: { $why }. Posle razgovora sa lekarom potvrdite proizvod da bi ušao u plan.
+shopping-not-confirmed = Za sastojak { $substance } planiraju se samo proizvodi preporučeni za vas ili potvrđeni posle razgovora sa lekarom.
+confirmation-not-needed = Ništa u vašem profilu ne zahteva oprez kod ovog proizvoda: potvrda nije potrebna.
+confirmation-not-allowed = Ovaj proizvod nije za vas i potvrda to ne može da promeni: { $why }
