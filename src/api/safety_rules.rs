@@ -1,10 +1,12 @@
 //! `/safety-rules` and `/admin/safety-rules`: the contraindication rules the safety screen applies,
-//! public to read (with sources), edited by admins (validated, one transaction, audited).
+//! and `/safety-life-stages`: which substances have safety data on record for pregnancy,
+//! breastfeeding and under 18. Public to read (with sources), edited by admins (validated, one
+//! transaction, audited).
 
 use std::collections::BTreeMap;
 
 use poem::web::Data;
-use poem_openapi::{Enum, Object, OpenApi, param::Path, param::Query, payload::Json};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi, param::Path, param::Query, payload::Json};
 use rust_decimal::Decimal;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -24,7 +26,7 @@ use crate::{
     domain::{
         account::Role,
         catalogue::numeric,
-        safety::{Effect, Severity, Vocabulary},
+        safety::{Effect, LifeStage, Severity, Vocabulary},
     },
 };
 
@@ -107,6 +109,77 @@ impl From<SeverityName> for Severity {
             SeverityName::Info => Severity::Info,
         }
     }
+}
+
+/// A life stage in which only substances with safety data on record for it are offered.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum LifeStageName {
+    /// Without data: ask the doctor first.
+    Pregnancy,
+    /// Without data: ask the doctor first.
+    Breastfeeding,
+    /// Under 18; without data: not offered (kept for adults).
+    Minor,
+}
+
+impl From<LifeStageName> for LifeStage {
+    fn from(s: LifeStageName) -> Self {
+        match s {
+            LifeStageName::Pregnancy => LifeStage::Pregnancy,
+            LifeStageName::Breastfeeding => LifeStage::Breastfeeding,
+            LifeStageName::Minor => LifeStage::Minor,
+        }
+    }
+}
+
+/// That a substance's safety in a life stage is on record, and where.
+#[derive(Object, Debug, Clone, PartialEq)]
+#[oai(skip_serializing_if_is_none)]
+pub struct LifeStageData {
+    /// Substance code.
+    pub substance: String,
+    pub substance_name: String,
+    /// `pregnancy`, `breastfeeding` or `minor`.
+    pub life_stage: String,
+    /// The citation the safety data rests on.
+    pub source: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub source_url: Option<String>,
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<db::safety::LifeStageView> for LifeStageData {
+    fn from(v: db::safety::LifeStageView) -> Self {
+        Self {
+            substance_name: v.substance_name.unwrap_or_else(|| v.substance.clone()),
+            substance: v.substance,
+            life_stage: v.life_stage,
+            source: v.source,
+            source_url: v.source_url,
+            updated_at: v.updated_at,
+        }
+    }
+}
+
+/// Where a substance's safety data for a life stage comes from.
+#[derive(Object, Debug, Clone)]
+pub struct LifeStageDataInput {
+    /// The citation, 3–1000 characters.
+    #[oai(validator(max_length = 1000))]
+    pub source: String,
+    #[oai(validator(max_length = 2000))]
+    pub source_url: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum LifeStageSaved {
+    /// The substance had no data for the stage: recorded.
+    #[oai(status = 201)]
+    Created(Json<LifeStageData>),
+    /// Its source is replaced.
+    #[oai(status = 200)]
+    Replaced(Json<LifeStageData>),
 }
 
 /// A contraindication rule, in one language.
@@ -223,22 +296,7 @@ impl SafetyRuleInput {
             };
             check.ok("above_daily", checked)
         });
-        let source = check.ok(
-            "source",
-            text(&self.source, 1000).and_then(|s| {
-                if s.chars().count() < 3 {
-                    Err("must be at least 3 characters".into())
-                } else {
-                    Ok(s)
-                }
-            }),
-        );
-        let source_url = self
-            .source_url
-            .as_deref()
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-            .and_then(|u| check.ok("source_url", web_url(u)));
+        let (source, source_url) = cited(&mut check, &self.source, self.source_url.as_deref());
         let entries = check.locales("explanations", self.explanations);
         if !entries.iter().any(|(l, ..)| *l == "en") {
             check.add("explanations", "needs the English explanation (\"en\")");
@@ -264,6 +322,29 @@ impl SafetyRuleInput {
             _ => Err(check.into_error()),
         }
     }
+}
+
+/// A citation (3–1000 characters) and its optional web address, each checked under its field name.
+fn cited(
+    check: &mut Check,
+    source: &str,
+    source_url: Option<&str>,
+) -> (Option<String>, Option<String>) {
+    let source = check.ok(
+        "source",
+        text(source, 1000).and_then(|s| {
+            if s.chars().count() < 3 {
+                Err("must be at least 3 characters".into())
+            } else {
+                Ok(s)
+            }
+        }),
+    );
+    let source_url = source_url
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .and_then(|u| check.ok("source_url", web_url(u)));
+    (source, source_url)
 }
 
 pub struct SafetyRulesApi;
@@ -433,6 +514,122 @@ impl SafetyRulesApi {
         state.cache.invalidate(&[Ns::Rules]).await;
         Ok(Done::NoContent)
     }
+
+    /// Life-stage safety data
+    ///
+    /// The substances whose safety in pregnancy, while breastfeeding or under 18 is on record, with
+    /// the source. In pregnancy and while breastfeeding a substance without it is a question for the
+    /// doctor; under 18 it is kept for adults. Filter by `substance` code. Public.
+    #[oai(
+        path = "/safety-life-stages",
+        method = "get",
+        operation_id = "listLifeStageData"
+    )]
+    async fn life_stages(
+        &self,
+        state: Data<&AppState>,
+        neg: Data<&Negotiation>,
+        #[oai(validator(max_length = 63))] substance: Query<Option<String>>,
+        lang: Query<Option<LanguageTag>>,
+    ) -> Result<Json<Vec<LifeStageData>>, ApiError> {
+        let locale = neg.resolve(lang.0.as_deref(), None)?;
+        let data =
+            db::safety::life_stages(&state.pool, locale.as_str(), substance.0.as_deref(), None)
+                .await?;
+        Ok(Json(data.into_iter().map(LifeStageData::from).collect()))
+    }
+
+    /// Record a substance's life-stage safety data
+    ///
+    /// That `substance` is safe to offer in `life_stage`, and the source that says so; replaces the
+    /// source when it is on record already. 404 for an unknown substance. Audited. Admins.
+    #[oai(
+        path = "/admin/safety-life-stages/:substance/:life_stage",
+        method = "put",
+        operation_id = "putLifeStageData"
+    )]
+    async fn put_life_stage(
+        &self,
+        state: Data<&AppState>,
+        client: Data<&ClientInfo>,
+        auth: BearerAuth,
+        #[oai(validator(max_length = 63))] substance: Path<String>,
+        life_stage: Path<LifeStageName>,
+        body: Json<LifeStageDataInput>,
+    ) -> Result<LifeStageSaved, ApiError> {
+        auth.0.require(&[Role::Admin])?;
+        let stage = LifeStage::from(life_stage.0);
+        let mut check = Check::default();
+        let (source, source_url) = cited(&mut check, &body.source, body.source_url.as_deref());
+        let Some(source) = source.filter(|_| check.is_clean()) else {
+            return Err(check.into_error());
+        };
+        let mut tx = state.pool.begin().await?;
+        let created = db::safety::put_life_stage(
+            &mut tx,
+            &substance.0,
+            stage,
+            &source,
+            source_url.as_deref(),
+        )
+        .await?
+        .ok_or_else(|| ApiError::not_found("substance"))?;
+        let details =
+            json!({ "substance": substance.0, "life_stage": stage.as_str(), "source": source });
+        record(
+            &mut tx,
+            &auth.0,
+            &client,
+            "admin.life_stage_data_put",
+            details,
+        )
+        .await?;
+        tx.commit().await?;
+        state.cache.invalidate(&[Ns::Rules]).await;
+        let data = life_stage_data(&state, &substance.0, stage).await?;
+        Ok(if created {
+            LifeStageSaved::Created(Json(data))
+        } else {
+            LifeStageSaved::Replaced(Json(data))
+        })
+    }
+
+    /// Remove a substance's life-stage safety data
+    ///
+    /// From then on, in that life stage the substance is a question for the doctor (pregnancy,
+    /// breastfeeding) or not offered (under 18). Audited. Admins.
+    #[oai(
+        path = "/admin/safety-life-stages/:substance/:life_stage",
+        method = "delete",
+        operation_id = "deleteLifeStageData"
+    )]
+    async fn delete_life_stage(
+        &self,
+        state: Data<&AppState>,
+        client: Data<&ClientInfo>,
+        auth: BearerAuth,
+        #[oai(validator(max_length = 63))] substance: Path<String>,
+        life_stage: Path<LifeStageName>,
+    ) -> Result<Done, ApiError> {
+        auth.0.require(&[Role::Admin])?;
+        let stage = LifeStage::from(life_stage.0);
+        let mut tx = state.pool.begin().await?;
+        if !db::safety::delete_life_stage(&mut tx, &substance.0, stage).await? {
+            return Err(ApiError::not_found("life-stage data"));
+        }
+        let details = json!({ "substance": substance.0, "life_stage": stage.as_str() });
+        record(
+            &mut tx,
+            &auth.0,
+            &client,
+            "admin.life_stage_data_delete",
+            details,
+        )
+        .await?;
+        tx.commit().await?;
+        state.cache.invalidate(&[Ns::Rules]).await;
+        Ok(Done::NoContent)
+    }
 }
 
 /// The term must be in the vocabulary (checked here to name the field; the foreign key holds too).
@@ -467,4 +664,17 @@ async fn admin_rule(state: &AppState, id: Uuid) -> Result<AdminSafetyRule, ApiEr
         rule: view.into(),
         explanations,
     })
+}
+
+async fn life_stage_data(
+    state: &AppState,
+    substance: &str,
+    stage: LifeStage,
+) -> Result<LifeStageData, ApiError> {
+    db::safety::life_stages(&state.pool, "en", Some(substance), Some(stage))
+        .await?
+        .into_iter()
+        .next()
+        .map(LifeStageData::from)
+        .ok_or_else(|| ApiError::not_found("life-stage data"))
 }

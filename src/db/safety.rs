@@ -260,3 +260,79 @@ pub async fn substance_exists(conn: &mut PgConnection, code: &str) -> sqlx::Resu
         .fetch_one(conn)
         .await
 }
+
+/// A substance's safety data for one life stage, as people read it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LifeStageView {
+    pub substance: String,
+    pub substance_name: Option<String>,
+    pub life_stage: String,
+    pub source: String,
+    pub source_url: Option<String>,
+    pub updated_at: OffsetDateTime,
+}
+
+/// Life-stage safety data with the substance's name in `locale`, by substance and stage; optionally
+/// only one substance's, or one entry.
+pub async fn life_stages(
+    pool: impl PgExecutor<'_>,
+    locale: &str,
+    substance: Option<&str>,
+    stage: Option<LifeStage>,
+) -> sqlx::Result<Vec<LifeStageView>> {
+    sqlx::query_as(
+        "SELECT s.code AS substance, l.life_stage, l.source, l.source_url, l.updated_at,
+                (SELECT localized(t.name, t.locale, $1) FROM substance_translations t
+                 LEFT JOIN locale_chain($1) c ON c.code = t.locale
+                 WHERE t.substance_id = s.id ORDER BY c.depth NULLS LAST, t.locale LIMIT 1) AS substance_name
+         FROM substance_life_stages l JOIN substances s ON s.id = l.substance_id
+         WHERE ($2::text IS NULL OR s.code = $2) AND ($3::text IS NULL OR l.life_stage = $3)
+         ORDER BY s.code, l.life_stage",
+    )
+    .bind(locale)
+    .bind(substance)
+    .bind(stage.map(LifeStage::as_str))
+    .fetch_all(pool)
+    .await
+}
+
+/// Records (or replaces) that `substance` has safety data for `stage`: `None` when there is no such
+/// substance, else whether the entry is new.
+pub async fn put_life_stage(
+    conn: &mut PgConnection,
+    substance: &str,
+    stage: LifeStage,
+    source: &str,
+    source_url: Option<&str>,
+) -> sqlx::Result<Option<bool>> {
+    sqlx::query_scalar(
+        "INSERT INTO substance_life_stages (substance_id, life_stage, source, source_url)
+         SELECT id, $2, $3, $4 FROM substances WHERE code = $1
+         ON CONFLICT (substance_id, life_stage)
+         DO UPDATE SET source = EXCLUDED.source, source_url = EXCLUDED.source_url, updated_at = now()
+         RETURNING (xmax = 0)", // a row this statement inserted has no deleting transaction
+    )
+    .bind(substance)
+    .bind(stage.as_str())
+    .bind(source)
+    .bind(source_url)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Removes `substance`'s safety data for `stage`; whether there was any.
+pub async fn delete_life_stage(
+    conn: &mut PgConnection,
+    substance: &str,
+    stage: LifeStage,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "DELETE FROM substance_life_stages l USING substances s
+         WHERE s.id = l.substance_id AND s.code = $1 AND l.life_stage = $2",
+    )
+    .bind(substance)
+    .bind(stage.as_str())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}

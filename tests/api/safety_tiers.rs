@@ -748,3 +748,118 @@ async fn the_meal_plan_s_protein_powder_is_recommended_or_confirmed() {
     assert_eq!(supplement(ill).await, Some(powder));
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn admins_keep_life_stage_data_with_its_source_and_the_tiers_follow() {
+    let app = TestApp::spawn().await;
+    seed::run(&app.pool, false).await.unwrap();
+    let data = json_of(
+        app.get("/api/v1/safety-life-stages?substance=whey_protein&lang=sr-Cyrl")
+            .await,
+    )
+    .await;
+    let stages: Vec<&str> = data
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["life_stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(stages, ["breastfeeding", "minor", "pregnancy"]);
+    for d in data.as_array().unwrap() {
+        assert!(d["source"].as_str().unwrap().len() > 10, "{d}");
+        assert_ne!(
+            d["substance_name"], "whey_protein",
+            "named in Cyrillic: {d}"
+        );
+    }
+
+    let all = substances(&app).await;
+    let whey = *all
+        .iter()
+        .find(|(_, s)| s.len() == 1 && s.contains("whey_protein"))
+        .expect("a product of whey protein alone")
+        .0;
+    let pregnant = athlete(
+        &app,
+        "ana@example.rs",
+        profile(30, "female", "endurance", &["pregnancy"], &[]),
+    )
+    .await;
+    assert!(ids(&recommendations(&app, &pregnant).await["items"]).contains(&whey));
+
+    let admin = app.user_with_role("admin@example.rs", "admin").await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = "/api/v1/admin/safety-life-stages/whey_protein/pregnancy";
+    let r = app
+        .send(Method::DELETE, path, &pregnant, &json!(null))
+        .await;
+    assert_eq!(r.status(), 403);
+
+    // Without pregnancy data on record, whey is a question for the doctor.
+    let r = app.send(Method::DELETE, path, &admin, &json!(null)).await;
+    assert_eq!(r.status(), 204, "{}", r.text().await.unwrap());
+    let body = recommendations(&app, &pregnant).await;
+    check_tiers(&body, &all, &[]);
+    let asked = entry(&body["ask_doctor"], whey).expect("whey is asked about");
+    assert_eq!(warning(asked, "pregnancy")["severity"], "caution");
+    let r = app.send(Method::DELETE, path, &admin, &json!(null)).await;
+    assert_eq!(r.status(), 404);
+
+    let p = assert_problem(
+        app.send(Method::PUT, path, &admin, &json!({ "source": " ab " }))
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(problem_fields(&p), ["source"]);
+    let cited = json!({ "source": "EFSA NDA Panel, protein DRVs, 2012", "source_url": "https://doi.org/10.2903/j.efsa.2012.2557" });
+    let r = app
+        .send(
+            Method::PUT,
+            "/api/v1/admin/safety-life-stages/no_such_substance/pregnancy",
+            &admin,
+            &cited,
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+
+    let r = app.send(Method::PUT, path, &admin, &cited).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let saved: Value = r.json().await.unwrap();
+    assert_eq!(saved["source"], cited["source"]);
+    assert!(ids(&recommendations(&app, &pregnant).await["items"]).contains(&whey));
+    let recited = json!({ "source": "EFSA, Dietary Reference Values for protein (2012)" });
+    let r = app.send(Method::PUT, path, &admin, &recited).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let listed = json_of(
+        app.get("/api/v1/safety-life-stages?substance=whey_protein")
+            .await,
+    )
+    .await;
+    let pregnancy = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["life_stage"] == "pregnancy")
+        .unwrap();
+    assert_eq!(pregnancy["source"], recited["source"]);
+    assert!(pregnancy.get("source_url").is_none(), "{pregnancy}");
+
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_log WHERE action LIKE 'admin.life_stage%' ORDER BY id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "admin.life_stage_data_delete",
+            "admin.life_stage_data_put",
+            "admin.life_stage_data_put"
+        ]
+    );
+    app.stop().await.unwrap();
+}
