@@ -290,7 +290,7 @@ impl Default for ManagedDatabaseConfig {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
-    /// Everything the node keeps on disk: the managed cluster, later backups and certificates.
+    /// Everything the node keeps on disk: the managed cluster, backups and certificates.
     pub data_dir: PathBuf,
 }
 

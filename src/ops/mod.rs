@@ -1,4 +1,4 @@
-//! Running the appliance: logs and telemetry, later TLS, backups, scheduled jobs and self-checks.
+//! Running the appliance: logs and telemetry, TLS and ACME, backups, scheduled jobs and self-checks.
 
 pub mod acme;
 pub mod alerts;
