@@ -28,6 +28,7 @@ use crate::{
     domain::{
         account::{Locale, Role},
         catalogue::{Gtin, Slug, WebUrl, money, numeric},
+        invalid::Invalid,
     },
 };
 
@@ -1075,13 +1076,17 @@ pub(super) struct Check(Vec<FieldError>);
 
 impl Check {
     /// The value, or `None` with the field's message recorded.
-    pub(super) fn ok<T>(&mut self, field: &str, checked: Result<T, String>) -> Option<T> {
+    pub(super) fn ok<T, E: Into<Invalid>>(
+        &mut self,
+        field: &str,
+        checked: Result<T, E>,
+    ) -> Option<T> {
         checked
             .map_err(|message| self.0.push(FieldError::new(field, message)))
             .ok()
     }
 
-    pub(super) fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn add(&mut self, field: impl Into<String>, message: impl Into<Invalid>) {
         self.0.push(FieldError::new(field, message));
     }
 
@@ -1122,19 +1127,19 @@ pub(super) fn shown(raw: &str) -> String {
 }
 
 /// Trimmed text of 1 to `max` characters.
-pub(super) fn text(raw: &str, max: usize) -> Result<String, String> {
+pub(super) fn text(raw: &str, max: usize) -> Result<String, Invalid> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
-        Err("must not be empty".into())
+        Err(Invalid::Empty)
     } else if trimmed.chars().count() > max {
-        Err(format!("must be at most {max} characters"))
+        Err(Invalid::TooLong { max })
     } else {
         Ok(trimmed.to_owned())
     }
 }
 
 /// Optional text of at most `max` characters; blank is absent.
-fn optional_text(raw: Option<&str>, max: usize) -> Result<Option<String>, String> {
+fn optional_text(raw: Option<&str>, max: usize) -> Result<Option<String>, Invalid> {
     match raw.map(str::trim).filter(|t| !t.is_empty()) {
         Some(t) => text(t, max).map(Some),
         None => Ok(None),
@@ -1183,7 +1188,7 @@ fn days(value: u16) -> Result<i16, String> {
         .ok_or_else(|| "must be at most 60 days".into())
 }
 
-pub(super) fn web_url(raw: &str) -> Result<String, String> {
+pub(super) fn web_url(raw: &str) -> Result<String, Invalid> {
     WebUrl::parse(raw).map(|u| u.as_str().to_owned())
 }
 

@@ -6,6 +6,8 @@
 use poem::{Response, http::StatusCode};
 use poem_openapi::{ApiResponse, Object, payload::Json};
 
+use crate::domain::invalid::Invalid;
+
 /// Media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -48,92 +50,27 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    /// A field error; the messages the shared checks word the same everywhere ("must not be empty",
-    /// "must be at most N characters", "must be one of …") get their code, so that every language
-    /// words them.
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        let message = message.into();
-        let (code, params) = known_message(&message).unzip();
+    /// A field error: a kind with a code is worded in every language (`field-<code>`), an
+    /// [`Invalid::Other`] in English only.
+    pub fn new(field: impl Into<String>, invalid: impl Into<Invalid>) -> Self {
+        let invalid = invalid.into();
+        let params = invalid.params();
         Self {
             field: field.into(),
-            message,
-            code,
-            params: params.filter(|p: &std::collections::BTreeMap<String, String>| !p.is_empty()),
+            message: invalid.to_string(),
+            code: invalid.code().map(str::to_owned),
+            params: (!params.is_empty())
+                .then(|| params.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()),
         }
     }
 
-    /// A domain range error on `field` (coded `range` when it has bounds).
+    /// A domain range error on `field`.
     pub fn out_of_range(
         field: impl Into<String>,
         e: &crate::domain::nutrition::OutOfRange,
     ) -> Self {
-        match &e.bounds {
-            Some((min, max, unit)) => Self::coded(
-                field,
-                e.message.clone(),
-                "range",
-                &[
-                    ("min", min.clone()),
-                    ("max", max.clone()),
-                    ("unit", unit.clone()),
-                ],
-            ),
-            None => Self::new(field, e.message.clone()),
-        }
+        Self::new(field, e.invalid.clone())
     }
-
-    /// A message with a code the message catalogues word in every language (`field-<code>`).
-    pub fn coded(
-        field: impl Into<String>,
-        message: impl Into<String>,
-        code: &str,
-        params: &[(&str, String)],
-    ) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-            code: Some(code.into()),
-            params: (!params.is_empty()).then(|| {
-                params
-                    .iter()
-                    .map(|(k, v)| ((*k).to_owned(), v.clone()))
-                    .collect()
-            }),
-        }
-    }
-}
-
-/// The code and parameters of a message the shared checks produce.
-fn known_message(message: &str) -> Option<(String, std::collections::BTreeMap<String, String>)> {
-    let one = |k: &str, v: &str| std::iter::once((k.to_owned(), v.to_owned())).collect();
-    if message == "must not be empty" {
-        return Some(("empty".into(), Default::default()));
-    }
-    if let Some(n) = message
-        .strip_prefix("must be at most ")
-        .and_then(|r| r.strip_suffix(" characters"))
-        .filter(|n| n.chars().all(|c| c.is_ascii_digit()))
-    {
-        return Some(("too_long".into(), one("max", n)));
-    }
-    if let Some(values) = message.strip_prefix("must be one of ") {
-        return Some(("one_of".into(), one("values", values)));
-    }
-    if let Some(kind) = message.strip_prefix("must be of type ") {
-        return Some(("type".into(), one("type", kind)));
-    }
-    let code = match message {
-        "is required" => "required",
-        "must be a calendar date, YYYY-MM-DD" => "date",
-        "must be an RFC 3339 date and time" => "date_time",
-        "must be a UUID" => "uuid",
-        "must be a decimal number, e.g. \"1299.90\"" => "decimal",
-        "must be a whole number, zero or more" => "whole_number",
-        "is out of range for its type" => "out_of_type_range",
-        "must not contain the NUL character (U+0000)" => "nul_character",
-        _ => return None,
-    };
-    Some((code.into(), Default::default()))
 }
 
 /// Every error an endpoint can answer with.
@@ -200,7 +137,7 @@ impl ApiError {
     }
 
     /// 422 for one invalid field.
-    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+    pub fn invalid(field: &str, message: impl Into<Invalid>) -> Self {
         Self::validation(vec![FieldError::new(field, message)])
     }
 
@@ -457,9 +394,8 @@ fn problem_json(p: &Problem) -> serde_json::Value {
 /// The field a framework parse error is about, when it names one.
 fn field_of(err: &poem::Error, path: &str) -> Option<FieldError> {
     use poem_openapi::error::{ParseParamError, ParsePathError, ParseRequestPayloadError};
-    let malformed = |field: String, reason: String| {
-        FieldError::coded(field, reason.clone(), "malformed", &[("reason", reason)])
-    };
+    let malformed =
+        |field: String, reason: String| FieldError::new(field, Invalid::Malformed { reason });
     if let Some(e) = err.downcast_ref::<ParseParamError>() {
         return Some(malformed(e.name.to_owned(), e.reason.clone()));
     }
@@ -489,6 +425,55 @@ fn field_of(err: &poem::Error, path: &str) -> Option<FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_coded_kind_reads_in_english_as_the_catalogue_words_it() {
+        use crate::{
+            domain::account::Locale,
+            i18n::{Arg, Messages},
+        };
+        let en = Locale::parse("en").unwrap();
+        let kinds = [
+            Invalid::Empty,
+            Invalid::Range {
+                min: "25".into(),
+                max: "300".into(),
+                unit: "kg".into(),
+            },
+            Invalid::TooLong { max: 80 },
+            Invalid::one_of(&["athlete", "coach"]),
+            Invalid::Required,
+            Invalid::Type {
+                kind: "integer".into(),
+            },
+            Invalid::Date,
+            Invalid::DateTime,
+            Invalid::Uuid,
+            Invalid::Decimal,
+            Invalid::WholeNumber,
+            Invalid::OutOfTypeRange,
+            Invalid::NulCharacter,
+            Invalid::Malformed {
+                reason: "expected value".into(),
+            },
+        ];
+        for kind in kinds {
+            let e = FieldError::new("f", kind.clone());
+            let code = e.code.clone().expect("a coded kind");
+            let args: Vec<(&str, Arg<'_>)> = kind
+                .params()
+                .into_iter()
+                .map(|(k, v)| (k, Arg::from(v)))
+                .collect();
+            assert_eq!(
+                Messages::global().get(&en, &format!("field-{code}"), &args),
+                e.message,
+                "{kind:?}"
+            );
+        }
+        let other = FieldError::new("f", "must be above 0");
+        assert_eq!((other.code, other.params), (None, None));
+    }
 
     #[test]
     fn every_status_gets_its_own_kind_and_title() {

@@ -19,7 +19,10 @@ use poem_openapi::{
 
 use super::{error::ApiError, security::Caller};
 use crate::{
-    domain::account::{LOCALES, Locale},
+    domain::{
+        account::{LOCALES, Locale},
+        invalid::Invalid,
+    },
     i18n::{Arg, Messages},
 };
 
@@ -30,7 +33,7 @@ use crate::{
 pub struct LanguageTag(String);
 
 impl LanguageTag {
-    pub fn locale(&self) -> Result<Locale, String> {
+    pub fn locale(&self) -> Result<Locale, Invalid> {
         Locale::parse(&self.0)
     }
 }

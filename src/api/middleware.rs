@@ -17,7 +17,7 @@ use super::{
     security::{self, Caller, ClientInfo, bearer_token},
 };
 use crate::cache::rate_limit::{Bucket, client_key};
-use crate::domain::account::Role;
+use crate::domain::{account::Role, invalid::Invalid};
 use crate::ops::connections::Connections;
 use crate::ops::{metrics::RequestWindow, telemetry};
 use opentelemetry::{KeyValue, trace::TraceContextExt};
@@ -420,7 +420,7 @@ pub fn body_limit<E: Endpoint + 'static>(
             if let Some(field) = nul_field(req.uri(), scanned) {
                 return Err(ApiError::bad_request(
                     "text may not contain the NUL character (U+0000)",
-                    vec![FieldError::new(field, NUL_MESSAGE)],
+                    vec![FieldError::new(field, Invalid::NulCharacter)],
                 )
                 .into());
             }
@@ -446,8 +446,6 @@ pub fn body_limit<E: Endpoint + 'static>(
         })
     }
 }
-
-const NUL_MESSAGE: &str = "must not contain the NUL character (U+0000)";
 
 /// Where a request carries the NUL character, which PostgreSQL's text cannot hold, so no endpoint
 /// can take it: the query parameter, the path, or the JSON property (`items[0].name`) holding it.

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use super::error::FieldError;
+use crate::domain::invalid::Invalid;
 
 /// A decimal as the API writes and reads it in a string: digits, an optional sign and fraction
 /// (what `rust_decimal` parses exactly, within its 28 significant digits).
@@ -167,7 +168,9 @@ fn mismatch(schema: &Value, value: &Value, at: &str) -> Option<FieldError> {
     if !fits {
         return Some(FieldError::new(
             field(),
-            format!("must be of type {}", expected.unwrap_or("?")),
+            Invalid::Type {
+                kind: expected.unwrap_or("?").to_owned(),
+            },
         ));
     }
     if let Some(why) = format_mismatch(schema["format"].as_str().unwrap_or(""), value) {
@@ -176,10 +179,7 @@ fn mismatch(schema: &Value, value: &Value, at: &str) -> Option<FieldError> {
     if let (Some(allowed), Some(s)) = (schema["enum"].as_array(), value.as_str()) {
         if !allowed.iter().any(|a| a == s) {
             let names: Vec<&str> = allowed.iter().filter_map(Value::as_str).collect();
-            return Some(FieldError::new(
-                field(),
-                format!("must be one of {}", names.join(", ")),
-            ));
+            return Some(FieldError::new(field(), Invalid::one_of(&names)));
         }
     }
     match value {
@@ -191,7 +191,7 @@ fn mismatch(schema: &Value, value: &Value, at: &str) -> Option<FieldError> {
                 .filter_map(Value::as_str)
             {
                 if map.get(required).is_none_or(Value::is_null) {
-                    return Some(FieldError::new(join(at, required), "is required"));
+                    return Some(FieldError::new(join(at, required), Invalid::Required));
                 }
             }
             match schema["properties"].as_object() {
@@ -213,7 +213,7 @@ fn mismatch(schema: &Value, value: &Value, at: &str) -> Option<FieldError> {
 }
 
 /// Why `value` does not have the schema's `format`, for the formats our types use.
-fn format_mismatch(format: &str, value: &Value) -> Option<String> {
+fn format_mismatch(format: &str, value: &Value) -> Option<Invalid> {
     use time::format_description::well_known::Rfc3339;
     let text = value.as_str();
     let fits = match format {
@@ -231,16 +231,13 @@ fn format_mismatch(format: &str, value: &Value) -> Option<String> {
         "int32" => value.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
         _ => true,
     };
-    (!fits).then(|| {
-        match format {
-            "date" => "must be a calendar date, YYYY-MM-DD",
-            "date-time" => "must be an RFC 3339 date and time",
-            "uuid" => "must be a UUID",
-            "decimal" => "must be a decimal number, e.g. \"1299.90\"",
-            "uint16" | "uint32" | "uint64" => "must be a whole number, zero or more",
-            _ => "is out of range for its type",
-        }
-        .to_owned()
+    (!fits).then_some(match format {
+        "date" => Invalid::Date,
+        "date-time" => Invalid::DateTime,
+        "uuid" => Invalid::Uuid,
+        "decimal" => Invalid::Decimal,
+        "uint16" | "uint32" | "uint64" => Invalid::WholeNumber,
+        _ => Invalid::OutOfTypeRange,
     })
 }
 

@@ -2,18 +2,20 @@
 
 use std::fmt;
 
+use super::invalid::Invalid;
+
 /// A normalised e-mail address: trimmed, lower-case, syntactically valid, at most 254 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
 impl Email {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let email = raw.trim().to_lowercase();
         if email.is_empty() {
-            return Err("must not be empty".into());
+            return Err(Invalid::Empty);
         }
         if email.len() > 254 {
-            return Err("must be at most 254 characters".into());
+            return Err(Invalid::TooLong { max: 254 });
         }
         // email_address follows RFC 5321/5322; we also insist on a dotted domain (no `user@localhost`)
         // and on plain characters, so an address cannot smuggle quotes or control characters into logs.
@@ -57,13 +59,15 @@ const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
 pub struct NewPassword(String);
 
 impl NewPassword {
-    pub fn parse(raw: &str, email: Option<&Email>) -> Result<Self, String> {
+    pub fn parse(raw: &str, email: Option<&Email>) -> Result<Self, Invalid> {
         let chars = raw.chars().count();
         if chars < PASSWORD_MIN_CHARS {
-            return Err(format!("must be at least {PASSWORD_MIN_CHARS} characters"));
+            return Err(format!("must be at least {PASSWORD_MIN_CHARS} characters").into());
         }
         if chars > PASSWORD_MAX_CHARS {
-            return Err(format!("must be at most {PASSWORD_MAX_CHARS} characters"));
+            return Err(Invalid::TooLong {
+                max: PASSWORD_MAX_CHARS,
+            });
         }
         let lower = raw.to_lowercase();
         if COMMON_PASSWORDS
@@ -118,20 +122,20 @@ impl Role {
         }
     }
 
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
         match raw {
             "athlete" => Ok(Role::Athlete),
             "coach" => Ok(Role::Coach),
             "admin" => Ok(Role::Admin),
-            _ => Err("must be one of athlete, coach, admin".into()),
+            _ => Err(Invalid::one_of(&["athlete", "coach", "admin"])),
         }
     }
 }
 
 impl TryFrom<String> for Role {
-    type Error = String;
+    type Error = Invalid;
 
-    fn try_from(raw: String) -> Result<Self, String> {
+    fn try_from(raw: String) -> Result<Self, Invalid> {
         Role::parse(&raw)
     }
 }
@@ -146,12 +150,12 @@ pub struct Locale(&'static str);
 impl Locale {
     pub const DEFAULT: Locale = Locale("sr-Latn");
 
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
         LOCALES
             .iter()
             .find(|code| code.eq_ignore_ascii_case(raw.trim()))
             .map(|code| Locale(code))
-            .ok_or_else(|| format!("must be one of {}", LOCALES.join(", ")))
+            .ok_or_else(|| Invalid::one_of(LOCALES))
     }
 
     pub fn as_str(&self) -> &'static str {

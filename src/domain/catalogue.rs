@@ -4,6 +4,8 @@ use std::fmt;
 
 use rust_decimal::Decimal;
 
+use super::invalid::Invalid;
+
 /// A URL-safe identifier: lower-case ASCII words joined by single hyphens, at most `max` characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Slug(String);
@@ -104,14 +106,14 @@ pub fn delivered(
 pub struct WebUrl(url::Url);
 
 impl WebUrl {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let invalid = || "must be an absolute http or https URL with a host".to_string();
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let invalid = || Invalid::from("must be an absolute http or https URL with a host");
         let url = url::Url::parse(raw.trim()).map_err(|_| invalid())?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
             return Err(invalid());
         }
         if url.as_str().len() > 2000 {
-            return Err("must be at most 2000 characters".into());
+            return Err(Invalid::TooLong { max: 2000 });
         }
         Ok(Self(url))
     }

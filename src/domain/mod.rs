@@ -6,6 +6,7 @@ pub mod budget;
 pub mod catalogue;
 pub mod dosage;
 pub mod feed;
+pub mod invalid;
 pub mod mealplan;
 pub mod nutrition;
 pub mod progress;

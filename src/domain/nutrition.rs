@@ -3,6 +3,7 @@
 //! Every constant is in [`TABLE`]'s neighbourhood with its source; the calculation is pure and total:
 //! any valid [`Athlete`] gives finite, non-negative targets whose macros add up to the energy.
 
+use super::invalid::Invalid;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,9 +76,7 @@ pub struct Athlete {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutOfRange {
     pub field: &'static str,
-    pub message: String,
-    /// For a numeric range: (lowest, highest, unit), as the message words them.
-    pub bounds: Option<(String, String, String)>,
+    pub invalid: Invalid,
 }
 
 impl OutOfRange {
@@ -90,24 +89,26 @@ impl OutOfRange {
     ) -> Self {
         Self {
             field,
-            message: format!("must be between {lo} and {hi} {unit}"),
-            bounds: Some((lo.to_string(), hi.to_string(), unit.to_owned())),
+            invalid: Invalid::Range {
+                min: lo.to_string(),
+                max: hi.to_string(),
+                unit: unit.to_owned(),
+            },
         }
     }
 
     /// Any other problem with the field.
-    pub fn other(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn other(field: &'static str, invalid: impl Into<Invalid>) -> Self {
         Self {
             field,
-            message: message.into(),
-            bounds: None,
+            invalid: invalid.into(),
         }
     }
 }
 
 impl fmt::Display for OutOfRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.field, self.message)
+        write!(f, "{} {}", self.field, self.invalid)
     }
 }
 

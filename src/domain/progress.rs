@@ -3,7 +3,10 @@
 
 use time::{Date, Duration};
 
-use super::nutrition::{BODY_FAT_PCT, OutOfRange, TrainingLoad, WEIGHT_KG};
+use super::{
+    invalid::Invalid,
+    nutrition::{BODY_FAT_PCT, OutOfRange, TrainingLoad, WEIGHT_KG},
+};
 
 pub const WAIST_CM: (f64, f64) = (40.0, 250.0);
 pub const SLEEP_HOURS: (f64, f64) = (0.0, 24.0);
@@ -89,7 +92,9 @@ impl Measures {
             if notes.chars().count() > NOTES_MAX_CHARS {
                 errors.push(OutOfRange::other(
                     "notes",
-                    format!("must be at most {NOTES_MAX_CHARS} characters"),
+                    Invalid::TooLong {
+                        max: NOTES_MAX_CHARS,
+                    },
                 ));
             }
             // Line breaks and tabs are text; other control characters only corrupt logs and exports.
@@ -320,7 +325,7 @@ mod tests {
                 "fat_g"
             ]
         );
-        assert_eq!(err[0].message, "must be between 25 and 300 kg");
+        assert_eq!(err[0].invalid.to_string(), "must be between 25 and 300 kg");
     }
 
     #[test]
