@@ -183,6 +183,7 @@ pub enum Export {
     ),
 }
 
+#[derive(Default)]
 pub struct AccountApi;
 
 #[OpenApi(tag = "ApiTags::Account")]

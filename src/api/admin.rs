@@ -86,6 +86,7 @@ pub struct UserPage {
     pub total: i64,
 }
 
+#[derive(Default)]
 pub struct AdminApi;
 
 #[OpenApi(prefix_path = "/admin", tag = "ApiTags::Admin")]

@@ -180,6 +180,7 @@ pub struct TestResult {
     pub error: Option<String>,
 }
 
+#[derive(Default)]
 pub struct AlertsApi;
 
 #[OpenApi(prefix_path = "/admin", tag = "ApiTags::Admin")]

@@ -92,6 +92,7 @@ pub enum SignedOut {
     Done,
 }
 
+#[derive(Default)]
 pub struct AuthApi;
 
 #[OpenApi(prefix_path = "/auth", tag = "ApiTags::Auth")]

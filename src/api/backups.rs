@@ -149,6 +149,7 @@ pub enum Download {
     File(Attachment<Body>),
 }
 
+#[derive(Default)]
 pub struct BackupsApi;
 
 #[OpenApi(prefix_path = "/admin/backups", tag = "ApiTags::Admin")]

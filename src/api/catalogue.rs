@@ -391,6 +391,7 @@ pub(super) async fn allergen_codes(
     Ok(codes)
 }
 
+#[derive(Default)]
 pub struct CatalogueApi;
 
 #[OpenApi(tag = "ApiTags::Catalogue")]

@@ -412,6 +412,7 @@ const PRICES: Constraints = &[
     ),
 ];
 
+#[derive(Default)]
 pub struct CatalogueAdminApi;
 
 #[OpenApi(prefix_path = "/admin", tag = "ApiTags::Admin")]

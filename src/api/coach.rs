@@ -17,6 +17,7 @@ use super::{
 };
 use crate::{db, domain::account::Role};
 
+#[derive(Default)]
 pub struct CoachApi;
 
 #[OpenApi(prefix_path = "/coach", tag = "ApiTags::Coaching")]

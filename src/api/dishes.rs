@@ -440,6 +440,7 @@ pub struct MealPreferences {
     pub daily_budget: Option<Decimal>,
 }
 
+#[derive(Default)]
 pub struct DishesApi;
 
 #[OpenApi(tag = "ApiTags::Food")]

@@ -195,6 +195,7 @@ fn default_limit() -> i64 {
     50
 }
 
+#[derive(Default)]
 pub struct FeedsApi;
 
 #[OpenApi(prefix_path = "/admin", tag = "ApiTags::Admin")]

@@ -161,6 +161,7 @@ async fn probe(state: &AppState) -> DbProbe {
     }
 }
 
+#[derive(Default)]
 pub struct HealthApi;
 
 #[OpenApi(tag = "ApiTags::Health")]

@@ -258,6 +258,7 @@ impl VocabularyName {
     }
 }
 
+#[derive(Default)]
 pub struct HealthProfileApi;
 
 #[OpenApi(tag = "ApiTags::Profile")]

@@ -676,6 +676,7 @@ async fn check_pinned(state: &AppState, pinned: &[Uuid]) -> Result<(), ApiError>
     Ok(())
 }
 
+#[derive(Default)]
 pub struct MealPlansApi;
 
 #[OpenApi(prefix_path = "/meal-plans", tag = "ApiTags::Food")]

@@ -112,24 +112,27 @@ pub enum ApiTags {
     Admin,
 }
 
+/// Every service of the API, listed once. poem-openapi takes tuples of up to 16 services and the
+/// standard library builds `Default` tuples of up to 12, hence two groups.
 type Apis = (
-    health::HealthApi,
-    auth::AuthApi,
-    account::AccountApi,
-    health_profile::HealthProfileApi,
-    nutrition::NutritionApi,
-    progress::ProgressApi,
-    catalogue::CatalogueApi,
-    catalogue_admin::CatalogueAdminApi,
-    feeds::FeedsApi,
-    supplements::SupplementsApi,
-    safety_rules::SafetyRulesApi,
-    dishes::DishesApi,
-    meal_plans::MealPlansApi,
-    coach::CoachApi,
-    admin::AdminApi,
-    // poem-openapi implements its trait for tuples of up to 16 services.
     (
+        health::HealthApi,
+        auth::AuthApi,
+        account::AccountApi,
+        health_profile::HealthProfileApi,
+        nutrition::NutritionApi,
+        progress::ProgressApi,
+        catalogue::CatalogueApi,
+        catalogue_admin::CatalogueAdminApi,
+        feeds::FeedsApi,
+        supplements::SupplementsApi,
+        safety_rules::SafetyRulesApi,
+        dishes::DishesApi,
+    ),
+    (
+        meal_plans::MealPlansApi,
+        coach::CoachApi,
+        admin::AdminApi,
         backups::BackupsApi,
         alerts::AlertsApi,
         tls::TlsApi,
@@ -140,29 +143,7 @@ type Apis = (
 /// The OpenAPI service: every documented endpoint, served under `/api/v1`.
 pub fn openapi() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (
-            health::HealthApi,
-            auth::AuthApi,
-            account::AccountApi,
-            health_profile::HealthProfileApi,
-            nutrition::NutritionApi,
-            progress::ProgressApi,
-            catalogue::CatalogueApi,
-            catalogue_admin::CatalogueAdminApi,
-            feeds::FeedsApi,
-            supplements::SupplementsApi,
-            safety_rules::SafetyRulesApi,
-            dishes::DishesApi,
-            meal_plans::MealPlansApi,
-            coach::CoachApi,
-            admin::AdminApi,
-            (
-        backups::BackupsApi,
-        alerts::AlertsApi,
-        tls::TlsApi,
-        settings::SettingsApi,
-    ),
-        ),
+        Apis::default(),
         "Sports Nutrition API",
         env!("CARGO_PKG_VERSION"),
     )

@@ -109,6 +109,7 @@ pub struct Calculate {
     pub training: Option<TrainingLoadName>,
 }
 
+#[derive(Default)]
 pub struct NutritionApi;
 
 #[OpenApi(prefix_path = "/nutrition", tag = "ApiTags::Nutrition")]

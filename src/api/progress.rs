@@ -212,6 +212,7 @@ pub enum Saved {
     Replaced(Json<ProgressEntry>),
 }
 
+#[derive(Default)]
 pub struct ProgressApi;
 
 #[OpenApi(tag = "ApiTags::Progress")]

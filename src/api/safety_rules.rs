@@ -347,6 +347,7 @@ fn cited(
     (source, source_url)
 }
 
+#[derive(Default)]
 pub struct SafetyRulesApi;
 
 #[OpenApi(tag = "ApiTags::Safety")]

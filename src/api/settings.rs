@@ -75,6 +75,7 @@ fn flatten(prefix: &str, value: &toml::Value, out: &mut Vec<Setting>) {
     }
 }
 
+#[derive(Default)]
 pub struct SettingsApi;
 
 #[OpenApi(prefix_path = "/admin", tag = "ApiTags::Admin")]

@@ -1034,6 +1034,7 @@ struct Resolved {
     candidates: Vec<usize>,
 }
 
+#[derive(Default)]
 pub struct SupplementsApi;
 
 #[OpenApi(tag = "ApiTags::Supplements")]

@@ -111,6 +111,7 @@ pub enum RenewAccepted {
     Accepted(Json<RenewalRequested>),
 }
 
+#[derive(Default)]
 pub struct TlsApi;
 
 #[OpenApi(prefix_path = "/admin/tls", tag = "ApiTags::Admin")]
