@@ -11,11 +11,6 @@ use sha2::{Digest, Sha256};
 
 use crate::helpers::{TestApp, assert_problem, problem_fields};
 
-async fn admin(app: &TestApp) -> String {
-    let signed_in = app.user_with_role("admin@example.rs", "admin").await;
-    signed_in["token"].as_str().unwrap().to_owned()
-}
-
 fn backup_dir(app: &TestApp) -> PathBuf {
     app.db.as_ref().unwrap().data_dir().join("backups")
 }
@@ -54,7 +49,7 @@ fn files_in(dir: &Path) -> Vec<String> {
 #[tokio::test]
 async fn a_backup_is_written_whole_verified_listed_and_downloadable_by_admins_only() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
+    let token = app.admin().await;
     let backup = take(&app, &token).await;
     assert_eq!(backup["status"], "ok", "{backup}");
     assert_eq!(backup["trigger"], "manual");
@@ -161,7 +156,7 @@ async fn a_backup_is_written_whole_verified_listed_and_downloadable_by_admins_on
 #[tokio::test]
 async fn a_corrupted_byte_fails_verification() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
+    let token = app.admin().await;
     let backup = take(&app, &token).await;
     let id = backup["id"].as_str().unwrap();
     let path = backup_dir(&app).join(backup["file_name"].as_str().unwrap());
@@ -187,7 +182,7 @@ async fn a_corrupted_byte_fails_verification() {
 #[tokio::test]
 async fn a_restore_brings_a_dropped_table_back_and_keeps_the_manifest() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
+    let token = app.admin().await;
     let athlete = app
         .register("ana@example.rs", crate::helpers::PASSWORD)
         .await;
@@ -361,7 +356,7 @@ async fn a_full_disk_fails_the_backup_cleanly_and_the_service_keeps_serving() {
         c.alerts.webhook.url = Some(url.into());
     })
     .await;
-    let token = admin(&app).await;
+    let token = app.admin().await;
 
     let backup = take(&app, &token).await;
     assert_eq!(backup["status"], "failed", "{backup}");
@@ -480,7 +475,7 @@ async fn good_backups_are_copied_to_s3_and_a_failed_copy_raises_an_alert() {
         c.backup.s3.secret_access_key = Some(S3Server::SECRET.into());
     })
     .await;
-    let token = admin(&app).await;
+    let token = app.admin().await;
 
     let backup = take(&app, &token).await;
     assert_eq!(backup["status"], "ok", "{backup}");

@@ -20,15 +20,9 @@ fn with_redis(redis: &TestRedis, prefix: &str) -> impl Fn(&mut Config) {
     }
 }
 
-async fn json(app: &TestApp, path: &str) -> Value {
-    let r = app.get(path).await;
-    assert_eq!(r.status(), 200, "{path}");
-    r.json().await.unwrap()
-}
-
 /// The price of the product's first offer in `store`.
 async fn price_at(app: &TestApp, product: Uuid, store: &str) -> Option<String> {
-    let card = json(app, &format!("/api/v1/products/{product}")).await;
+    let card = app.json(&format!("/api/v1/products/{product}")).await;
     card["packages"]
         .as_array()
         .unwrap()
@@ -170,7 +164,7 @@ async fn redis_going_away_degrades_and_its_return_heals() {
             .await
             .unwrap();
     let name = |v: &Value| v["name"].as_str().unwrap().to_owned();
-    let _ = json(&b, &format!("/api/v1/products/{product}?lang=en")).await;
+    let _ = b.json(&format!("/api/v1/products/{product}?lang=en")).await;
 
     redis.kill();
     // Requests keep succeeding from PostgreSQL; health says degraded, limits are per node.
@@ -204,7 +198,7 @@ async fn redis_going_away_degrades_and_its_return_heals() {
         .unwrap()
         .to_owned();
     // Any catalogue write invalidates: rename a brand through the API.
-    let brand: Value = json(&a, "/api/v1/brands").await[0].clone();
+    let brand: Value = a.json("/api/v1/brands").await[0].clone();
     let r = a
         .send(
             Method::PUT,
@@ -215,7 +209,7 @@ async fn redis_going_away_degrades_and_its_return_heals() {
         .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     assert_eq!(
-        name(&json(&a, &format!("/api/v1/products/{product}?lang=en")).await),
+        name(&a.json(&format!("/api/v1/products/{product}?lang=en")).await),
         "Kreatin bez Redisa"
     );
     assert!(
@@ -238,8 +232,7 @@ async fn redis_going_away_degrades_and_its_return_heals() {
     );
     assert_eq!(health(&a).await["rate_limits"], "shared");
     let seen = within(Duration::from_secs(3), async || {
-        name(&json(&b, &format!("/api/v1/products/{product}?lang=en")).await)
-            == "Kreatin bez Redisa"
+        name(&b.json(&format!("/api/v1/products/{product}?lang=en")).await) == "Kreatin bez Redisa"
     })
     .await;
     assert!(

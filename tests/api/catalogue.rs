@@ -2,21 +2,8 @@
 //! pages, a product's card, the price comparison and the price history.
 
 use serde_json::Value;
-use sports_nutrition::db::seed;
 
 use crate::helpers::{TestApp, assert_problem, problem_fields};
-
-async fn seeded() -> TestApp {
-    let app = TestApp::spawn().await;
-    seed::run(&app.pool, false).await.unwrap();
-    app
-}
-
-async fn json(app: &TestApp, path: &str) -> Value {
-    let response = app.get(path).await;
-    assert_eq!(response.status(), 200, "{path}");
-    response.json().await.unwrap()
-}
 
 fn slugs(page: &Value) -> Vec<String> {
     page["items"]
@@ -29,44 +16,45 @@ fn slugs(page: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn search_filters_sorting_and_stable_pages() {
-    let app = seeded().await;
+    let app = TestApp::seeded().await;
 
     // Search ignores diacritics and script: `cokoladica`, `čokoladica` and `чоколадица` find the bars.
-    let latin = slugs(&json(&app, "/api/v1/products?q=cokoladica&per_page=100").await);
+    let latin = slugs(&app.json("/api/v1/products?q=cokoladica&per_page=100").await);
     assert!(
         latin.contains(&"myprotein-layered-protein-bar".to_string()),
         "{latin:?}"
     );
     assert_eq!(
-        slugs(&json(&app, "/api/v1/products?q=%C4%8Dokoladica&per_page=100").await),
+        slugs(
+            &app.json("/api/v1/products?q=%C4%8Dokoladica&per_page=100")
+                .await
+        ),
         latin
     );
     assert_eq!(
-        slugs(&json(&app, "/api/v1/products?q=%D1%87%D0%BE%D0%BA%D0%BE%D0%BB%D0%B0%D0%B4%D0%B8%D1%86%D0%B0&per_page=100").await),
+        slugs(&app.json("/api/v1/products?q=%D1%87%D0%BE%D0%BA%D0%BE%D0%BB%D0%B0%D0%B4%D0%B8%D1%86%D0%B0&per_page=100").await),
         latin
     );
     // Every word must match (brand or name, any language); a typo still finds it.
-    let gold = slugs(&json(&app, "/api/v1/products?q=optimum%20whey").await);
+    let gold = slugs(&app.json("/api/v1/products?q=optimum%20whey").await);
     assert_eq!(gold[0], "on-gold-standard-100-whey", "{gold:?}");
     assert!(
-        slugs(&json(&app, "/api/v1/products?q=kazein%20optimum").await)
+        slugs(&app.json("/api/v1/products?q=kazein%20optimum").await)
             .contains(&"on-gold-standard-100-casein".to_string())
     );
     assert!(
-        slugs(&json(&app, "/api/v1/products?q=creatne").await)
+        slugs(&app.json("/api/v1/products?q=creatne").await)
             .contains(&"on-micronized-creatine-powder".to_string())
     );
-    assert!(slugs(&json(&app, "/api/v1/products?q=zzzxq").await).is_empty());
+    assert!(slugs(&app.json("/api/v1/products?q=zzzxq").await).is_empty());
     // Hostile input is only text.
-    let hostile = json(
-        &app,
-        "/api/v1/products?q=%25%27%3B%20DROP%20TABLE%20products%3B--",
-    )
-    .await;
+    let hostile = app
+        .json("/api/v1/products?q=%25%27%3B%20DROP%20TABLE%20products%3B--")
+        .await;
     assert_eq!(hostile["total"], 0);
 
     // Filters.
-    let proteins = json(&app, "/api/v1/products?type=protein&per_page=100").await;
+    let proteins = app.json("/api/v1/products?type=protein&per_page=100").await;
     assert!(proteins["total"].as_u64().unwrap() >= 10);
     assert!(
         proteins["items"]
@@ -75,11 +63,9 @@ async fn search_filters_sorting_and_stable_pages() {
             .iter()
             .all(|p| p["product_type"] == "protein")
     );
-    let milk_free = json(
-        &app,
-        "/api/v1/products?type=protein&allergen_free=milk,soy&per_page=100",
-    )
-    .await;
+    let milk_free = app
+        .json("/api/v1/products?type=protein&allergen_free=milk,soy&per_page=100")
+        .await;
     assert!(milk_free["total"].as_u64().unwrap() >= 1);
     for p in milk_free["items"].as_array().unwrap() {
         let allergens = p["allergens"].as_array().unwrap();
@@ -88,7 +74,7 @@ async fn search_filters_sorting_and_stable_pages() {
             "{p}"
         );
     }
-    let local = json(&app, "/api/v1/products?brand=srpski-sport-lab").await;
+    let local = app.json("/api/v1/products?brand=srpski-sport-lab").await;
     assert!(
         local["items"]
             .as_array()
@@ -96,16 +82,17 @@ async fn search_filters_sorting_and_stable_pages() {
             .iter()
             .all(|p| p["brand"]["is_local"] == true)
     );
-    let caffeine = slugs(&json(&app, "/api/v1/products?substance=caffeine&per_page=100").await);
+    let caffeine = slugs(
+        &app.json("/api/v1/products?substance=caffeine&per_page=100")
+            .await,
+    );
     assert!(
         caffeine.contains(&"bsn-no-xplode".to_string()),
         "{caffeine:?}"
     );
-    let in_range = json(
-        &app,
-        "/api/v1/products?in_stock=true&min_price=1000&max_price=3000&per_page=100",
-    )
-    .await;
+    let in_range = app
+        .json("/api/v1/products?in_stock=true&min_price=1000&max_price=3000&per_page=100")
+        .await;
     for p in in_range["items"].as_array().unwrap() {
         let price: f64 = p["best_price"].as_str().unwrap().parse().unwrap();
         assert!((1000.0..=3000.0).contains(&price), "{p}");
@@ -113,11 +100,9 @@ async fn search_filters_sorting_and_stable_pages() {
     }
 
     // Sorting by price per 100 g protein: ascending, products without one last.
-    let by_protein = json(
-        &app,
-        "/api/v1/products?type=protein&sort=price_per_100g_protein&per_page=100",
-    )
-    .await;
+    let by_protein = app
+        .json("/api/v1/products?type=protein&sort=price_per_100g_protein&per_page=100")
+        .await;
     let values: Vec<Option<f64>> = by_protein["items"]
         .as_array()
         .unwrap()
@@ -140,40 +125,39 @@ async fn search_filters_sorting_and_stable_pages() {
     );
 
     // Pages: disjoint, in the same order as one big page, with the same total.
-    let all = json(&app, "/api/v1/products?sort=price_per_serving&per_page=100").await;
+    let all = app
+        .json("/api/v1/products?sort=price_per_serving&per_page=100")
+        .await;
     let total = all["total"].as_u64().unwrap();
     assert_eq!(total as usize, all["items"].as_array().unwrap().len());
     let mut paged = Vec::new();
     for page in 1..=total.div_ceil(7) {
-        let p = json(
-            &app,
-            &format!("/api/v1/products?sort=price_per_serving&per_page=7&page={page}"),
-        )
-        .await;
+        let p = app
+            .json(&format!(
+                "/api/v1/products?sort=price_per_serving&per_page=7&page={page}"
+            ))
+            .await;
         assert_eq!(p["total"], total);
         paged.extend(slugs(&p));
     }
     assert_eq!(paged, slugs(&all));
-    let beyond = json(
-        &app,
-        &format!("/api/v1/products?per_page=7&page={}", total / 7 + 5),
-    )
-    .await;
+    let beyond = app
+        .json(&format!(
+            "/api/v1/products?per_page=7&page={}",
+            total / 7 + 5
+        ))
+        .await;
     assert!(slugs(&beyond).is_empty());
     assert_eq!(beyond["total"], total);
 
     // Names in the requested language, with a fallback.
-    let cyr = json(
-        &app,
-        "/api/v1/products?brand=optimum-nutrition&lang=sr-Cyrl&per_page=1",
-    )
-    .await;
+    let cyr = app
+        .json("/api/v1/products?brand=optimum-nutrition&lang=sr-Cyrl&per_page=1")
+        .await;
     assert_eq!(cyr["items"][0]["name_locale"], "sr-Cyrl");
-    let hu = json(
-        &app,
-        "/api/v1/products?brand=optimum-nutrition&lang=hu&per_page=1",
-    )
-    .await;
+    let hu = app
+        .json("/api/v1/products?brand=optimum-nutrition&lang=hu&per_page=1")
+        .await;
     assert_ne!(hu["items"][0]["name_locale"], "hu");
 
     for (query, field) in [
@@ -196,11 +180,11 @@ async fn search_filters_sorting_and_stable_pages() {
 
 #[tokio::test]
 async fn a_product_card_its_price_comparison_and_history() {
-    let app = seeded().await;
-    let page = json(&app, "/api/v1/products?q=gold%20standard%20whey").await;
+    let app = TestApp::seeded().await;
+    let page = app.json("/api/v1/products?q=gold%20standard%20whey").await;
     let id = page["items"][0]["id"].as_str().unwrap().to_owned();
 
-    let card = json(&app, &format!("/api/v1/products/{id}?lang=en")).await;
+    let card = app.json(&format!("/api/v1/products/{id}?lang=en")).await;
     assert_eq!(card["slug"], "on-gold-standard-100-whey");
     assert_eq!(card["brand"]["slug"], "optimum-nutrition");
     assert!(card["description"].is_string());
@@ -235,7 +219,7 @@ async fn a_product_card_its_price_comparison_and_history() {
         assert!((total - effective - fee).abs() < 0.001, "{o}");
     }
 
-    let comparison = json(&app, &format!("/api/v1/products/{id}/prices")).await;
+    let comparison = app.json(&format!("/api/v1/products/{id}/prices")).await;
     let compared = comparison["offers"].as_array().unwrap();
     assert_eq!(compared.len(), offers.len());
     // In stock first, then cheapest per serving.
@@ -262,11 +246,11 @@ async fn a_product_card_its_price_comparison_and_history() {
     .execute(&app.pool)
     .await
     .unwrap();
-    let history = json(
-        &app,
-        &format!("/api/v1/products/{id}/price-history?store={store}"),
-    )
-    .await;
+    let history = app
+        .json(&format!(
+            "/api/v1/products/{id}/price-history?store={store}"
+        ))
+        .await;
     let points: Vec<&Value> = history
         .as_array()
         .unwrap()
@@ -291,13 +275,13 @@ async fn a_product_card_its_price_comparison_and_history() {
 
 #[tokio::test]
 async fn brands_and_stores() {
-    let app = seeded().await;
-    let brands = json(&app, "/api/v1/brands").await;
+    let app = TestApp::seeded().await;
+    let brands = app.json("/api/v1/brands").await;
     let brands = brands.as_array().unwrap();
     assert_eq!(brands.len(), 12);
     assert!(brands.iter().any(|b| b["is_local"] == true));
     assert!(brands.iter().all(|b| b["products"].as_u64().unwrap() > 0));
-    let stores = json(&app, "/api/v1/stores?lang=en").await;
+    let stores = app.json("/api/v1/stores?lang=en").await;
     let stores = stores.as_array().unwrap();
     assert_eq!(stores.len(), 7);
     let muscle = stores.iter().find(|s| s["slug"] == "muscle-shop").unwrap();

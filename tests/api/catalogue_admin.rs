@@ -9,11 +9,6 @@ use uuid::Uuid;
 
 use crate::helpers::{TestApp, assert_problem, problem_fields};
 
-async fn admin(app: &TestApp) -> String {
-    let signed_in = app.user_with_role("admin@example.rs", "admin").await;
-    signed_in["token"].as_str().unwrap().to_owned()
-}
-
 /// `method path` as `token` with `body`; asserts the status and returns the body (null when empty).
 async fn call(
     app: &TestApp,
@@ -107,7 +102,7 @@ async fn audit_actions(app: &TestApp) -> Vec<(String, Value)> {
 #[tokio::test]
 async fn a_product_from_brand_to_price_and_back() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
+    let token = app.admin().await;
     let t = token.as_str();
 
     // Create: brand, substance, store, product, package, price.
@@ -712,7 +707,7 @@ async fn only_admins_may_edit_the_catalogue() {
 #[tokio::test]
 async fn every_invalid_field_is_named() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
+    let token = app.admin().await;
     let t = token.as_str();
     let brand_id = id(&call(
         &app,
@@ -1026,7 +1021,7 @@ async fn every_invalid_field_is_named() {
 #[tokio::test]
 async fn taken_slugs_codes_and_gtins_are_conflicts() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
+    let token = app.admin().await;
     let t = token.as_str();
     let b1 = id(&call(
         &app,
@@ -1201,7 +1196,7 @@ async fn taken_slugs_codes_and_gtins_are_conflicts() {
 #[tokio::test]
 async fn a_failing_request_writes_nothing() {
     let app = TestApp::spawn().await;
-    let token = admin(&app).await;
+    let token = app.admin().await;
     let t = token.as_str();
     let brand_id = id(&call(
         &app,
@@ -1289,7 +1284,7 @@ async fn a_failing_request_writes_nothing() {
 async fn seeded_stores_keep_their_history_and_feed_credentials() {
     let app = TestApp::spawn().await;
     seed::run(&app.pool, false).await.unwrap();
-    let token = admin(&app).await;
+    let token = app.admin().await;
     let t = token.as_str();
 
     let stores = call(
@@ -1456,7 +1451,7 @@ async fn seeded_stores_keep_their_history_and_feed_credentials() {
 #[tokio::test]
 async fn a_product_reads_back_in_every_language_exactly_as_it_is_replaced() {
     let app = TestApp::spawn_with(|c| c.database.seed_on_start = true).await;
-    let token = admin(&app).await;
+    let token = app.admin().await;
     let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM products WHERE slug = 'bsn-syntha-6'")
         .fetch_one(&app.pool)
         .await
@@ -1491,7 +1486,7 @@ async fn a_product_reads_back_in_every_language_exactly_as_it_is_replaced() {
 #[tokio::test]
 async fn admins_list_the_substances_with_their_names_in_every_language() {
     let app = TestApp::spawn_with(|c| c.database.seed_on_start = true).await;
-    let token = admin(&app).await;
+    let token = app.admin().await;
     let list = call(
         &app,
         &token,

@@ -178,6 +178,15 @@ impl TestApp {
         Self::start(config, Some(db)).await
     }
 
+    /// A node on its own database with the seed data loaded.
+    pub async fn seeded() -> Self {
+        let app = Self::spawn().await;
+        sports_nutrition::db::seed::run(&app.pool, false)
+            .await
+            .expect("seed data loads");
+        app
+    }
+
     /// A second node on this app's database (and signing key), configured by `customise`: what a
     /// load balancer would send requests to.
     pub async fn another_node(&self, customise: impl FnOnce(&mut Config)) -> Self {
@@ -221,6 +230,37 @@ impl TestApp {
             shutdown: Some(tx),
             server: Some(server),
         }
+    }
+
+    /// The token of a signed-in admin (admin@example.rs, created on first use).
+    pub async fn admin(&self) -> String {
+        let signed_in = self.user_with_role("admin@example.rs", "admin").await;
+        signed_in["token"].as_str().unwrap().to_owned()
+    }
+
+    /// A registered athlete with this health profile: their token.
+    pub async fn athlete_with_profile(&self, email: &str, profile: serde_json::Value) -> String {
+        let token = self.register(email, PASSWORD).await["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let r = self
+            .send(
+                reqwest::Method::PUT,
+                "/api/v1/health-profile",
+                &token,
+                &profile,
+            )
+            .await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        token
+    }
+
+    /// `GET path` anonymously: asserts 200 and returns the body.
+    pub async fn json(&self, path: &str) -> serde_json::Value {
+        let r = self.get(path).await;
+        assert_eq!(r.status(), 200, "{path}");
+        r.json().await.unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -602,4 +642,12 @@ impl Node {
         }
         request.send().await.unwrap()
     }
+}
+
+/// The body of a successful answer (any 2xx).
+pub async fn ok(r: reqwest::Response) -> serde_json::Value {
+    let status = r.status();
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(status.is_success(), "{status}: {body}");
+    body
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use reqwest::Method;
 use serde_json::{Value, json};
 use sports_nutrition::{
-    db::{dishes, seed},
+    db::dishes,
     domain::{
         mealplan::{self, Dish, Macros, MealType, Targets},
         nutrition::{self, ActivityLevel, Athlete, Goal, Sex, Sport, TrainingLoad},
@@ -14,13 +14,7 @@ use sports_nutrition::{
 };
 use uuid::Uuid;
 
-use crate::helpers::{PASSWORD, TestApp, assert_problem, problem_fields};
-
-async fn seeded() -> TestApp {
-    let app = TestApp::spawn().await;
-    seed::run(&app.pool, false).await.unwrap();
-    app
-}
+use crate::helpers::{PASSWORD, TestApp, assert_problem, ok, problem_fields};
 
 async fn athlete(app: &TestApp, email: &str, allergies: &[&str]) -> String {
     let token = app.register(email, PASSWORD).await["token"]
@@ -41,13 +35,6 @@ async fn athlete(app: &TestApp, email: &str, allergies: &[&str]) -> String {
     token
 }
 
-async fn ok(r: reqwest::Response) -> Value {
-    let status = r.status();
-    let body: Value = r.json().await.unwrap();
-    assert!(status.is_success(), "{status} {body}");
-    body
-}
-
 async fn dish_id(app: &TestApp, slug: &str) -> Uuid {
     sqlx::query_scalar("SELECT id FROM dishes WHERE slug = $1")
         .bind(slug)
@@ -58,7 +45,7 @@ async fn dish_id(app: &TestApp, slug: &str) -> Uuid {
 
 #[tokio::test]
 async fn dishes_are_searched_in_any_script_and_filtered() {
-    let app = seeded().await;
+    let app = TestApp::seeded().await;
     for q in ["cevapi", "ćevapi", "ћевапи", "CEVAPI"] {
         let page = ok(app.get(&format!("/api/v1/dishes?q={q}&lang=sr-Latn")).await).await;
         assert_eq!(page["total"], 1, "{q}: {page}");
@@ -138,7 +125,7 @@ async fn dishes_are_searched_in_any_script_and_filtered() {
 
 #[tokio::test]
 async fn admins_edit_dishes_and_nutrition_follows_the_recipe() {
-    let app = seeded().await;
+    let app = TestApp::seeded().await;
     let admin = app.user_with_role("admin@example.rs", "admin").await["token"]
         .as_str()
         .unwrap()
@@ -270,7 +257,7 @@ async fn admins_edit_dishes_and_nutrition_follows_the_recipe() {
 
 #[tokio::test]
 async fn a_day_is_planned_stored_regenerated_and_swapped() {
-    let app = seeded().await;
+    let app = TestApp::seeded().await;
     let token = athlete(&app, "jovana@example.rs", &["milk"]).await;
     let excluded = dish_id(&app, "pasulj").await;
     let prefs =
@@ -468,7 +455,7 @@ async fn a_day_is_planned_stored_regenerated_and_swapped() {
 
 #[tokio::test]
 async fn a_week_has_variety() {
-    let app = seeded().await;
+    let app = TestApp::seeded().await;
     let token = athlete(&app, "luka@example.rs", &[]).await;
     let week = ok(app
         .send(
@@ -504,7 +491,7 @@ async fn a_week_has_variety() {
 /// days the planner gets within every tolerance over the seeded dishes, and the worst miss.
 #[tokio::test]
 async fn the_planner_meets_the_targets_for_generated_athletes() {
-    let app = seeded().await;
+    let app = TestApp::seeded().await;
     let rows = dishes::dishes(
         &app.pool,
         "en",
@@ -635,7 +622,7 @@ async fn the_planner_meets_the_targets_for_generated_athletes() {
 
 #[tokio::test]
 async fn a_dish_reads_back_in_every_language_exactly_as_it_is_replaced() {
-    let app = seeded().await;
+    let app = TestApp::seeded().await;
     let admin = app.user_with_role("admin@example.rs", "admin").await["token"]
         .as_str()
         .unwrap()

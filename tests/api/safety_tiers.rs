@@ -12,21 +12,9 @@ use sports_nutrition::db::{self, seed};
 use uuid::Uuid;
 
 use crate::{
-    helpers::{PASSWORD, TestApp, TestDatabase, assert_problem, problem_fields},
-    supplements::{ids, json_of},
+    helpers::{TestApp, TestDatabase, assert_problem, ok, problem_fields},
+    supplements::ids,
 };
-
-async fn athlete(app: &TestApp, email: &str, profile: Value) -> String {
-    let token = app.register(email, PASSWORD).await["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let r = app
-        .send(Method::PUT, "/api/v1/health-profile", &token, &profile)
-        .await;
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    token
-}
 
 /// A birth date `years` ago, on the 1st of January, so the age is `years` all year.
 fn born(years: i32) -> String {
@@ -43,10 +31,9 @@ fn profile(age: i32, sex: &str, sport: &str, conditions: &[&str], medications: &
 }
 
 async fn recommendations(app: &TestApp, token: &str) -> Value {
-    json_of(
-        app.get_authed("/api/v1/recommendations?limit=100&lang=en", token)
-            .await,
-    )
+    ok(app
+        .get_authed("/api/v1/recommendations?limit=100&lang=en", token)
+        .await)
     .await
 }
 
@@ -259,12 +246,12 @@ async fn pregnancy_under_18_and_high_blood_pressure_keep_cautioned_products_out_
     let amino_energy = product_id(&app, "on-essential-amino-energy").await;
 
     // Pregnant, 30, endurance: no caffeine at all, and nothing without pregnancy safety data.
-    let token = athlete(
-        &app,
-        "mara@example.rs",
-        profile(30, "female", "endurance", &["pregnancy"], &[]),
-    )
-    .await;
+    let token = app
+        .athlete_with_profile(
+            "mara@example.rs",
+            profile(30, "female", "endurance", &["pregnancy"], &[]),
+        )
+        .await;
     let body = recommendations(&app, &token).await;
     check_tiers(
         &body,
@@ -286,12 +273,12 @@ async fn pregnancy_under_18_and_high_blood_pressure_keep_cautioned_products_out_
     assert_eq!(warning(asked, "pregnancy")["severity"], "caution");
 
     // 16, team sport: food first; creatine and bicarbonate are kept for adults.
-    let token = athlete(
-        &app,
-        "luka@example.rs",
-        profile(16, "male", "team_sport", &[], &[]),
-    )
-    .await;
+    let token = app
+        .athlete_with_profile(
+            "luka@example.rs",
+            profile(16, "male", "team_sport", &[], &[]),
+        )
+        .await;
     let body = recommendations(&app, &token).await;
     check_tiers(
         &body,
@@ -307,18 +294,18 @@ async fn pregnancy_under_18_and_high_blood_pressure_keep_cautioned_products_out_
     }
 
     // 45, high blood pressure, on blood-pressure medication: the cautions add up.
-    let token = athlete(
-        &app,
-        "dragan@example.rs",
-        profile(
-            45,
-            "male",
-            "general_fitness",
-            &["hypertension"],
-            &["antihypertensive"],
-        ),
-    )
-    .await;
+    let token = app
+        .athlete_with_profile(
+            "dragan@example.rs",
+            profile(
+                45,
+                "male",
+                "general_fitness",
+                &["hypertension"],
+                &["antihypertensive"],
+            ),
+        )
+        .await;
     let body = recommendations(&app, &token).await;
     check_tiers(&body, &all, &["caffeine", "sodium_bicarbonate"]);
     for id in [bicarbonate, no_xplode] {
@@ -347,12 +334,12 @@ async fn everything_recommended_together_stays_within_the_day_s_limits() {
     let app = TestApp::spawn().await;
     seed::run(&app.pool, false).await.unwrap();
     let all = substances(&app).await;
-    let token = athlete(
-        &app,
-        "nina@example.rs",
-        profile(28, "female", "endurance", &[], &[]),
-    )
-    .await;
+    let token = app
+        .athlete_with_profile(
+            "nina@example.rs",
+            profile(28, "female", "endurance", &[], &[]),
+        )
+        .await;
     let body = recommendations(&app, &token).await;
     check_tiers(&body, &all, &[]);
     let stimulants = ["caffeine", "synephrine", "yohimbine", "green_tea_extract"];
@@ -430,7 +417,9 @@ async fn every_seeded_rule_reaches_the_api() {
             };
         let mut p = profile(age, "female", "endurance", &conditions, &medications);
         p["allergies"] = json!(allergies);
-        let token = athlete(&app, &format!("term{n}@example.rs"), p).await;
+        let token = app
+            .athlete_with_profile(&format!("term{n}@example.rs"), p)
+            .await;
         let wanted: BTreeSet<&str> = term_rules.iter().map(|r| r.substance.as_str()).collect();
         let products: Vec<Uuid> = all
             .iter()
@@ -439,16 +428,15 @@ async fn every_seeded_rule_reaches_the_api() {
             .take(30)
             .collect();
         let list: Vec<String> = products.iter().map(Uuid::to_string).collect();
-        let body = json_of(
-            app.get_authed(
+        let body = ok(app
+            .get_authed(
                 &format!(
                     "/api/v1/dosage?product_ids={}&days=1&lang=en",
                     list.join(",")
                 ),
                 &token,
             )
-            .await,
-        )
+            .await)
         .await;
         for rule in term_rules {
             let holding: Vec<&Value> = body["items"]
@@ -507,12 +495,12 @@ async fn a_confirmation_after_asking_the_doctor_reaches_the_shopping_plan_until_
     .await
     .unwrap();
     let creatine = product_id(&app, "on-micronized-creatine-powder").await;
-    let token = athlete(
-        &app,
-        "vesna@example.rs",
-        profile(34, "female", "endurance", &["hypertension"], &[]),
-    )
-    .await;
+    let token = app
+        .athlete_with_profile(
+            "vesna@example.rs",
+            profile(34, "female", "endurance", &["hypertension"], &[]),
+        )
+        .await;
     let body = recommendations(&app, &token).await;
     assert!(entry(&body["ask_doctor"], amino_energy).is_some(), "{body}");
 
@@ -595,10 +583,9 @@ async fn a_confirmation_after_asking_the_doctor_reaches_the_shopping_plan_until_
         )
         .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let listed = json_of(
-        app.get_authed("/api/v1/supplement-confirmations", &token)
-            .await,
-    )
+    let listed = ok(app
+        .get_authed("/api/v1/supplement-confirmations", &token)
+        .await)
     .await;
     assert_eq!(listed.as_array().unwrap().len(), 1);
 
@@ -670,13 +657,12 @@ async fn a_confirmation_after_asking_the_doctor_reaches_the_shopping_plan_until_
         .await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     assert_eq!(r.json::<Value>().await.unwrap()["confirmed_by"], "coach");
-    let seen = json_of(
-        app.get_authed(
+    let seen = ok(app
+        .get_authed(
             &format!("/api/v1/coach/athletes/{athlete_id}/recommendations?limit=100"),
             &coach_token,
         )
-        .await,
-    )
+        .await)
     .await;
     assert_eq!(
         entry(&seen["items"], amino_energy).unwrap()["confirmed"],
@@ -698,7 +684,7 @@ async fn the_meal_plan_s_protein_powder_is_recommended_or_confirmed() {
             "goal": "mass", "conditions": conditions
         })
     };
-    let rich = json_of(app.get("/api/v1/dishes?min_protein=15&per_page=100").await).await;
+    let rich = ok(app.get("/api/v1/dishes?min_protein=15&per_page=100").await).await;
     let rich: Vec<&Value> = rich["items"]
         .as_array()
         .unwrap()
@@ -716,23 +702,26 @@ async fn the_meal_plan_s_protein_powder_is_recommended_or_confirmed() {
                 .send(Method::PUT, "/api/v1/meal-preferences", &token, &prefs)
                 .await;
             assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-            let plan = json_of(
-                app.send(Method::POST, "/api/v1/meal-plans/daily", &token, &day)
-                    .await,
-            )
+            let plan = ok(app
+                .send(Method::POST, "/api/v1/meal-plans/daily", &token, &day)
+                .await)
             .await;
             plan["supplement"]["product_id"]
                 .as_str()
                 .map(|id| id.parse::<Uuid>().unwrap())
         }
     };
-    let healthy = athlete(&app, "milos@example.rs", heavy(&[])).await;
+    let healthy = app
+        .athlete_with_profile("milos@example.rs", heavy(&[]))
+        .await;
     let powder = supplement(healthy)
         .await
         .expect("a protein powder fills the gap");
 
     // With kidney disease every protein powder is a question for the doctor: none is planned.
-    let ill = athlete(&app, "goran@example.rs", heavy(&["chronic_kidney_disease"])).await;
+    let ill = app
+        .athlete_with_profile("goran@example.rs", heavy(&["chronic_kidney_disease"]))
+        .await;
     assert_eq!(supplement(ill.clone()).await, None);
 
     // Confirmed after asking the doctor, it is.
@@ -753,10 +742,9 @@ async fn the_meal_plan_s_protein_powder_is_recommended_or_confirmed() {
 async fn admins_keep_life_stage_data_with_its_source_and_the_tiers_follow() {
     let app = TestApp::spawn().await;
     seed::run(&app.pool, false).await.unwrap();
-    let data = json_of(
-        app.get("/api/v1/safety-life-stages?substance=whey_protein&lang=sr-Cyrl")
-            .await,
-    )
+    let data = ok(app
+        .get("/api/v1/safety-life-stages?substance=whey_protein&lang=sr-Cyrl")
+        .await)
     .await;
     let stages: Vec<&str> = data
         .as_array()
@@ -779,12 +767,12 @@ async fn admins_keep_life_stage_data_with_its_source_and_the_tiers_follow() {
         .find(|(_, s)| s.len() == 1 && s.contains("whey_protein"))
         .expect("a product of whey protein alone")
         .0;
-    let pregnant = athlete(
-        &app,
-        "ana@example.rs",
-        profile(30, "female", "endurance", &["pregnancy"], &[]),
-    )
-    .await;
+    let pregnant = app
+        .athlete_with_profile(
+            "ana@example.rs",
+            profile(30, "female", "endurance", &["pregnancy"], &[]),
+        )
+        .await;
     assert!(ids(&recommendations(&app, &pregnant).await["items"]).contains(&whey));
 
     let admin = app.user_with_role("admin@example.rs", "admin").await["token"]
@@ -833,10 +821,9 @@ async fn admins_keep_life_stage_data_with_its_source_and_the_tiers_follow() {
     let recited = json!({ "source": "EFSA, Dietary Reference Values for protein (2012)" });
     let r = app.send(Method::PUT, path, &admin, &recited).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let listed = json_of(
-        app.get("/api/v1/safety-life-stages?substance=whey_protein")
-            .await,
-    )
+    let listed = ok(app
+        .get("/api/v1/safety-life-stages?substance=whey_protein")
+        .await)
     .await;
     let pregnancy = listed
         .as_array()

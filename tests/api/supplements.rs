@@ -6,19 +6,7 @@ use serde_json::{Value, json};
 use sports_nutrition::db::seed;
 use uuid::Uuid;
 
-use crate::helpers::{PASSWORD, TestApp, assert_problem, problem_fields};
-
-async fn athlete(app: &TestApp, email: &str, profile: Value) -> String {
-    let token = app.register(email, PASSWORD).await["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let r = app
-        .send(Method::PUT, "/api/v1/health-profile", &token, &profile)
-        .await;
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    token
-}
+use crate::helpers::{PASSWORD, TestApp, assert_problem, ok, problem_fields};
 
 fn profile(allergies: &[&str], conditions: &[&str], medications: &[&str]) -> Value {
     json!({
@@ -26,14 +14,6 @@ fn profile(allergies: &[&str], conditions: &[&str], medications: &[&str]) -> Val
         "activity_level": "active", "sport": "strength_power", "training_hours_per_week": 6, "goal": "mass",
         "allergies": allergies, "conditions": conditions, "medications": medications
     })
-}
-
-/// The body of a successful answer.
-pub(crate) async fn json_of(r: reqwest::Response) -> Value {
-    let status = r.status();
-    let body: Value = r.json().await.unwrap();
-    assert!(status.is_success(), "{status}: {body}");
-    body
 }
 
 /// Products that an `avoid` rule (any amount) or a declared allergen rules out for these terms,
@@ -77,17 +57,16 @@ async fn recommendations_never_include_a_contraindicated_product() {
     seed::run(&app.pool, false).await.unwrap();
     let (allergies, conditions, medications) =
         (["milk"], ["hypertension", "heart_arrhythmia"], ["ssri"]);
-    let token = athlete(
-        &app,
-        "milan@example.rs",
-        profile(&allergies, &conditions, &medications),
-    )
-    .await;
+    let token = app
+        .athlete_with_profile(
+            "milan@example.rs",
+            profile(&allergies, &conditions, &medications),
+        )
+        .await;
 
-    let body = json_of(
-        app.get_authed("/api/v1/recommendations?limit=100&lang=en", &token)
-            .await,
-    )
+    let body = ok(app
+        .get_authed("/api/v1/recommendations?limit=100&lang=en", &token)
+        .await)
     .await;
     let items = &body["items"];
     let recommended = ids(items);
@@ -186,10 +165,9 @@ async fn recommendations_never_include_a_contraindicated_product() {
     }));
 
     // Texts in the language asked for, never raw keys.
-    let sr = json_of(
-        app.get_authed("/api/v1/recommendations?limit=100&lang=sr-Latn", &token)
-            .await,
-    )
+    let sr = ok(app
+        .get_authed("/api/v1/recommendations?limit=100&lang=sr-Latn", &token)
+        .await)
     .await;
     assert_eq!(sr["locale"], "sr-Latn");
     let text = |b: &Value| {
@@ -215,14 +193,15 @@ async fn cautions_ask_the_doctor_first_and_thresholds_cap_the_dose() {
     seed::run(&app.pool, false).await.unwrap();
     // Hypertension: caffeine is `caution`, so pre-workouts with caffeine are for the doctor to decide,
     // listed apart with the rule's reason, source and question.
-    let token = athlete(&app, "ana@example.rs", profile(&[], &["hypertension"], &[])).await;
-    let body = json_of(
-        app.get_authed(
+    let token = app
+        .athlete_with_profile("ana@example.rs", profile(&[], &["hypertension"], &[]))
+        .await;
+    let body = ok(app
+        .get_authed(
             "/api/v1/recommendations?type=pre_workout&limit=100&lang=en",
             &token,
         )
-        .await,
-    )
+        .await)
     .await;
     let has_caffeine = |i: &&Value| {
         i["dose"]["amounts"]
@@ -275,11 +254,10 @@ async fn cautions_ask_the_doctor_first_and_thresholds_cap_the_dose() {
         "activity_level": "active", "sport": "endurance", "training_hours_per_week": 8, "goal": "endurance",
         "conditions": ["breastfeeding"]
     });
-    let token = athlete(&app, "jelena@example.rs", woman).await;
-    let body = json_of(
-        app.get_authed("/api/v1/recommendations?limit=100", &token)
-            .await,
-    )
+    let token = app.athlete_with_profile("jelena@example.rs", woman).await;
+    let body = ok(app
+        .get_authed("/api/v1/recommendations?limit=100", &token)
+        .await)
     .await;
     for tier in ["items", "ask_doctor"] {
         for item in body[tier].as_array().unwrap() {
@@ -310,7 +288,9 @@ async fn doses_for_a_period_and_refusals() {
     };
     let creatine = id("on-micronized-creatine-powder").await;
     let whey = id("on-gold-standard-100-whey").await;
-    let token = athlete(&app, "stefan@example.rs", profile(&["milk"], &[], &[])).await;
+    let token = app
+        .athlete_with_profile("stefan@example.rs", profile(&["milk"], &[], &[]))
+        .await;
 
     assert_problem(
         app.get_authed(
@@ -321,13 +301,12 @@ async fn doses_for_a_period_and_refusals() {
         401,
     )
     .await;
-    let body = json_of(
-        app.get_authed(
+    let body = ok(app
+        .get_authed(
             &format!("/api/v1/dosage?product_ids={creatine},{whey}&days=30&lang=en"),
             &token,
         )
-        .await,
-    )
+        .await)
     .await;
     let c = &body["items"][0];
     assert_eq!(c["status"], "dosed");
@@ -439,17 +418,18 @@ async fn small_catalogue(app: &TestApp) -> (Uuid, Uuid) {
 async fn the_cheapest_plan_splits_stores_when_that_costs_less_and_is_saved() {
     let app = TestApp::spawn().await;
     let (creatine, whey) = small_catalogue(&app).await;
-    let token = athlete(&app, "marko@example.rs", profile(&[], &[], &[])).await;
+    let token = app
+        .athlete_with_profile("marko@example.rs", profile(&[], &[], &[]))
+        .await;
     let request = json!({
         "items": [ { "product_id": creatine, "servings_per_day": 1 }, { "product_id": whey, "servings_per_day": 1 } ],
         "days": 30
     });
     // A alone: 2000 + 4500 + 300 = 6800 (below its 7000 free delivery); B alone: 1500 + 4900 + 350 =
     // 6750; creatine at B (1850) and whey at A (4800): 6650.
-    let plan = json_of(
-        app.send(Method::POST, "/api/v1/shopping-plan", &token, &request)
-            .await,
-    )
+    let plan = ok(app
+        .send(Method::POST, "/api/v1/shopping-plan", &token, &request)
+        .await)
     .await;
     assert_eq!(plan["total"], "6650");
     assert_eq!(plan["packages_total"], "6000");
@@ -479,28 +459,25 @@ async fn the_cheapest_plan_splits_stores_when_that_costs_less_and_is_saved() {
     // One store at most: B.
     let mut one = request.clone();
     one["max_stores"] = json!(1);
-    let plan = json_of(
-        app.send(Method::POST, "/api/v1/shopping-plan", &token, &one)
-            .await,
-    )
+    let plan = ok(app
+        .send(Method::POST, "/api/v1/shopping-plan", &token, &one)
+        .await)
     .await;
     assert_eq!(plan["total"], "6750");
     // Only A: 6800.
     let mut only_a = request.clone();
     only_a["stores"] = json!(["store-a"]);
-    let plan = json_of(
-        app.send(Method::POST, "/api/v1/shopping-plan", &token, &only_a)
-            .await,
-    )
+    let plan = ok(app
+        .send(Method::POST, "/api/v1/shopping-plan", &token, &only_a)
+        .await)
     .await;
     assert_eq!(plan["total"], "6800");
 
     // A substance: 5 g of creatine a day for 30 days is 150 g; the 60-serving tub holds 300 g.
     let by_substance = json!({ "items": [ { "substance": "creatine_monohydrate", "amount_per_day": 5 } ], "days": 30 });
-    let plan = json_of(
-        app.send(Method::POST, "/api/v1/shopping-plan", &token, &by_substance)
-            .await,
-    )
+    let plan = ok(app
+        .send(Method::POST, "/api/v1/shopping-plan", &token, &by_substance)
+        .await)
     .await;
     assert_eq!(plan["total"], "1850");
     assert_eq!(plan["items"][0]["needed"], "150");
@@ -517,17 +494,18 @@ async fn the_cheapest_plan_splits_stores_when_that_costs_less_and_is_saved() {
     assert_eq!(r.status(), 201);
     let saved: Value = r.json().await.unwrap();
     let id = saved["id"].as_str().unwrap().to_owned();
-    let lists = json_of(app.get_authed("/api/v1/shopping-lists", &token).await).await;
+    let lists = ok(app.get_authed("/api/v1/shopping-lists", &token).await).await;
     assert_eq!(lists[0]["id"], id.as_str());
     assert_eq!(lists[0]["total"], "6650");
     assert_eq!(lists[0]["stores"], json!(["store-a", "store-b"]));
-    let again = json_of(
-        app.get_authed(&format!("/api/v1/shopping-lists/{id}"), &token)
-            .await,
-    )
+    let again = ok(app
+        .get_authed(&format!("/api/v1/shopping-lists/{id}"), &token)
+        .await)
     .await;
     assert_eq!(again, saved);
-    let other = athlete(&app, "neko.drugi@example.rs", profile(&[], &[], &[])).await;
+    let other = app
+        .athlete_with_profile("neko.drugi@example.rs", profile(&[], &[], &[]))
+        .await;
     assert_problem(
         app.get_authed(&format!("/api/v1/shopping-lists/{id}"), &other)
             .await,
@@ -571,7 +549,9 @@ async fn the_cheapest_plan_splits_stores_when_that_costs_less_and_is_saved() {
 async fn impossible_and_unsafe_plans_are_explained() {
     let app = TestApp::spawn().await;
     let (creatine, whey) = small_catalogue(&app).await;
-    let token = athlete(&app, "ivana@example.rs", profile(&["milk"], &[], &[])).await;
+    let token = app
+        .athlete_with_profile("ivana@example.rs", profile(&["milk"], &[], &[]))
+        .await;
     let post = |body: Value| {
         let (app, token) = (&app, token.clone());
         async move {
