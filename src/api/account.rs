@@ -6,6 +6,7 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi, param::Path, payload::Jso
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::responses::Done;
 use super::{
     ApiTags, AppState,
     error::ApiError,
@@ -165,12 +166,6 @@ impl From<db::coaching::Grant> for Grant {
 #[derive(Object, Debug, Clone)]
 pub struct LanguageChange {
     pub language: LanguageTag,
-}
-
-#[derive(ApiResponse)]
-pub enum Done {
-    #[oai(status = 204)]
-    NoContent,
 }
 
 #[derive(ApiResponse)]

@@ -5,11 +5,12 @@ use poem_openapi::{Object, OpenApi, param::Path, param::Query, payload::Json};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::security::AdminAuth;
 use super::{
     ApiTags, AppState,
     account::{Account, RoleName, SessionInfo},
     error::ApiError,
-    security::{BearerAuth, ClientInfo},
+    security::ClientInfo,
 };
 use crate::{
     cache::Ns,
@@ -98,10 +99,9 @@ impl AdminApi {
     async fn find_user(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        _admin: AdminAuth,
         email: Query<String>,
     ) -> Result<Json<Account>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let email = Email::parse(&email.0).map_err(|m| ApiError::invalid("email", m))?;
         let user = db::users::by_email(&state.pool, &email)
             .await?
@@ -117,7 +117,7 @@ impl AdminApi {
     async fn search_users(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        _admin: AdminAuth,
         #[oai(validator(max_length = 254))] q: Query<Option<String>>,
         role: Query<Option<RoleName>>,
         #[oai(
@@ -129,7 +129,6 @@ impl AdminApi {
             i64,
         >,
     ) -> Result<Json<UserPage>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let text = q.0.as_deref().map(str::trim).filter(|t| !t.is_empty());
         let (users, total) =
             db::users::search(&state.pool, text, role.0.map(Role::from), limit.0, offset.0).await?;
@@ -159,12 +158,11 @@ impl AdminApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
         body: Json<SetDisabled>,
     ) -> Result<Json<ListedUser>, ApiError> {
         let caller = auth.0;
-        caller.require(&[Role::Admin])?;
         if id.0 == caller.user && body.disabled {
             return Err(ApiError::invalid(
                 "disabled",
@@ -222,11 +220,10 @@ impl AdminApi {
     async fn user_sessions(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
     ) -> Result<Json<Vec<SessionInfo>>, ApiError> {
         let caller = auth.0;
-        caller.require(&[Role::Admin])?;
         db::users::by_id(&state.pool, id.0)
             .await?
             .ok_or_else(|| ApiError::not_found("user"))?;
@@ -253,11 +250,10 @@ impl AdminApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
     ) -> Result<Json<SessionsEnded>, ApiError> {
         let caller = auth.0;
-        caller.require(&[Role::Admin])?;
         let mut tx = state.pool.begin().await?;
         db::users::by_id(&mut *tx, id.0)
             .await?
@@ -292,12 +288,11 @@ impl AdminApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
         body: Json<SetRole>,
     ) -> Result<Json<Account>, ApiError> {
         let caller = auth.0;
-        caller.require(&[Role::Admin])?;
         let role: Role = body.role.into();
         if id.0 == caller.user && role != Role::Admin {
             return Err(ApiError::invalid(
@@ -343,7 +338,7 @@ impl AdminApi {
     async fn audit(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        _admin: AdminAuth,
         #[oai(validator(max_length = 64, pattern = "^[a-z_.]+$"))] action: Query<Option<String>>,
         user_id: Query<Option<Uuid>>,
         #[oai(validator(pattern = "^(success|failure)$"))] outcome: Query<Option<String>>,
@@ -355,7 +350,6 @@ impl AdminApi {
         )]
         limit: Query<i64>,
     ) -> Result<Json<AuditPage>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let entries = db::audit::list(
             &state.pool,
             &audit::Filter {

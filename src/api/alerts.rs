@@ -6,10 +6,10 @@ use poem_openapi::{Enum, Object, OpenApi, param::Query, payload::Json};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{ApiTags, AppState, error::ApiError, security::BearerAuth};
+use super::security::AdminAuth;
+use super::{ApiTags, AppState, error::ApiError};
 use crate::{
     db::{self, alerts::Alert},
-    domain::account::Role,
     ops::selfcheck::Report,
 };
 
@@ -193,7 +193,7 @@ impl AlertsApi {
     async fn alerts(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        _admin: AdminAuth,
         #[oai(name = "state")] wanted: Query<Option<AlertState>>,
         #[oai(
             default = "default_limit",
@@ -201,7 +201,6 @@ impl AlertsApi {
         )]
         limit: Query<i64>,
     ) -> Result<Json<AlertList>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let alerts =
             db::alerts::list(&state.pool, wanted.0.map(AlertState::as_str), limit.0).await?;
         Ok(Json(AlertList {
@@ -217,9 +216,8 @@ impl AlertsApi {
     async fn rules(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        _admin: AdminAuth,
     ) -> Result<Json<AlertRules>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let a = state.self_check.alerts();
         let above = |rule: &str, threshold: f64, unit: &str| Rule {
             rule: rule.into(),
@@ -284,10 +282,9 @@ impl AlertsApi {
     async fn test(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        _admin: AdminAuth,
         body: Json<TestRequest>,
     ) -> Result<Json<TestResult>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let channel = match body.0.channel {
             ChannelName::Webhook => "webhook",
             ChannelName::Email => "email",
@@ -317,14 +314,13 @@ impl AlertsApi {
     async fn history(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        _admin: AdminAuth,
         #[oai(
             default = "one_hour",
             validator(minimum(value = "1"), maximum(value = "168"))
         )]
         hours: Query<i32>,
     ) -> Result<Json<SelfCheckHistory>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let bucket_secs = (i64::from(hours.0) * 3600 / 240).max(60);
         let points = db::alerts::history(&state.pool, hours.0, bucket_secs)
             .await?
@@ -352,9 +348,8 @@ impl AlertsApi {
     async fn self_checks(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        _admin: AdminAuth,
     ) -> Result<Json<SelfCheckList>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let nodes = db::alerts::latest_reports(&state.pool, 24 * 3600)
             .await?
             .into_iter()
@@ -376,9 +371,8 @@ impl AlertsApi {
     async fn run_self_check(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        _admin: AdminAuth,
     ) -> Result<Json<SelfCheckRun>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let (report, notified) = state.self_check.run_and_record().await;
         Ok(Json(SelfCheckRun {
             report,

@@ -11,15 +11,10 @@ use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{
-    ApiTags, AppState,
-    catalogue_admin::record,
-    error::ApiError,
-    security::{BearerAuth, ClientInfo},
-};
+use super::security::AdminAuth;
+use super::{ApiTags, AppState, audit::record, error::ApiError, security::ClientInfo};
 use crate::{
     cache::Ns,
-    domain::account::Role,
     ops::backup::{Backup, RestoredBy, Trigger},
 };
 
@@ -162,9 +157,8 @@ impl BackupsApi {
     async fn list(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        _admin: AdminAuth,
     ) -> Result<Json<BackupList>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let c = state.backups.config();
         Ok(Json(BackupList {
             backups: state
@@ -192,9 +186,8 @@ impl BackupsApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
     ) -> Result<BackupTaken, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         // A backup runs to the end even when the client goes away.
         let backups = state.backups.clone();
         let backup = tokio::spawn(async move { backups.create(Trigger::Manual).await })
@@ -211,10 +204,9 @@ impl BackupsApi {
     async fn verify(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        _admin: AdminAuth,
         id: Path<Uuid>,
     ) -> Result<Json<BackupEntry>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         found(&state, id.0).await?;
         Ok(Json(
             state.backups.verify(id.0).await.map_err(conflict)?.into(),
@@ -233,10 +225,9 @@ impl BackupsApi {
     async fn deep_verify(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        _admin: AdminAuth,
         id: Path<Uuid>,
     ) -> Result<Json<BackupEntry>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         found(&state, id.0).await?;
         Ok(Json(
             state
@@ -260,10 +251,9 @@ impl BackupsApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
     ) -> Result<Download, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let backup = found(&state, id.0).await?;
         let path = match (
             backup.status.as_str(),
@@ -298,11 +288,10 @@ impl BackupsApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
         body: Json<RestoreRequest>,
     ) -> Result<Json<Restored>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let backup = found(&state, id.0).await?;
         if body.0.confirm.trim() != backup.file_name {
             return Err(ApiError::invalid(
@@ -357,7 +346,7 @@ fn conflict(e: anyhow::Error) -> ApiError {
 async fn audit(
     state: &AppState,
     client: &ClientInfo,
-    auth: &BearerAuth,
+    auth: &AdminAuth,
     action: &str,
     b: &Backup,
 ) -> Result<(), ApiError> {

@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::enums::api_enum;
 use super::{
     ApiTags, AppState,
     error::ApiError,
@@ -18,23 +19,21 @@ use crate::{
     domain::catalogue::delivered,
 };
 
-/// A product category.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[oai(rename_all = "snake_case")]
-pub enum ProductType {
-    Protein,
-    Creatine,
-    Amino,
-    VitaminMineral,
-    PreWorkout,
-    PostWorkout,
-    Carbohydrate,
-    Electrolyte,
-    FatBurner,
-    Other,
-}
-
-super::health_profile::enum_names!(ProductType);
+api_enum!(
+    /// A product category.
+    ProductType {
+        Protein = "protein",
+        Creatine = "creatine",
+        Amino = "amino",
+        VitaminMineral = "vitamin_mineral",
+        PreWorkout = "pre_workout",
+        PostWorkout = "post_workout",
+        Carbohydrate = "carbohydrate",
+        Electrolyte = "electrolyte",
+        FatBurner = "fat_burner",
+        Other = "other",
+    }
+);
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[oai(rename_all = "snake_case")]
@@ -448,7 +447,7 @@ impl CatalogueApi {
         let filter = db::Filter {
             locale: locale.as_str(),
             id: None,
-            product_type: product_type.0.map(ProductType::as_str),
+            product_type: product_type.0.map(|v| v.as_str().to_owned()),
             brand: brand.0,
             substance: substance.0,
             free_of,

@@ -5,67 +5,60 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use poem::web::Data;
-use poem_openapi::{
-    ApiResponse, Enum, Object, OpenApi, param::Path, param::Query, payload::Json, types::ToJSON,
-};
+use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, param::Query, payload::Json};
 use rust_decimal::Decimal;
 use serde_json::json;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::audit::AdminWrite;
+use super::enums::api_enum;
+use super::responses::Created;
+use super::security::AdminAuth;
+use super::validate::{Check, optional_text, shown, substance_code, text, web_url};
 use super::{
     ApiTags, AppState,
-    account::Done,
     catalogue::{Brand, Product, ProductType, product_card},
-    error::{ApiError, FieldError, on_constraint},
+    error::{ApiError, on_constraint},
     language::{LanguageTag, Negotiation},
-    security::{BearerAuth, Caller, ClientInfo},
+    responses::Done,
+    security::ClientInfo,
 };
 use crate::{
     cache::Ns,
-    db::{audit, catalogue_admin as db, profiles},
-    domain::{
-        account::{Locale, Role},
-        catalogue::{Gtin, Slug, WebUrl, money, numeric},
-        invalid::Invalid,
-    },
+    db::{catalogue_admin as db, profiles},
+    domain::catalogue::{Gtin, Slug, WebUrl, money, numeric},
 };
 
-/// The unit a substance's amounts are given in.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[oai(rename_all = "lowercase")]
-pub enum SubstanceUnit {
-    G,
-    Mg,
-    Ug,
-    Iu,
-}
+api_enum!(
+    /// The unit a substance's amounts are given in.
+    SubstanceUnit {
+        G = "g",
+        Mg = "mg",
+        Ug = "ug",
+        Iu = "iu",
+    }
+);
 
-super::health_profile::enum_names!(SubstanceUnit);
+api_enum!(
+    /// AIS Sports Supplement Framework group: A (strong evidence) to D (do not use).
+    Evidence => crate::domain::recommend::Evidence {
+        A = "A",
+        B = "B",
+        C = "C",
+        D = "D",
+    }
+);
 
-/// AIS Sports Supplement Framework group: A (strong evidence) to D (do not use).
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[oai(rename_all = "UPPERCASE")]
-pub enum Evidence {
-    A,
-    B,
-    C,
-    D,
-}
-
-super::health_profile::enum_names!(Evidence);
-
-/// What a serving or a package is measured in: grams, millilitres or units (capsules, bars).
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[oai(rename_all = "lowercase")]
-pub enum MeasureUnit {
-    G,
-    Ml,
-    Unit,
-}
-
-super::health_profile::enum_names!(MeasureUnit);
+api_enum!(
+    /// What a serving or a package is measured in: grams, millilitres or units (capsules, bars).
+    MeasureUnit {
+        G = "g",
+        Ml = "ml",
+        Unit = "unit",
+    }
+);
 
 /// A brand as an admin writes it (the whole brand: `PUT` replaces every field).
 #[derive(Object, Debug)]
@@ -322,13 +315,6 @@ impl From<db::Price> for AdminPrice {
 }
 
 #[derive(ApiResponse)]
-pub enum Created<T: ToJSON> {
-    /// Created.
-    #[oai(status = 201)]
-    Created(Json<T>),
-}
-
-#[derive(ApiResponse)]
 pub enum PriceSaved {
     /// The store had no price for the package: created.
     #[oai(status = 201)]
@@ -425,19 +411,17 @@ impl CatalogueAdminApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         body: Json<BrandInput>,
     ) -> Result<Created<Brand>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let fields = body.0.parse()?;
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         let brand = db::insert_brand(&mut tx, &fields)
             .await
             .map_err(|e| on_constraint(e, BRANDS))?;
         let details = json!({ "id": brand.id, "slug": brand.slug });
-        record(&mut tx, &auth.0, &client, "admin.brand_create", details).await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
+        tx.commit("admin.brand_create", details, &[Ns::Catalogue, Ns::Rules])
+            .await?;
         Ok(Created::Created(Json(brand.into())))
     }
 
@@ -449,21 +433,19 @@ impl CatalogueAdminApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
         body: Json<BrandInput>,
     ) -> Result<Json<Brand>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let fields = body.0.parse()?;
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         let brand = db::update_brand(&mut tx, id.0, &fields)
             .await
             .map_err(|e| on_constraint(e, BRANDS))?
             .ok_or_else(|| ApiError::not_found("brand"))?;
         let details = json!({ "id": brand.id, "slug": brand.slug });
-        record(&mut tx, &auth.0, &client, "admin.brand_update", details).await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
+        tx.commit("admin.brand_update", details, &[Ns::Catalogue, Ns::Rules])
+            .await?;
         Ok(Json(brand.into()))
     }
 
@@ -475,19 +457,17 @@ impl CatalogueAdminApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
     ) -> Result<Done, ApiError> {
-        auth.0.require(&[Role::Admin])?;
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         let slug = db::delete_brand(&mut tx, id.0)
             .await
             .map_err(|e| on_constraint(e, BRANDS))?
             .ok_or_else(|| ApiError::not_found("brand"))?;
         let details = json!({ "id": id.0, "slug": slug });
-        record(&mut tx, &auth.0, &client, "admin.brand_delete", details).await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
+        tx.commit("admin.brand_delete", details, &[Ns::Catalogue, Ns::Rules])
+            .await?;
         Ok(Done::NoContent)
     }
 
@@ -499,9 +479,8 @@ impl CatalogueAdminApi {
     async fn stores(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        _admin: AdminAuth,
     ) -> Result<Json<Vec<AdminStore>>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let mut conn = state.pool.acquire().await?;
         let stores = db::stores(&mut conn).await?;
         Ok(Json(stores.into_iter().map(Into::into).collect()))
@@ -515,12 +494,11 @@ impl CatalogueAdminApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         body: Json<StoreInput>,
     ) -> Result<Created<AdminStore>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let fields = body.0.parse()?;
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         let id = db::insert_store(&mut tx, &fields)
             .await
             .map_err(|e| on_constraint(e, STORES))?;
@@ -529,9 +507,8 @@ impl CatalogueAdminApi {
             .ok_or_else(|| ApiError::not_found("store"))?;
         let details =
             json!({ "id": id, "slug": store.slug, "feed_configured": store.feed_url.is_some() });
-        record(&mut tx, &auth.0, &client, "admin.store_create", details).await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
+        tx.commit("admin.store_create", details, &[Ns::Catalogue, Ns::Rules])
+            .await?;
         Ok(Created::Created(Json(store.into())))
     }
 
@@ -543,13 +520,12 @@ impl CatalogueAdminApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
         body: Json<StoreInput>,
     ) -> Result<Json<AdminStore>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let mut fields = body.0.parse()?;
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         let stored = db::lock_store(&mut tx, id.0)
             .await?
             .ok_or_else(|| ApiError::not_found("store"))?;
@@ -562,9 +538,8 @@ impl CatalogueAdminApi {
             .ok_or_else(|| ApiError::not_found("store"))?;
         let details =
             json!({ "id": id.0, "slug": store.slug, "feed_configured": store.feed_url.is_some() });
-        record(&mut tx, &auth.0, &client, "admin.store_update", details).await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
+        tx.commit("admin.store_update", details, &[Ns::Catalogue, Ns::Rules])
+            .await?;
         Ok(Json(store.into()))
     }
 
@@ -577,11 +552,10 @@ impl CatalogueAdminApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
     ) -> Result<Done, ApiError> {
-        auth.0.require(&[Role::Admin])?;
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         db::lock_store(&mut tx, id.0)
             .await?
             .ok_or_else(|| ApiError::not_found("store"))?;
@@ -595,9 +569,8 @@ impl CatalogueAdminApi {
             .await?
             .ok_or_else(|| ApiError::not_found("store"))?;
         let details = json!({ "id": id.0, "slug": slug });
-        record(&mut tx, &auth.0, &client, "admin.store_delete", details).await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
+        tx.commit("admin.store_delete", details, &[Ns::Catalogue, Ns::Rules])
+            .await?;
         Ok(Done::NoContent)
     }
 
@@ -608,9 +581,8 @@ impl CatalogueAdminApi {
     async fn list_substances(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        _admin: AdminAuth,
     ) -> Result<Json<Vec<AdminSubstance>>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let mut conn = state.pool.acquire().await?;
         let rows = db::substances(&mut conn).await?;
         Ok(Json(
@@ -632,19 +604,21 @@ impl CatalogueAdminApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         body: Json<SubstanceInput>,
     ) -> Result<Created<AdminSubstance>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let fields = body.0.parse()?;
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         let row = db::insert_substance(&mut tx, &fields)
             .await
             .map_err(|e| on_constraint(e, SUBSTANCES))?;
         let details = json!({ "id": row.id, "code": row.code });
-        record(&mut tx, &auth.0, &client, "admin.substance_create", details).await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
+        tx.commit(
+            "admin.substance_create",
+            details,
+            &[Ns::Catalogue, Ns::Rules],
+        )
+        .await?;
         Ok(Created::Created(Json(AdminSubstance::new(
             row,
             fields.names,
@@ -663,21 +637,23 @@ impl CatalogueAdminApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
         body: Json<SubstanceInput>,
     ) -> Result<Json<AdminSubstance>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let fields = body.0.parse()?;
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         let row = db::update_substance(&mut tx, id.0, &fields)
             .await
             .map_err(|e| on_constraint(e, SUBSTANCES))?
             .ok_or_else(|| ApiError::not_found("substance"))?;
         let details = json!({ "id": row.id, "code": row.code });
-        record(&mut tx, &auth.0, &client, "admin.substance_update", details).await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
+        tx.commit(
+            "admin.substance_update",
+            details,
+            &[Ns::Catalogue, Ns::Rules],
+        )
+        .await?;
         Ok(Json(AdminSubstance::new(row, fields.names)?))
     }
 
@@ -693,19 +669,21 @@ impl CatalogueAdminApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
     ) -> Result<Done, ApiError> {
-        auth.0.require(&[Role::Admin])?;
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         let code = db::delete_substance(&mut tx, id.0)
             .await
             .map_err(|e| on_constraint(e, SUBSTANCES))?
             .ok_or_else(|| ApiError::not_found("substance"))?;
         let details = json!({ "id": id.0, "code": code });
-        record(&mut tx, &auth.0, &client, "admin.substance_delete", details).await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
+        tx.commit(
+            "admin.substance_delete",
+            details,
+            &[Ns::Catalogue, Ns::Rules],
+        )
+        .await?;
         Ok(Done::NoContent)
     }
 
@@ -719,21 +697,19 @@ impl CatalogueAdminApi {
         state: Data<&AppState>,
         neg: Data<&Negotiation>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         lang: Query<Option<LanguageTag>>,
         body: Json<ProductInput>,
     ) -> Result<Created<Product>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let locale = neg.resolve(lang.0.as_deref(), Some(&auth.0))?.as_str();
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         let fields = body.0.parse(&mut tx).await?;
         let id = db::insert_product(&mut tx, &fields)
             .await
             .map_err(|e| on_constraint(e, PRODUCTS))?;
         let details = json!({ "id": id, "slug": fields.slug.as_str() });
-        record(&mut tx, &auth.0, &client, "admin.product_create", details).await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
+        tx.commit("admin.product_create", details, &[Ns::Catalogue, Ns::Rules])
+            .await?;
         Ok(Created::Created(Json(
             product_card(&state, id, locale).await?,
         )))
@@ -751,10 +727,9 @@ impl CatalogueAdminApi {
     async fn editable_product(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        _admin: AdminAuth,
         id: Path<Uuid>,
     ) -> Result<Json<ProductInput>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let mut conn = state.pool.acquire().await?;
         let p = db::editable_product(&mut conn, id.0)
             .await?
@@ -803,14 +778,13 @@ impl CatalogueAdminApi {
         state: Data<&AppState>,
         neg: Data<&Negotiation>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
         lang: Query<Option<LanguageTag>>,
         body: Json<ProductInput>,
     ) -> Result<Json<Product>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let locale = neg.resolve(lang.0.as_deref(), Some(&auth.0))?.as_str();
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         let fields = body.0.parse(&mut tx).await?;
         if !db::update_product(&mut tx, id.0, &fields)
             .await
@@ -819,9 +793,8 @@ impl CatalogueAdminApi {
             return Err(ApiError::not_found("product"));
         }
         let details = json!({ "id": id.0, "slug": fields.slug.as_str() });
-        record(&mut tx, &auth.0, &client, "admin.product_update", details).await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
+        tx.commit("admin.product_update", details, &[Ns::Catalogue, Ns::Rules])
+            .await?;
         Ok(Json(product_card(&state, id.0, locale).await?))
     }
 
@@ -837,11 +810,10 @@ impl CatalogueAdminApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
     ) -> Result<Done, ApiError> {
-        auth.0.require(&[Role::Admin])?;
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         let slug = db::lock_product(&mut tx, id.0)
             .await?
             .ok_or_else(|| ApiError::not_found("product"))?;
@@ -853,9 +825,8 @@ impl CatalogueAdminApi {
         }
         db::delete_product(&mut tx, id.0).await?;
         let details = json!({ "id": id.0, "slug": slug });
-        record(&mut tx, &auth.0, &client, "admin.product_delete", details).await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
+        tx.commit("admin.product_delete", details, &[Ns::Catalogue, Ns::Rules])
+            .await?;
         Ok(Done::NoContent)
     }
 
@@ -871,13 +842,12 @@ impl CatalogueAdminApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
         body: Json<PackageInput>,
     ) -> Result<Created<AdminPackage>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let fields = body.0.parse()?;
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         if db::product_slug(&mut tx, id.0).await?.is_none() {
             return Err(ApiError::not_found("product"));
         }
@@ -885,9 +855,8 @@ impl CatalogueAdminApi {
             .await
             .map_err(|e| on_constraint(e, PACKAGES))?;
         let details = package_details(&package);
-        record(&mut tx, &auth.0, &client, "admin.package_create", details).await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
+        tx.commit("admin.package_create", details, &[Ns::Catalogue, Ns::Rules])
+            .await?;
         Ok(Created::Created(Json(package.try_into()?)))
     }
 
@@ -899,21 +868,19 @@ impl CatalogueAdminApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
         body: Json<PackageInput>,
     ) -> Result<Json<AdminPackage>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let fields = body.0.parse()?;
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         let package = db::update_package(&mut tx, id.0, &fields)
             .await
             .map_err(|e| on_constraint(e, PACKAGES))?
             .ok_or_else(|| ApiError::not_found("package"))?;
         let details = package_details(&package);
-        record(&mut tx, &auth.0, &client, "admin.package_update", details).await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
+        tx.commit("admin.package_update", details, &[Ns::Catalogue, Ns::Rules])
+            .await?;
         Ok(Json(package.try_into()?))
     }
 
@@ -929,11 +896,10 @@ impl CatalogueAdminApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
     ) -> Result<Done, ApiError> {
-        auth.0.require(&[Role::Admin])?;
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         let (product_id, product_slug) = db::lock_package(&mut tx, id.0)
             .await?
             .ok_or_else(|| ApiError::not_found("package"))?;
@@ -945,9 +911,8 @@ impl CatalogueAdminApi {
         }
         db::delete_package(&mut tx, id.0).await?;
         let details = json!({ "id": id.0, "product_id": product_id, "product_slug": product_slug });
-        record(&mut tx, &auth.0, &client, "admin.package_delete", details).await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
+        tx.commit("admin.package_delete", details, &[Ns::Catalogue, Ns::Rules])
+            .await?;
         Ok(Done::NoContent)
     }
 
@@ -964,14 +929,13 @@ impl CatalogueAdminApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         store_id: Path<Uuid>,
         package_id: Path<Uuid>,
         body: Json<PriceInput>,
     ) -> Result<PriceSaved, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let fields = body.0.parse()?;
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         let store_slug = db::store_slug(&mut tx, store_id.0)
             .await?
             .ok_or_else(|| ApiError::not_found("store"))?;
@@ -987,9 +951,8 @@ impl CatalogueAdminApi {
             "price": price.price, "discount_price": price.discount_price,
             "in_stock": price.in_stock, "created": created,
         });
-        record(&mut tx, &auth.0, &client, "admin.price_set", details).await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
+        tx.commit("admin.price_set", details, &[Ns::Catalogue, Ns::Rules])
+            .await?;
         Ok(if created {
             PriceSaved::Created(Json(price.into()))
         } else {
@@ -1009,12 +972,11 @@ impl CatalogueAdminApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         store_id: Path<Uuid>,
         package_id: Path<Uuid>,
     ) -> Result<Done, ApiError> {
-        auth.0.require(&[Role::Admin])?;
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         let (store_slug, product_slug) = db::delete_price(&mut tx, store_id.0, package_id.0)
             .await?
             .ok_or_else(|| ApiError::not_found("price"))?;
@@ -1022,35 +984,10 @@ impl CatalogueAdminApi {
             "store_id": store_id.0, "store_slug": store_slug,
             "package_id": package_id.0, "product_slug": product_slug,
         });
-        record(&mut tx, &auth.0, &client, "admin.price_delete", details).await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Catalogue, Ns::Rules]).await;
+        tx.commit("admin.price_delete", details, &[Ns::Catalogue, Ns::Rules])
+            .await?;
         Ok(Done::NoContent)
     }
-}
-
-/// Records an admin's change to the catalogue in the change's own transaction.
-pub(super) async fn record(
-    conn: &mut PgConnection,
-    caller: &Caller,
-    client: &ClientInfo,
-    action: &str,
-    details: serde_json::Value,
-) -> Result<(), ApiError> {
-    audit::record(
-        conn,
-        &audit::Event {
-            action,
-            success: true,
-            actor: Some(caller.user),
-            ip: client.ip,
-            user_agent: client.user_agent.as_deref(),
-            details: Some(details),
-            ..Default::default()
-        },
-    )
-    .await?;
-    Ok(())
 }
 
 fn package_details(p: &db::Package) -> serde_json::Value {
@@ -1068,82 +1005,6 @@ fn kept_feed_url(sent: Option<String>, stored: Option<String>) -> Option<String>
         stored
     } else {
         sent
-    }
-}
-
-/// Every invalid field of a request, so that one answer names them all.
-#[derive(Default)]
-pub(super) struct Check(Vec<FieldError>);
-
-impl Check {
-    /// The value, or `None` with the field's message recorded.
-    pub(super) fn ok<T, E: Into<Invalid>>(
-        &mut self,
-        field: &str,
-        checked: Result<T, E>,
-    ) -> Option<T> {
-        checked
-            .map_err(|message| self.0.push(FieldError::new(field, message)))
-            .ok()
-    }
-
-    pub(super) fn add(&mut self, field: impl Into<String>, message: impl Into<Invalid>) {
-        self.0.push(FieldError::new(field, message));
-    }
-
-    pub(super) fn is_clean(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub(super) fn into_error(self) -> ApiError {
-        ApiError::validation(self.0)
-    }
-
-    /// The entries of a map keyed by locale, as (locale, field name, value); unknown and repeated
-    /// locales are recorded.
-    pub(super) fn locales<V>(
-        &mut self,
-        field: &str,
-        map: BTreeMap<String, V>,
-    ) -> Vec<(&'static str, String, V)> {
-        let mut seen = HashSet::new();
-        let mut entries = Vec::new();
-        for (key, value) in map {
-            let at = format!("{field}.{}", shown(&key));
-            match Locale::parse(&key) {
-                Ok(locale) if !seen.insert(locale.as_str()) => {
-                    self.add(at, format!("repeats the locale {}", locale.as_str()))
-                }
-                Ok(locale) => entries.push((locale.as_str(), at, value)),
-                Err(message) => self.add(at, format!("is not a locale: {message}")),
-            }
-        }
-        entries
-    }
-}
-
-/// At most 40 characters of what a client sent, to quote it back.
-pub(super) fn shown(raw: &str) -> String {
-    raw.chars().take(40).collect()
-}
-
-/// Trimmed text of 1 to `max` characters.
-pub(super) fn text(raw: &str, max: usize) -> Result<String, Invalid> {
-    let trimmed = raw.trim();
-    if trimmed.is_empty() {
-        Err(Invalid::Empty)
-    } else if trimmed.chars().count() > max {
-        Err(Invalid::TooLong { max })
-    } else {
-        Ok(trimmed.to_owned())
-    }
-}
-
-/// Optional text of at most `max` characters; blank is absent.
-fn optional_text(raw: Option<&str>, max: usize) -> Result<Option<String>, Invalid> {
-    match raw.map(str::trim).filter(|t| !t.is_empty()) {
-        Some(t) => text(t, max).map(Some),
-        None => Ok(None),
     }
 }
 
@@ -1187,28 +1048,6 @@ fn days(value: u16) -> Result<i16, String> {
         .ok()
         .filter(|d| *d <= 60)
         .ok_or_else(|| "must be at most 60 days".into())
-}
-
-pub(super) fn web_url(raw: &str) -> Result<String, Invalid> {
-    WebUrl::parse(raw).map(|u| u.as_str().to_owned())
-}
-
-/// A substance code: a lower-case letter, then letters, digits or underscores; 2 to 63 in all.
-pub(super) fn substance_code(raw: &str) -> Result<String, String> {
-    let code = raw.trim();
-    let ok = (2..=63).contains(&code.len())
-        && code.starts_with(|c: char| c.is_ascii_lowercase())
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    if ok {
-        Ok(code.to_owned())
-    } else {
-        Err(
-            "must be 2 to 63 lower-case letters, digits or underscores, starting with a letter"
-                .into(),
-        )
-    }
 }
 
 impl BrandInput {
@@ -1330,8 +1169,8 @@ impl SubstanceInput {
         match code {
             Some(code) if check.is_clean() => Ok(db::SubstanceFields {
                 code,
-                unit: self.unit.as_str(),
-                evidence: self.evidence.map(Evidence::as_str),
+                unit: self.unit.as_str().to_owned(),
+                evidence: self.evidence.map(|v| v.as_str().to_owned()),
                 names,
             }),
             _ => Err(check.into_error()),
@@ -1456,9 +1295,9 @@ impl ProductInput {
             ) if check.is_clean() => Ok(db::ProductFields {
                 slug,
                 brand_id: self.brand_id,
-                product_type: self.product_type.as_str(),
+                product_type: self.product_type.as_str().to_owned(),
                 serving_size,
-                serving_unit: self.serving_unit.as_str(),
+                serving_unit: self.serving_unit.as_str().to_owned(),
                 energy_kcal_per_100g,
                 protein_g_per_100g,
                 carbohydrate_g_per_100g,
@@ -1482,7 +1321,7 @@ impl PackageInput {
         match (size, servings, gtin) {
             (Some(size), Some(servings), Some(gtin)) if check.is_clean() => Ok(db::PackageFields {
                 size,
-                size_unit: self.size_unit.as_str(),
+                size_unit: self.size_unit.as_str().to_owned(),
                 servings,
                 gtin,
             }),

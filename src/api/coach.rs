@@ -7,11 +7,12 @@ use uuid::Uuid;
 
 use super::{
     ApiTags, AppState,
-    account::{Done, Grant, Profile},
+    account::{Grant, Profile},
     confirmations,
     error::ApiError,
     language::{LanguageTag, Negotiation},
     progress::{ProgressPage, ProgressStats, default_limit},
+    responses::Done,
     security::BearerAuth,
     supplements::Recommendations,
 };
@@ -138,7 +139,8 @@ impl CoachApi {
         granted(&state, &auth, id.0).await?;
         let locale = neg.resolve(lang.0.as_deref(), Some(&auth.0))?;
         Ok(Json(
-            super::supplements::recommendations(&state, id.0, locale, None, limit.0).await?,
+            crate::service::recommendations::for_athlete(&state, id.0, locale, None, limit.0)
+                .await?,
         ))
     }
 

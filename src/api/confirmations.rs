@@ -7,11 +7,7 @@ use poem_openapi::{ApiResponse, Object, payload::Json};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{
-    AppState,
-    error::ApiError,
-    supplements::{athlete_context, candidate},
-};
+use super::{AppState, error::ApiError};
 use crate::{
     cache::Ns,
     db,
@@ -21,6 +17,7 @@ use crate::{
         safety::{Hit, Severity},
     },
     i18n::Messages,
+    service::athlete::{athlete_context, candidate},
 };
 
 /// A product confirmed after asking the doctor.
@@ -99,7 +96,7 @@ pub async fn confirm(
             format!("no product {}", req.product_id),
         ));
     };
-    let rules = super::cached::rules(state).await?;
+    let rules = crate::service::cached::rules(state).await?;
     let messages = Messages::global();
     match recommend::judge(&candidate(p), &ctx.athlete, &ctx.person, &ctx.needs, &rules) {
         Ok((_, hits)) if Tier::of(&hits) == Tier::AskDoctor => {}

@@ -5,20 +5,24 @@
 use std::collections::BTreeMap;
 
 use poem::web::Data;
-use poem_openapi::{Enum, Object, OpenApi, param::Path, param::Query, payload::Json};
+use poem_openapi::{Object, OpenApi, param::Path, param::Query, payload::Json};
 use rust_decimal::Decimal;
 use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::audit::AdminWrite;
+use super::enums::api_enum;
+use super::security::AdminAuth;
 use super::{
     ApiTags, AppState,
-    account::Done,
     catalogue::{allergen_codes, default_page, default_per_page},
-    catalogue_admin::{Check, Created, record, text},
     error::{ApiError, on_constraint},
     language::{LanguageTag, Negotiation},
+    responses::Created,
+    responses::Done,
     security::{BearerAuth, ClientInfo},
+    validate::{Check, text},
 };
 use crate::{
     cache::{Kind, Ns},
@@ -26,27 +30,24 @@ use crate::{
     domain::{account::Role, catalogue::Slug},
 };
 
-/// When a dish is eaten.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-#[oai(rename_all = "snake_case")]
-pub enum MealTypeName {
-    Breakfast,
-    Lunch,
-    Dinner,
-    Snack,
-}
+api_enum!(
+    /// When a dish is eaten.
+    #[derive(PartialOrd, Ord)]
+    MealTypeName {
+        Breakfast = "breakfast",
+        Lunch = "lunch",
+        Dinner = "dinner",
+        Snack = "snack",
+    }
+);
 
-super::health_profile::enum_names!(MealTypeName);
-
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[oai(rename_all = "snake_case")]
-pub enum Difficulty {
-    Easy,
-    Medium,
-    Hard,
-}
-
-super::health_profile::enum_names!(Difficulty);
+api_enum!(
+    Difficulty {
+        Easy = "easy",
+        Medium = "medium",
+        Hard = "hard",
+    }
+);
 
 /// Nutrients per 100 g (ingredients) or per serving (dishes). Absent: unknown, never zero.
 #[derive(Object, Debug, Clone, PartialEq, Default)]
@@ -401,10 +402,13 @@ impl DishInput {
             Some(slug) if check.is_clean() => Ok(store::DishFields {
                 slug: slug.as_str().to_owned(),
                 cuisine,
-                meal_types: meal_types.into_iter().map(MealTypeName::as_str).collect(),
+                meal_types: meal_types
+                    .into_iter()
+                    .map(|v| v.as_str().to_owned())
+                    .collect(),
                 servings: self.servings,
                 cooking_time_min: self.cooking_time_min,
-                difficulty: self.difficulty.map(Difficulty::as_str),
+                difficulty: self.difficulty.map(|v| v.as_str().to_owned()),
                 notes,
                 is_active: self.is_active,
                 translations,
@@ -592,7 +596,7 @@ impl DishesApi {
         }
         let free_of = allergen_codes(&state, allergen_free.0.as_deref()).await?;
         let filter = store::DishFilter {
-            meal_type: meal_type.0.map(MealTypeName::as_str),
+            meal_type: meal_type.0.map(|v| v.as_str().to_owned()),
             cuisine: cuisine.0,
             free_of,
             max_cooking_time: max_cooking_time.0,
@@ -647,26 +651,21 @@ impl DishesApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         body: Json<DishInput>,
     ) -> Result<Created<DishCard>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let fields = body.0.parse()?;
         check_ingredients(&state, &fields).await?;
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         let id = store::insert_dish(&mut tx, &fields)
             .await
             .map_err(|e| on_constraint(e, DISHES))?;
-        record(
-            &mut tx,
-            &auth.0,
-            &client,
+        tx.commit(
             "admin.dish_create",
             json!({ "id": id, "slug": fields.slug }),
+            &[Ns::Dishes],
         )
         .await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Dishes]).await;
         Ok(Created::Created(Json(
             dish_card(&state, id, "en", true).await?,
         )))
@@ -684,10 +683,9 @@ impl DishesApi {
     async fn editable_dish(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        _admin: AdminAuth,
         id: Path<Uuid>,
     ) -> Result<Json<DishInput>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let row = store::dish_row(&state.pool, id.0)
             .await?
             .ok_or_else(|| ApiError::not_found("dish"))?;
@@ -744,30 +742,25 @@ impl DishesApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
         body: Json<DishInput>,
     ) -> Result<Json<DishCard>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let fields = body.0.parse()?;
         check_ingredients(&state, &fields).await?;
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         if !store::update_dish(&mut tx, id.0, &fields)
             .await
             .map_err(|e| on_constraint(e, DISHES))?
         {
             return Err(ApiError::not_found("dish"));
         }
-        record(
-            &mut tx,
-            &auth.0,
-            &client,
+        tx.commit(
             "admin.dish_update",
             json!({ "id": id.0, "slug": fields.slug }),
+            &[Ns::Dishes],
         )
         .await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Dishes]).await;
         Ok(Json(dish_card(&state, id.0, "en", true).await?))
     }
 
@@ -783,25 +776,20 @@ impl DishesApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
     ) -> Result<Done, ApiError> {
-        auth.0.require(&[Role::Admin])?;
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         let slug = store::delete_dish(&mut tx, id.0)
             .await
             .map_err(|e| on_constraint(e, DISHES))?
             .ok_or_else(|| ApiError::not_found("dish"))?;
-        record(
-            &mut tx,
-            &auth.0,
-            &client,
+        tx.commit(
             "admin.dish_delete",
             json!({ "id": id.0, "slug": slug }),
+            &[Ns::Dishes],
         )
         .await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Dishes]).await;
         Ok(Done::NoContent)
     }
 
@@ -818,11 +806,10 @@ impl DishesApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
         body: Json<IngredientPrice>,
     ) -> Result<Done, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let price = match body.0.price_per_kg {
             Some(p) if p <= Decimal::ZERO || p > Decimal::from(10_000_000) || p.scale() > 2 => {
                 return Err(ApiError::invalid(
@@ -832,20 +819,16 @@ impl DishesApi {
             }
             p => p,
         };
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         if !store::set_ingredient_price(&mut tx, id.0, price).await? {
             return Err(ApiError::not_found("ingredient"));
         }
-        record(
-            &mut tx,
-            &auth.0,
-            &client,
+        tx.commit(
             "admin.ingredient_price",
             json!({ "id": id.0, "price_per_kg": price }),
+            &[Ns::Dishes],
         )
         .await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Dishes]).await;
         Ok(Done::NoContent)
     }
 

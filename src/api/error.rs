@@ -6,7 +6,7 @@
 use poem::{Response, http::StatusCode};
 use poem_openapi::{ApiResponse, Object, payload::Json};
 
-use crate::domain::invalid::Invalid;
+use crate::{domain::invalid::Invalid, service};
 
 /// Media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -317,6 +317,47 @@ pub fn on_constraint(e: sqlx::Error, constraints: &[(&str, &str, &str)]) -> ApiE
         }
     }
     ApiError::from(e)
+}
+
+/// A service's failure as the API answers it: the one place service errors become statuses.
+impl From<service::Error> for ApiError {
+    fn from(e: service::Error) -> Self {
+        use service::Error as E;
+        match e {
+            E::NotFound(what) => ApiError::not_found(what),
+            E::Invalid(errors) => ApiError::validation(errors),
+            E::Busy => ApiError::planners_busy(),
+            E::Database(e) => e.into(),
+            E::SharedDatabase(e) => e.into(),
+            E::Internal(e) => e.into(),
+            E::Shared(shared) => match std::sync::Arc::try_unwrap(shared) {
+                Ok(e) => e.into(),
+                Err(shared) => ApiError::from_shared(&shared),
+            },
+        }
+    }
+}
+
+impl ApiError {
+    /// A service failure that several waiting requests share, answered to each of them.
+    fn from_shared(e: &service::Error) -> Self {
+        use service::Error as E;
+        match e {
+            E::NotFound(what) => ApiError::not_found(what),
+            E::Invalid(errors) => ApiError::validation(errors.clone()),
+            E::Busy => ApiError::planners_busy(),
+            E::Database(db) => match unavailability(db) {
+                Some(detail) => {
+                    tracing::error!(error = %db, "database unavailable");
+                    Self::unavailable(detail, DATABASE_RETRY_AFTER_SECS)
+                }
+                None => ApiError::from(anyhow::anyhow!("database error: {db}")),
+            },
+            E::SharedDatabase(db) => ApiError::from(db.clone()),
+            E::Internal(e) => ApiError::from(anyhow::anyhow!("{e:#}")),
+            E::Shared(inner) => ApiError::from_shared(inner),
+        }
+    }
 }
 
 impl From<anyhow::Error> for ApiError {

@@ -3,7 +3,7 @@
 
 use poem::web::Data;
 use poem_openapi::{
-    ApiRequest, Enum, Object, OpenApi,
+    ApiRequest, Object, OpenApi,
     param::{Path, Query},
     payload::{Binary, Json},
 };
@@ -11,10 +11,12 @@ use rust_decimal::Decimal;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::enums::api_enum;
+use super::security::AdminAuth;
 use super::{
     ApiTags, AppState,
     error::{ApiError, FieldError},
-    security::{BearerAuth, ClientInfo},
+    security::ClientInfo,
 };
 use crate::{
     cache::Ns,
@@ -22,7 +24,6 @@ use crate::{
         audit,
         feeds::{self, Decision, Import, Trigger},
     },
-    domain::account::Role,
     ops::feeds::fetch_and_import,
 };
 
@@ -141,15 +142,13 @@ pub struct ReviewItem {
     pub updated_at: OffsetDateTime,
 }
 
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[oai(rename_all = "snake_case")]
-pub enum ReviewStatus {
-    Pending,
-    Approved,
-    Rejected,
-}
-
-super::health_profile::enum_names!(ReviewStatus);
+api_enum!(
+    ReviewStatus {
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
+    }
+);
 
 impl TryFrom<feeds::ReviewItem> for ReviewItem {
     type Error = ApiError;
@@ -216,12 +215,11 @@ impl FeedsApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
         #[oai(default)] dry_run: Query<bool>,
         body: FeedFile,
     ) -> Result<Json<PriceFeedRun>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         feeds::store_feed_url(&state.pool, id.0)
             .await?
             .ok_or_else(|| ApiError::not_found("store"))?;
@@ -267,10 +265,9 @@ impl FeedsApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
     ) -> Result<Json<PriceFeedRun>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let url = feeds::store_feed_url(&state.pool, id.0)
             .await?
             .ok_or_else(|| ApiError::not_found("store"))?
@@ -305,7 +302,7 @@ impl FeedsApi {
     async fn runs(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        _admin: AdminAuth,
         store: Query<Option<Uuid>>,
         #[oai(
             default = "default_limit",
@@ -313,7 +310,6 @@ impl FeedsApi {
         )]
         limit: Query<i64>,
     ) -> Result<Json<Vec<PriceFeedRun>>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let runs = feeds::runs(&state.pool, store.0, limit.0).await?;
         Ok(Json(runs.into_iter().map(Into::into).collect()))
     }
@@ -330,7 +326,7 @@ impl FeedsApi {
     async fn review(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        _admin: AdminAuth,
         store: Query<Option<Uuid>>,
         status: Query<Option<ReviewStatus>>,
         #[oai(
@@ -339,9 +335,8 @@ impl FeedsApi {
         )]
         limit: Query<i64>,
     ) -> Result<Json<Vec<ReviewItem>>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let status = status.0.unwrap_or(ReviewStatus::Pending).as_str();
-        let items = feeds::review_items(&state.pool, &status, store.0, limit.0).await?;
+        let items = feeds::review_items(&state.pool, status, store.0, limit.0).await?;
         Ok(Json(
             items
                 .into_iter()
@@ -363,11 +358,10 @@ impl FeedsApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
         body: Json<Approve>,
     ) -> Result<Json<ReviewItem>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let mut tx = state.pool.begin().await?;
         let decision = feeds::approve(&mut tx, id.0, body.package_id, auth.0.user).await?;
         let item = decided(
@@ -395,10 +389,9 @@ impl FeedsApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
     ) -> Result<Json<ReviewItem>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let mut tx = state.pool.begin().await?;
         let decision = feeds::reject(&mut tx, id.0, auth.0.user).await?;
         decided(

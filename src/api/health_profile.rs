@@ -4,6 +4,7 @@ use poem::web::Data;
 use poem_openapi::{Enum, Object, OpenApi, param::Path, param::Query, payload::Json};
 use time::{Date, OffsetDateTime};
 
+use super::enums::api_enum;
 use super::{
     ApiTags, AppState,
     error::ApiError,
@@ -20,53 +21,13 @@ use crate::{
     },
 };
 
-macro_rules! api_enum {
-    ($(#[$doc:meta])* $name:ident => $domain:ty { $($variant:ident),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(poem_openapi::Enum, Debug, Clone, Copy, PartialEq, Eq)]
-        #[oai(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl From<$name> for $domain {
-            fn from(v: $name) -> Self {
-                match v { $($name::$variant => <$domain>::$variant),+ }
-            }
-        }
-
-        $crate::api::health_profile::enum_names!($name);
-    };
-}
-
-/// `as_str` and `parse` for an API enum, by its serialized (stored) name.
-macro_rules! enum_names {
-    ($name:ident) => {
-        impl $name {
-            /// The stored (snake_case) name.
-            pub fn as_str(self) -> String {
-                poem_openapi::types::ToJSON::to_json(&self)
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-            }
-
-            pub fn parse(stored: &str) -> Option<Self> {
-                poem_openapi::types::ParseFromJSON::parse_from_json(Some(serde_json::Value::from(
-                    stored,
-                )))
-                .ok()
-            }
-        }
-    };
-}
-
-pub(super) use {api_enum, enum_names};
-
-api_enum!(SexName => Sex { Male, Female });
+api_enum!(SexName => Sex { Male = "male", Female = "female" });
 api_enum!(
     /// Habitual activity outside planned training.
-    ActivityLevelName => ActivityLevel { Sedentary, Light, Moderate, Active, VeryActive }
+    ActivityLevelName => ActivityLevel { Sedentary = "sedentary", Light = "light", Moderate = "moderate", Active = "active", VeryActive = "very_active" }
 );
-api_enum!(SportName => Sport { Endurance, StrengthPower, TeamSport, WeightClassCombat, Aesthetic, GeneralFitness });
-api_enum!(GoalName => Goal { Mass, Cut, Maintain, Endurance, Performance });
+api_enum!(SportName => Sport { Endurance = "endurance", StrengthPower = "strength_power", TeamSport = "team_sport", WeightClassCombat = "weight_class_combat", Aesthetic = "aesthetic", GeneralFitness = "general_fitness" });
+api_enum!(GoalName => Goal { Mass = "mass", Cut = "cut", Maintain = "maintain", Endurance = "endurance", Performance = "performance" });
 
 /// The athlete's health profile.
 #[derive(Object, Debug, Clone)]
@@ -94,12 +55,8 @@ pub struct HealthProfile {
 }
 
 impl HealthProfile {
-    pub fn from_row(p: profiles::HealthProfile) -> Result<Self, ApiError> {
-        let corrupt = || {
-            ApiError::from(anyhow::anyhow!(
-                "a stored health profile has an unknown value"
-            ))
-        };
+    pub fn from_row(p: profiles::HealthProfile) -> anyhow::Result<Self> {
+        let corrupt = || anyhow::anyhow!("a stored health profile has an unknown value");
         Ok(Self {
             age_years: age_on(p.birth_date, today()),
             birth_date: p.birth_date,
@@ -435,14 +392,14 @@ async fn save(
         user,
         &profiles::HealthProfile {
             birth_date: p.birth_date,
-            sex: p.sex.as_str(),
+            sex: p.sex.as_str().to_owned(),
             weight_kg: p.weight_kg,
             height_cm: p.height_cm,
             body_fat_pct: p.body_fat_pct,
-            activity_level: p.activity_level.as_str(),
-            sport: p.sport.as_str(),
+            activity_level: p.activity_level.as_str().to_owned(),
+            sport: p.sport.as_str().to_owned(),
             training_hours_per_week: p.training_hours_per_week,
-            goal: p.goal.as_str(),
+            goal: p.goal.as_str().to_owned(),
             allergies,
             conditions,
             medications,

@@ -19,7 +19,6 @@ use super::{
     language::{LanguageTag, Negotiation},
     nutrition::TrainingLoadName,
     security::BearerAuth,
-    supplements::{athlete_context, candidate},
 };
 use crate::{
     db::{self, dishes as dish_store, meal_plans as store},
@@ -32,6 +31,7 @@ use crate::{
     },
     i18n::{self, Arg, Messages},
     ops::compute::RequestWork,
+    service::athlete::{athlete_context, candidate},
 };
 
 /// The longest period a list or shopping list covers.
@@ -287,12 +287,12 @@ impl Planner {
 /// doctor), per serving, with its name.
 async fn protein_supplement(
     state: &AppState,
-    ctx: &super::supplements::AthleteContext,
+    ctx: &crate::service::athlete::AthleteContext,
     locale: &Locale,
 ) -> Result<Option<(Supplement, String)>, ApiError> {
     let products =
         db::supplements::products(&state.pool, locale.as_str(), Some("protein"), None).await?;
-    let rules = super::cached::rules(state).await?;
+    let rules = crate::service::cached::rules(state).await?;
     let mut best: Option<(Decimal, Supplement, String)> = None;
     for p in &products {
         if p.serving_unit != "g" {
@@ -377,7 +377,7 @@ fn week_of(date: Date) -> (Date, Date) {
 }
 
 fn load_name(load: TrainingLoad) -> String {
-    TrainingLoadName::from(load).as_str()
+    TrainingLoadName::from(load).as_str().to_owned()
 }
 
 /// Plans one day and stores it. `rules` and `banned` shape a swap; otherwise the day is open. The

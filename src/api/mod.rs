@@ -4,15 +4,16 @@
 pub mod account;
 pub mod admin;
 pub mod alerts;
+pub mod audit;
 pub mod auth;
 pub mod backups;
-pub mod cached;
 pub mod catalogue;
 pub mod catalogue_admin;
 pub mod coach;
 pub mod confirmations;
 pub mod dashboard;
 pub mod dishes;
+pub mod enums;
 pub mod error;
 pub mod feeds;
 pub mod health;
@@ -24,12 +25,14 @@ pub mod middleware;
 pub mod nutrition;
 pub mod operations;
 pub mod progress;
+pub mod responses;
 pub mod safety_rules;
 pub mod schema;
 pub mod security;
 pub mod settings;
 pub mod supplements;
 pub mod tls;
+pub mod validate;
 
 use std::{sync::Arc, time::Instant};
 

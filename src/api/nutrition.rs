@@ -4,11 +4,12 @@ use poem::web::Data;
 use poem_openapi::{Object, OpenApi, param::Query, payload::Json};
 use time::Date;
 
+use super::enums::api_enum;
 use super::{
     ApiTags, AppState,
     error::ApiError,
     health_profile::{
-        ActivityLevelName, GoalName, HealthProfile, SexName, SportName, api_enum, athlete, today,
+        ActivityLevelName, GoalName, HealthProfile, SexName, SportName, athlete, today,
     },
     security::BearerAuth,
 };
@@ -19,7 +20,7 @@ use crate::domain::{
 
 api_enum!(
     /// The day's training load.
-    TrainingLoadName => TrainingLoad { Rest, Light, Moderate, Hard, VeryHard }
+    TrainingLoadName => TrainingLoad { Rest = "rest", Light = "light", Moderate = "moderate", Hard = "hard", VeryHard = "very_hard" }
 );
 
 impl From<TrainingLoad> for TrainingLoadName {
@@ -128,7 +129,7 @@ impl NutritionApi {
         training: Query<Option<TrainingLoadName>>,
     ) -> Result<Json<Targets>, ApiError> {
         auth.0.require(&[Role::Athlete])?;
-        let row = super::cached::profile(&state, auth.0.user)
+        let row = crate::service::cached::profile(&state, auth.0.user)
             .await?
             .ok_or_else(|| {
                 ApiError::not_found("health profile (create it with PUT /health-profile)")

@@ -7,10 +7,10 @@ use uuid::Uuid;
 
 use super::{
     ApiTags, AppState,
-    account::Done,
     error::{ApiError, FieldError},
     health_profile::{HealthProfile, today},
     nutrition::TrainingLoadName,
+    responses::Done,
     security::BearerAuth,
 };
 use crate::{
@@ -419,7 +419,9 @@ fn validate(date: Date, v: ProgressValues) -> Result<Values, ApiError> {
         sleep_hours: m.sleep_hours,
         // Both are range-checked above (at most 1440 and 20000), so they fit.
         training_minutes: m.training_minutes.map(|x| x as i32),
-        training_load: m.training_load.map(|l| TrainingLoadName::from(l).as_str()),
+        training_load: m
+            .training_load
+            .map(|l| TrainingLoadName::from(l).as_str().to_owned()),
         energy_kcal: m.energy_kcal.map(|x| x as i32),
         protein_g: m.protein_g,
         carbohydrate_g: m.carbohydrate_g,

@@ -12,19 +12,21 @@ use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::audit::AdminWrite;
+use super::security::AdminAuth;
 use super::{
     ApiTags, AppState,
-    account::Done,
-    catalogue_admin::{Check, Created, record, substance_code, text, web_url},
     error::{ApiError, on_constraint},
     language::{LanguageTag, Negotiation},
-    security::{BearerAuth, ClientInfo},
+    responses::Created,
+    responses::Done,
+    security::ClientInfo,
+    validate::{Check, substance_code, text, web_url},
 };
 use crate::{
     cache::Ns,
     db::{self, safety::RuleFields},
     domain::{
-        account::Role,
         catalogue::numeric,
         safety::{Effect, LifeStage, Severity, Vocabulary},
     },
@@ -391,10 +393,9 @@ impl SafetyRulesApi {
     async fn get(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        _admin: AdminAuth,
         id: Path<Uuid>,
     ) -> Result<Json<AdminSafetyRule>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         Ok(Json(admin_rule(&state, id.0).await?))
     }
 
@@ -411,12 +412,11 @@ impl SafetyRulesApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         body: Json<SafetyRuleInput>,
     ) -> Result<Created<AdminSafetyRule>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let fields = body.0.parse()?;
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         check_term(&mut tx, &fields).await?;
         let id = db::safety::insert(&mut tx, &fields)
             .await
@@ -424,16 +424,8 @@ impl SafetyRulesApi {
             .ok_or_else(|| ApiError::invalid("substance", "no such substance"))?;
         let details = json!({ "id": id, "substance": fields.substance, "vocabulary": fields.vocabulary.as_str(),
                               "code": fields.code, "severity": fields.severity.as_str() });
-        record(
-            &mut tx,
-            &auth.0,
-            &client,
-            "admin.safety_rule_create",
-            details,
-        )
-        .await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Rules]).await;
+        tx.commit("admin.safety_rule_create", details, &[Ns::Rules])
+            .await?;
         Ok(Created::Created(Json(admin_rule(&state, id).await?)))
     }
 
@@ -449,13 +441,12 @@ impl SafetyRulesApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
         body: Json<SafetyRuleInput>,
     ) -> Result<Json<AdminSafetyRule>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let fields = body.0.parse()?;
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         check_term(&mut tx, &fields).await?;
         if !db::safety::substance_exists(&mut tx, &fields.substance).await? {
             return Err(ApiError::invalid("substance", "no such substance"));
@@ -468,16 +459,8 @@ impl SafetyRulesApi {
         }
         let details = json!({ "id": id.0, "substance": fields.substance, "vocabulary": fields.vocabulary.as_str(),
                               "code": fields.code, "severity": fields.severity.as_str() });
-        record(
-            &mut tx,
-            &auth.0,
-            &client,
-            "admin.safety_rule_update",
-            details,
-        )
-        .await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Rules]).await;
+        tx.commit("admin.safety_rule_update", details, &[Ns::Rules])
+            .await?;
         Ok(Json(admin_rule(&state, id.0).await?))
     }
 
@@ -493,26 +476,17 @@ impl SafetyRulesApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         id: Path<Uuid>,
     ) -> Result<Done, ApiError> {
-        auth.0.require(&[Role::Admin])?;
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         let (substance, vocabulary, code) = db::safety::delete(&mut tx, id.0)
             .await?
             .ok_or_else(|| ApiError::not_found("safety rule"))?;
         let details =
             json!({ "id": id.0, "substance": substance, "vocabulary": vocabulary, "code": code });
-        record(
-            &mut tx,
-            &auth.0,
-            &client,
-            "admin.safety_rule_delete",
-            details,
-        )
-        .await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Rules]).await;
+        tx.commit("admin.safety_rule_delete", details, &[Ns::Rules])
+            .await?;
         Ok(Done::NoContent)
     }
 
@@ -553,19 +527,18 @@ impl SafetyRulesApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         #[oai(validator(max_length = 63))] substance: Path<String>,
         life_stage: Path<LifeStageName>,
         body: Json<LifeStageDataInput>,
     ) -> Result<LifeStageSaved, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let stage = LifeStage::from(life_stage.0);
         let mut check = Check::default();
         let (source, source_url) = cited(&mut check, &body.source, body.source_url.as_deref());
         let Some(source) = source.filter(|_| check.is_clean()) else {
             return Err(check.into_error());
         };
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         let created = db::safety::put_life_stage(
             &mut tx,
             &substance.0,
@@ -577,16 +550,8 @@ impl SafetyRulesApi {
         .ok_or_else(|| ApiError::not_found("substance"))?;
         let details =
             json!({ "substance": substance.0, "life_stage": stage.as_str(), "source": source });
-        record(
-            &mut tx,
-            &auth.0,
-            &client,
-            "admin.life_stage_data_put",
-            details,
-        )
-        .await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Rules]).await;
+        tx.commit("admin.life_stage_data_put", details, &[Ns::Rules])
+            .await?;
         let data = life_stage_data(&state, &substance.0, stage).await?;
         Ok(if created {
             LifeStageSaved::Created(Json(data))
@@ -608,27 +573,18 @@ impl SafetyRulesApi {
         &self,
         state: Data<&AppState>,
         client: Data<&ClientInfo>,
-        auth: BearerAuth,
+        auth: AdminAuth,
         #[oai(validator(max_length = 63))] substance: Path<String>,
         life_stage: Path<LifeStageName>,
     ) -> Result<Done, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let stage = LifeStage::from(life_stage.0);
-        let mut tx = state.pool.begin().await?;
+        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
         if !db::safety::delete_life_stage(&mut tx, &substance.0, stage).await? {
             return Err(ApiError::not_found("life-stage data"));
         }
         let details = json!({ "substance": substance.0, "life_stage": stage.as_str() });
-        record(
-            &mut tx,
-            &auth.0,
-            &client,
-            "admin.life_stage_data_delete",
-            details,
-        )
-        .await?;
-        tx.commit().await?;
-        state.cache.invalidate(&[Ns::Rules]).await;
+        tx.commit("admin.life_stage_data_delete", details, &[Ns::Rules])
+            .await?;
         Ok(Done::NoContent)
     }
 }

@@ -168,6 +168,37 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
     Ok(verify(state, &bearer.token).await?)
 }
 
+/// A signed-in admin. Only [`AdminAuth`] makes one, after the role check, so a function that takes
+/// an `&Admin` cannot be reached by anyone else.
+#[derive(Debug, Clone, Copy)]
+pub struct Admin(Caller);
+
+impl std::ops::Deref for Admin {
+    type Target = Caller;
+
+    fn deref(&self) -> &Caller {
+        &self.0
+    }
+}
+
+// Admin operations take this scheme: a signed-in user who is not an admin gets 403 before the
+// handler runs. In the OpenAPI document it is `BearerAuth`, described the same.
+/// A Bearer access token (JWT) from `POST /auth/login`, `/auth/register` or `/auth/refresh`.
+#[derive(SecurityScheme)]
+#[oai(
+    rename = "BearerAuth",
+    ty = "bearer",
+    bearer_format = "JWT",
+    checker = "authenticate_admin"
+)]
+pub struct AdminAuth(pub Admin);
+
+async fn authenticate_admin(req: &Request, bearer: Bearer) -> poem::Result<Admin> {
+    let caller = authenticate(req, bearer).await?;
+    caller.require(&[Role::Admin])?;
+    Ok(Admin(caller))
+}
+
 /// The `Authorization: Bearer` token of a request, if it carries one.
 pub fn bearer_token(req: &Request) -> Option<&str> {
     let value = req

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use poem::web::Data;
 use poem_openapi::{Enum, Object, OpenApi, payload::Json};
 
-use super::{ApiTags, AppState, error::ApiError, security::BearerAuth};
-use crate::{config::Config, domain::account::Role};
+use super::security::AdminAuth;
+use super::{ApiTags, AppState, error::ApiError};
+use crate::config::Config;
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[oai(rename_all = "snake_case")]
@@ -88,9 +89,8 @@ impl SettingsApi {
     async fn settings(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        _admin: AdminAuth,
     ) -> Result<Json<Settings>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         Ok(Json(Settings {
             settings: state.settings.as_ref().clone(),
         }))

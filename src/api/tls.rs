@@ -6,11 +6,9 @@ use poem::{IntoResponse, handler, http::StatusCode, web::Data, web::Path};
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Query, payload::Json};
 use time::OffsetDateTime;
 
-use super::{ApiTags, AppState, error::ApiError, security::BearerAuth};
-use crate::{
-    db::{self, acme::Attempt},
-    domain::account::Role,
-};
+use super::security::AdminAuth;
+use super::{ApiTags, AppState, error::ApiError};
+use crate::db::{self, acme::Attempt};
 
 /// The certificate served to new connections.
 #[derive(Object, Debug, Clone, PartialEq)]
@@ -124,14 +122,13 @@ impl TlsApi {
     async fn status(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        _admin: AdminAuth,
         #[oai(
             default = "default_limit",
             validator(minimum(value = "1"), maximum(value = "200"))
         )]
         limit: Query<i64>,
     ) -> Result<Json<TlsStatus>, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let now = OffsetDateTime::now_utc();
         let certificate = state
             .tls
@@ -180,9 +177,8 @@ impl TlsApi {
     async fn renew(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        _admin: AdminAuth,
     ) -> Result<RenewAccepted, ApiError> {
-        auth.0.require(&[Role::Admin])?;
         let Some(acme) = &state.acme else {
             return Err(ApiError::conflict(
                 "tls.mode",

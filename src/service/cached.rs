@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::{AppState, error::ApiError};
+use super::{AppState, Result};
 use crate::{
     cache::{Kind, Ns},
     db::{self, profiles::HealthProfile},
@@ -11,7 +11,7 @@ use crate::{
 };
 
 /// Every contraindication rule and the life stages each substance has safety data for.
-pub async fn rules(state: &AppState) -> Result<RuleBook, ApiError> {
+pub async fn rules(state: &AppState) -> Result<RuleBook> {
     Ok(state
         .cache
         .get_or_load(Kind::Rules, &[Ns::Rules], "rule_book", || {
@@ -21,7 +21,7 @@ pub async fn rules(state: &AppState) -> Result<RuleBook, ApiError> {
 }
 
 /// The user's health profile, if any.
-pub async fn profile(state: &AppState, user: Uuid) -> Result<Option<HealthProfile>, ApiError> {
+pub async fn profile(state: &AppState, user: Uuid) -> Result<Option<HealthProfile>> {
     Ok(state
         .cache
         .get_or_load(
