@@ -2,10 +2,11 @@
 //! export, erasure).
 
 use poem::web::Data;
-use poem_openapi::{ApiResponse, Enum, Object, OpenApi, param::Path, payload::Json};
+use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::enums::api_enum;
 use super::responses::Done;
 use super::{
     ApiTags, AppState,
@@ -21,34 +22,14 @@ use crate::{
     domain::account::{Email, NewPassword, Role},
 };
 
-/// What a user may do.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[oai(rename_all = "lowercase")]
-pub enum RoleName {
-    Athlete,
-    Coach,
-    Admin,
-}
-
-impl From<Role> for RoleName {
-    fn from(role: Role) -> Self {
-        match role {
-            Role::Athlete => RoleName::Athlete,
-            Role::Coach => RoleName::Coach,
-            Role::Admin => RoleName::Admin,
-        }
+api_enum!(
+    /// What a user may do.
+    RoleName => Role {
+        Athlete = "athlete",
+        Coach = "coach",
+        Admin = "admin",
     }
-}
-
-impl From<RoleName> for Role {
-    fn from(role: RoleName) -> Self {
-        match role {
-            RoleName::Athlete => Role::Athlete,
-            RoleName::Coach => Role::Coach,
-            RoleName::Admin => Role::Admin,
-        }
-    }
-}
+);
 
 /// A user account.
 #[derive(Object, Debug, Clone)]

@@ -1,7 +1,7 @@
 //! `/products`, `/brands`, `/stores`: the supplement catalogue and its prices, public.
 
 use poem::web::Data;
-use poem_openapi::{Enum, Object, OpenApi, param::Path, param::Query, payload::Json};
+use poem_openapi::{Object, OpenApi, param::Path, param::Query, payload::Json};
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -35,30 +35,17 @@ api_enum!(
     }
 );
 
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[oai(rename_all = "snake_case")]
-pub enum ProductSort {
-    /// Best match to `q` first; by name without `q`.
-    Relevance,
-    Name,
-    /// Cheapest current in-stock package first.
-    Price,
-    PricePerServing,
-    #[oai(rename = "price_per_100g_protein")]
-    PricePer100gProtein,
-}
-
-impl From<ProductSort> for Sort {
-    fn from(s: ProductSort) -> Self {
-        match s {
-            ProductSort::Relevance => Sort::Relevance,
-            ProductSort::Name => Sort::Name,
-            ProductSort::Price => Sort::Price,
-            ProductSort::PricePerServing => Sort::PricePerServing,
-            ProductSort::PricePer100gProtein => Sort::PricePer100gProtein,
-        }
+api_enum!(
+    ProductSort => Sort {
+        /// Best match to `q` first; by name without `q`.
+        Relevance = "relevance",
+        Name = "name",
+        /// Cheapest current in-stock package first.
+        Price = "price",
+        PricePerServing = "price_per_serving",
+        PricePer100gProtein = "price_per_100g_protein",
     }
-}
+);
 
 /// The brand a product is sold under.
 #[derive(Object, Debug, Clone)]

@@ -1,21 +1,29 @@
 //! Closed sets of values as the API sends them and the database stores them, by one name each.
 
-/// An API enum, each variant with the name it is sent and stored by; `=> Domain` also converts it
-/// to the domain enum of the same variants.
+/// An API enum, each variant (with its doc comment, if any) and the name it is sent and stored by;
+/// `=> Domain` also converts it to and from the domain enum of the same variants.
 macro_rules! api_enum {
-    ($(#[$attr:meta])* $name:ident => $domain:ty { $($variant:ident = $stored:tt),+ $(,)? }) => {
-        $crate::api::enums::api_enum!($(#[$attr])* $name { $($variant = $stored),+ });
+    ($(#[$attr:meta])* $name:ident => $domain:ty {
+        $($(#[$vattr:meta])* $variant:ident = $stored:tt),+ $(,)?
+    }) => {
+        $crate::api::enums::api_enum!($(#[$attr])* $name { $($(#[$vattr])* $variant = $stored),+ });
 
         impl From<$name> for $domain {
             fn from(v: $name) -> Self {
                 match v { $($name::$variant => <$domain>::$variant),+ }
             }
         }
+
+        impl From<$domain> for $name {
+            fn from(v: $domain) -> Self {
+                match v { $(<$domain>::$variant => $name::$variant),+ }
+            }
+        }
     };
-    ($(#[$attr:meta])* $name:ident { $($variant:ident = $stored:tt),+ $(,)? }) => {
+    ($(#[$attr:meta])* $name:ident { $($(#[$vattr:meta])* $variant:ident = $stored:tt),+ $(,)? }) => {
         $(#[$attr])*
         #[derive(poem_openapi::Enum, Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum $name { $(#[oai(rename = $stored)] $variant),+ }
+        pub enum $name { $($(#[$vattr])* #[oai(rename = $stored)] $variant),+ }
 
         impl $name {
             /// The name it is sent and stored by.

@@ -23,18 +23,6 @@ api_enum!(
     TrainingLoadName => TrainingLoad { Rest = "rest", Light = "light", Moderate = "moderate", Hard = "hard", VeryHard = "very_hard" }
 );
 
-impl From<TrainingLoad> for TrainingLoadName {
-    fn from(l: TrainingLoad) -> Self {
-        match l {
-            TrainingLoad::Rest => TrainingLoadName::Rest,
-            TrainingLoad::Light => TrainingLoadName::Light,
-            TrainingLoad::Moderate => TrainingLoadName::Moderate,
-            TrainingLoad::Hard => TrainingLoadName::Hard,
-            TrainingLoad::VeryHard => TrainingLoadName::VeryHard,
-        }
-    }
-}
-
 /// Daily targets, with how they were computed.
 #[derive(Object, Debug)]
 pub struct Targets {

@@ -6,13 +6,14 @@
 use std::collections::BTreeMap;
 
 use poem::web::Data;
-use poem_openapi::{ApiResponse, Enum, Object, OpenApi, param::Path, param::Query, payload::Json};
+use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, param::Query, payload::Json};
 use rust_decimal::Decimal;
 use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::audit::AdminWrite;
+use super::enums::api_enum;
 use super::security::AdminAuth;
 use super::{
     ApiTags, AppState,
@@ -32,108 +33,58 @@ use crate::{
     },
 };
 
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[oai(rename_all = "snake_case")]
-pub enum RuleVocabulary {
-    Allergen,
-    Condition,
-    MedicationClass,
-    /// Derived from age: `minor` (under 18), `older_adult` (65 and over).
-    Population,
-}
-
-impl From<RuleVocabulary> for Vocabulary {
-    fn from(v: RuleVocabulary) -> Self {
-        match v {
-            RuleVocabulary::Allergen => Vocabulary::Allergen,
-            RuleVocabulary::Condition => Vocabulary::Condition,
-            RuleVocabulary::MedicationClass => Vocabulary::MedicationClass,
-            RuleVocabulary::Population => Vocabulary::Population,
-        }
+api_enum!(
+    RuleVocabulary => Vocabulary {
+        Allergen = "allergen",
+        Condition = "condition",
+        MedicationClass = "medication_class",
+        /// Derived from age: `minor` (under 18), `older_adult` (65 and over).
+        Population = "population",
     }
-}
+);
 
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[oai(rename_all = "snake_case")]
-pub enum SeverityName {
-    /// Not for the person the rule applies to: never suggested.
-    Avoid,
-    /// Only after the person's doctor agreed (and they confirmed it); two cautions of different
-    /// terms on the same substance or the same effect make an `avoid`.
-    Caution,
-    /// Suggested with a note.
-    Info,
-}
-
-/// What makes a rule's substance matter for its term; cautions on one effect add up.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[oai(rename_all = "snake_case")]
-pub enum EffectName {
-    /// Also marks the substance as a stimulant: never two in one day's recommendations.
-    Stimulant,
-    BloodPressure,
-    SodiumLoad,
-    PotassiumLoad,
-    CalciumLoad,
-    Clotting,
-    KidneyLoad,
-    LiverLoad,
-    BloodGlucose,
-    Serotonergic,
-    Thyroid,
-    IronLoad,
-}
-
-impl From<EffectName> for Effect {
-    fn from(e: EffectName) -> Self {
-        match e {
-            EffectName::Stimulant => Effect::Stimulant,
-            EffectName::BloodPressure => Effect::BloodPressure,
-            EffectName::SodiumLoad => Effect::SodiumLoad,
-            EffectName::PotassiumLoad => Effect::PotassiumLoad,
-            EffectName::CalciumLoad => Effect::CalciumLoad,
-            EffectName::Clotting => Effect::Clotting,
-            EffectName::KidneyLoad => Effect::KidneyLoad,
-            EffectName::LiverLoad => Effect::LiverLoad,
-            EffectName::BloodGlucose => Effect::BloodGlucose,
-            EffectName::Serotonergic => Effect::Serotonergic,
-            EffectName::Thyroid => Effect::Thyroid,
-            EffectName::IronLoad => Effect::IronLoad,
-        }
+api_enum!(
+    SeverityName => Severity {
+        /// Not for the person the rule applies to: never suggested.
+        Avoid = "avoid",
+        /// Only after the person's doctor agreed (and they confirmed it); two cautions of different
+        /// terms on the same substance or the same effect make an `avoid`.
+        Caution = "caution",
+        /// Suggested with a note.
+        Info = "info",
     }
-}
+);
 
-impl From<SeverityName> for Severity {
-    fn from(s: SeverityName) -> Self {
-        match s {
-            SeverityName::Avoid => Severity::Avoid,
-            SeverityName::Caution => Severity::Caution,
-            SeverityName::Info => Severity::Info,
-        }
+api_enum!(
+    /// What makes a rule's substance matter for its term; cautions on one effect add up.
+    EffectName => Effect {
+        /// Also marks the substance as a stimulant: never two in one day's recommendations.
+        Stimulant = "stimulant",
+        BloodPressure = "blood_pressure",
+        SodiumLoad = "sodium_load",
+        PotassiumLoad = "potassium_load",
+        CalciumLoad = "calcium_load",
+        Clotting = "clotting",
+        KidneyLoad = "kidney_load",
+        LiverLoad = "liver_load",
+        BloodGlucose = "blood_glucose",
+        Serotonergic = "serotonergic",
+        Thyroid = "thyroid",
+        IronLoad = "iron_load",
     }
-}
+);
 
-/// A life stage in which only substances with safety data on record for it are offered.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[oai(rename_all = "snake_case")]
-pub enum LifeStageName {
-    /// Without data: ask the doctor first.
-    Pregnancy,
-    /// Without data: ask the doctor first.
-    Breastfeeding,
-    /// Under 18; without data: not offered (kept for adults).
-    Minor,
-}
-
-impl From<LifeStageName> for LifeStage {
-    fn from(s: LifeStageName) -> Self {
-        match s {
-            LifeStageName::Pregnancy => LifeStage::Pregnancy,
-            LifeStageName::Breastfeeding => LifeStage::Breastfeeding,
-            LifeStageName::Minor => LifeStage::Minor,
-        }
+api_enum!(
+    /// A life stage in which only substances with safety data on record for it are offered.
+    LifeStageName => LifeStage {
+        /// Without data: ask the doctor first.
+        Pregnancy = "pregnancy",
+        /// Without data: ask the doctor first.
+        Breastfeeding = "breastfeeding",
+        /// Under 18; without data: not offered (kept for adults).
+        Minor = "minor",
     }
-}
+);
 
 /// That a substance's safety in a life stage is on record, and where.
 #[derive(Object, Debug, Clone, PartialEq)]
