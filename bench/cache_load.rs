@@ -73,7 +73,7 @@ async fn run() -> anyhow::Result<()> {
             match mode {
                 "off" => c.cache.enabled = false,
                 "redis" => {
-                    c.cache.backend = "redis".into();
+                    c.cache.backend = sports_nutrition::config::CacheBackend::Redis;
                     c.cache.redis_url = Some(redis_url.clone().into());
                     c.cache.redis_prefix = prefix.clone();
                 }

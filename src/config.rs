@@ -799,8 +799,7 @@ pub enum SmtpSecurity {
 pub struct CacheConfig {
     /// `false`: every read goes to PostgreSQL.
     pub enabled: bool,
-    /// `memory` (this node only) or `redis` (shared by every node, with a small in-process tier).
-    pub backend: String,
+    pub backend: CacheBackend,
     /// `redis://[user:password@]host:port/db`; needed with `backend = "redis"`.
     #[serde(serialize_with = "redact", skip_serializing_if = "Option::is_none")]
     pub redis_url: Option<SecretString>,
@@ -822,7 +821,7 @@ impl Default for CacheConfig {
     fn default() -> Self {
         Self {
             enabled: true,
-            backend: "memory".into(),
+            backend: CacheBackend::Memory,
             redis_url: None,
             redis_prefix: "sn:".into(),
             catalogue_ttl_secs: 60,
@@ -834,6 +833,16 @@ impl Default for CacheConfig {
             max_bytes: 64 * 1024 * 1024,
         }
     }
+}
+
+/// Where the cache and the rate-limit counters live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CacheBackend {
+    /// This node only.
+    Memory,
+    /// Shared by every node, with a small in-process tier (`cache.redis_url`).
+    Redis,
 }
 
 /// Languages.
@@ -1077,15 +1086,8 @@ impl Config {
             );
         }
         let cache = &self.cache;
-        match cache.backend.as_str() {
-            "memory" => {}
-            "redis" if cache.redis_url.is_none() => {
-                errors.push("cache.redis_url: needed with cache.backend = \"redis\"".into())
-            }
-            "redis" => {}
-            other => errors.push(format!(
-                "cache.backend: must be \"memory\" or \"redis\", not {other:?}"
-            )),
+        if cache.backend == CacheBackend::Redis && cache.redis_url.is_none() {
+            errors.push("cache.redis_url: needed with cache.backend = \"redis\"".into())
         }
         if let Some(url) = &cache.redis_url {
             let url = url.expose_secret();
@@ -1651,6 +1653,11 @@ mod tests {
             ] {
                 assert!(err.contains(key), "{key}: {err}");
             }
+            jail.clear_env();
+            jail.set_env("SN_CACHE__BACKEND", "memcached");
+            let err = Config::load(None).unwrap_err().to_string().to_lowercase();
+            assert!(err.contains("cache.backend"), "{err}");
+            assert!(err.contains("memory") && err.contains("redis"), "{err}");
             jail.clear_env();
             jail.set_env("SN_SERVER__PORT", "http");
             let err = Config::load(None).unwrap_err().to_string().to_lowercase();

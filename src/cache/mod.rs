@@ -31,7 +31,7 @@ use moka::Expiry;
 use serde::{Serialize, de::DeserializeOwned};
 use uuid::Uuid;
 
-use crate::config::CacheConfig;
+use crate::config::{CacheBackend, CacheConfig};
 pub use redis_tier::RedisTier;
 
 /// What an entry depends on: a write to any of these makes it stale.
@@ -197,8 +197,8 @@ impl Cache {
             })
             .build();
         let secs = Duration::from_secs;
-        let redis = match (config.enabled, config.backend.as_str()) {
-            (true, "redis") => Some(RedisTier::connect(config).await?),
+        let redis = match (config.enabled, config.backend) {
+            (true, CacheBackend::Redis) => Some(RedisTier::connect(config).await?),
             _ => None,
         };
         let cache = Cache(Arc::new(Inner {

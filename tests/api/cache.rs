@@ -14,7 +14,7 @@ use crate::helpers::{PASSWORD, TestApp, TestRedis};
 fn with_redis(redis: &TestRedis, prefix: &str) -> impl Fn(&mut Config) {
     let (url, prefix) = (redis.url(), prefix.to_owned());
     move |c: &mut Config| {
-        c.cache.backend = "redis".into();
+        c.cache.backend = sports_nutrition::config::CacheBackend::Redis;
         c.cache.redis_url = Some(url.clone().into());
         c.cache.redis_prefix = prefix.clone();
     }
