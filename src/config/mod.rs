@@ -1,0 +1,278 @@
+//! Typed configuration: `config.toml`, then `SN_*` environment variables, then secret files.
+//!
+//! Every key has a default (see the repository's `config.toml`); validation happens once, at start-up,
+//! and names the key that is wrong.
+
+mod alerts;
+mod auth;
+mod backup;
+mod cache;
+mod database;
+mod feeds;
+mod i18n;
+mod observability;
+mod server;
+mod tls;
+
+use std::path::{Path, PathBuf};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Toml},
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize, Serializer};
+
+pub use alerts::{AlertsConfig, EmailConfig, SelfCheckConfig, SmtpSecurity, WebhookConfig};
+pub use auth::{Argon2Config, AuthConfig, RateLimitConfig, RunMode, SecurityConfig};
+pub use backup::{BackupConfig, S3Config};
+pub use cache::{CacheBackend, CacheConfig};
+pub use database::{DatabaseConfig, ManagedDatabaseConfig, StorageConfig};
+pub use feeds::{FeedsConfig, PrivateNetworks};
+pub use i18n::I18nConfig;
+pub use observability::{LogConfig, LogFormat, OtlpProtocol, TelemetryConfig, parse_headers};
+pub use server::{LimitsConfig, ServerConfig};
+pub use tls::{AcmeChallenge, AcmeConfig, LETS_ENCRYPT_PRODUCTION, TlsConfig, TlsMode};
+
+/// Prefix of every environment override: `SN_SERVER__PORT=9000` sets `server.port`.
+pub const ENV_PREFIX: &str = "SN_";
+
+/// The whole configuration of one node.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub limits: LimitsConfig,
+    pub tls: TlsConfig,
+    pub database: DatabaseConfig,
+    pub storage: StorageConfig,
+    pub log: LogConfig,
+    pub telemetry: TelemetryConfig,
+    pub auth: AuthConfig,
+    pub security: SecurityConfig,
+    pub rate_limit: RateLimitConfig,
+    pub feeds: FeedsConfig,
+    pub i18n: I18nConfig,
+    pub cache: CacheConfig,
+    pub backup: BackupConfig,
+    pub self_check: SelfCheckConfig,
+    pub alerts: AlertsConfig,
+}
+
+/// A configuration that cannot be used, with every key that is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Parse(#[from] Box<figment::Error>),
+    #[error("configuration: cannot read secret file {path} for `{key}`: {source}")]
+    SecretFile {
+        key: String,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration: {}", .0.join("; "))]
+    Invalid(Vec<String>),
+}
+
+impl Config {
+    /// Reads `path` (when given), then `SN_*` environment variables, then secret files, and validates the result.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(path) = path {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__").filter(|key| {
+            let key = key.as_str().to_ascii_lowercase();
+            key != "config" && !key.ends_with("_file")
+        }));
+        for (key, value) in secret_overrides(std::env::vars())? {
+            figment = figment.merge((key, value));
+        }
+        let config: Config = figment.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let errors: Vec<String> = [
+            self.database.problems(),
+            self.server.problems(),
+            self.limits.problems(),
+            self.storage.problems(),
+            self.auth.problems(),
+            self.security.problems(),
+            self.telemetry.problems(),
+            self.tls.problems(),
+            self.backup.problems(),
+            self.cache.problems(),
+            self.i18n.problems(),
+            self.feeds.problems(),
+            self.rate_limit.problems(),
+            self.self_check.problems(),
+            self.alerts.problems(),
+            self.log.problems(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(errors))
+        }
+    }
+
+    /// Secrets an attacker could guess, each with the key that holds it: a JWT secret shorter than
+    /// 32 characters, an external database password shorter than 16, or a default/example value.
+    /// Production refuses to start with any of them; development warns.
+    pub fn weak_secrets(&self) -> Vec<String> {
+        let mut weak = Vec::new();
+        if let Some(secret) = &self.auth.jwt_secret {
+            let secret = secret.expose_secret();
+            if secret.chars().count() < 32 {
+                weak.push("auth.jwt_secret: shorter than 32 characters".to_string());
+            } else if looks_like_placeholder(secret) {
+                weak.push("auth.jwt_secret: a default or example value".into());
+            }
+        }
+        if let Some(token) = &self.telemetry.prometheus_token {
+            let token = token.expose_secret();
+            if token.chars().count() < 32 {
+                weak.push("telemetry.prometheus_token: shorter than 32 characters".to_string());
+            }
+        }
+        if let Some(key) = &self.tls.acme.storage_key {
+            let key = key.expose_secret();
+            if key.chars().count() < 32 {
+                weak.push("tls.acme.storage_key: shorter than 32 characters".to_string());
+            } else if looks_like_placeholder(key) {
+                weak.push("tls.acme.storage_key: a default or example value".into());
+            }
+        }
+        if let Some(url) = &self.database.url {
+            if let Ok(url) = url::Url::parse(url.expose_secret()) {
+                let password = url.password().map(|p| {
+                    percent_encoding::percent_decode_str(p)
+                        .decode_utf8_lossy()
+                        .into_owned()
+                });
+                match password {
+                    Some(p) if p.chars().count() < 16 => {
+                        weak.push("database.url: the password is shorter than 16 characters".into())
+                    }
+                    Some(p) if looks_like_placeholder(&p) => {
+                        weak.push("database.url: the password is a default or example value".into())
+                    }
+                    _ => {}
+                }
+            }
+        }
+        weak
+    }
+
+    /// The effective configuration as TOML, secrets replaced by `[redacted]`.
+    pub fn to_redacted_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("the configuration always serializes")
+    }
+
+    /// Where backups are written.
+    pub fn backup_dir(&self) -> PathBuf {
+        self.backup
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.storage.data_dir.join("backups"))
+    }
+
+    /// The managed cluster's directory (used only when `database.url` is unset).
+    pub fn managed_cluster_dir(&self) -> PathBuf {
+        self.storage.data_dir.join("postgres")
+    }
+}
+
+/// What is wrong with `key`'s cron, parsed as the scheduler parses it (seconds first, UTC).
+fn cron_problem(key: &str, cron: &str) -> Option<String> {
+    (cron.split_whitespace().count() != 6 || crate::ops::leader::Schedule::parse(cron).is_err())
+        .then(|| {
+            format!(
+                "{key}: {cron:?} is not a cron expression with seconds (6 fields), e.g. \"0 0 3 * * *\""
+            )
+        })
+}
+
+/// `SN_DATABASE__URL_FILE=/run/secrets/db` and systemd credentials (`LoadCredential=database.url:…`)
+/// provide secrets without putting them in the environment or the config file.
+fn secret_overrides(
+    env: impl Iterator<Item = (String, String)>,
+) -> Result<Vec<(String, String)>, ConfigError> {
+    let env: Vec<(String, String)> = env.collect();
+    let mut out = Vec::new();
+    if let Some((_, dir)) = env.iter().find(|(k, _)| k == "CREDENTIALS_DIRECTORY") {
+        let entries = std::fs::read_dir(dir).map_err(|source| ConfigError::SecretFile {
+            key: "CREDENTIALS_DIRECTORY".into(),
+            path: dir.into(),
+            source,
+        })?;
+        let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        files.sort();
+        for path in files {
+            let Some(key) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
+                continue;
+            };
+            out.push((key.clone(), read_secret(&key, &path)?));
+        }
+    }
+    for (name, path) in &env {
+        let Some(key) = name
+            .strip_prefix(ENV_PREFIX)
+            .and_then(|k| k.strip_suffix("_FILE"))
+        else {
+            continue;
+        };
+        let key = key.to_ascii_lowercase().replace("__", ".");
+        out.push((key.clone(), read_secret(&key, Path::new(path))?));
+    }
+    Ok(out)
+}
+
+fn read_secret(key: &str, path: &Path) -> Result<String, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::SecretFile {
+        key: key.to_string(),
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(text.trim_end_matches(['\n', '\r']).to_string())
+}
+
+/// Values copied from documentation rather than generated: they contain a well-known placeholder.
+fn looks_like_placeholder(secret: &str) -> bool {
+    const PLACEHOLDERS: &[&str] = &[
+        "changeme",
+        "change-me",
+        "change_me",
+        "example",
+        "secret",
+        "password",
+        "default",
+        "xxxxxxxx",
+        "replace",
+        "your-",
+        "your_",
+        "todo",
+        "12345678",
+        "sports-nutrition",
+    ];
+    let lower = secret.to_lowercase();
+    PLACEHOLDERS.iter().any(|p| lower.contains(p))
+}
+
+fn redact<S: Serializer>(secret: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(_) => s.serialize_str("[redacted]"),
+        None => s.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+// figment::Jail's closures return figment's own (large) error type
+#[allow(clippy::result_large_err)]
+mod tests;
