@@ -166,58 +166,7 @@ impl AuthApi {
             .sign_in_allowed(email.as_str(), &address)
             .await
             .map_err(ApiError::rate_limited)?;
-        let failure = |subject: Option<Uuid>| audit::Event {
-            action: "auth.login",
-            success: false,
-            subject,
-            email: Some(email.as_str()),
-            ip: client.ip,
-            user_agent: client.user_agent.as_deref(),
-            ..Default::default()
-        };
-        if body.password.chars().count() > PASSWORD_MAX_CHARS {
-            state.limiter.sign_in_failed(email.as_str(), &address).await;
-            audit::record(&state.pool, &failure(None)).await?;
-            return Err(wrong_credentials());
-        }
-        let credentials = db::users::credentials_by_email(&state.pool, &email).await?;
-        let subject = credentials.as_ref().map(|c| c.user.id);
-        let verified = state
-            .hasher
-            .verify(
-                &body.password,
-                credentials.as_ref().map(|c| c.password_hash.as_str()),
-            )
-            .await?;
-        let Some(credentials) = credentials.filter(|_| verified.matches) else {
-            state.limiter.sign_in_failed(email.as_str(), &address).await;
-            audit::record(&state.pool, &failure(subject)).await?;
-            return Err(wrong_credentials());
-        };
-        state
-            .limiter
-            .sign_in_succeeded(email.as_str(), &address)
-            .await;
-        if db::users::disabled_at(&state.pool, credentials.user.id)
-            .await?
-            .is_some()
-        {
-            audit::record(&state.pool, &failure(subject)).await?;
-            return Err(ApiError::forbidden(
-                "this account is disabled; ask an administrator",
-            ));
-        }
-        if verified.needs_rehash {
-            let fresh = state.hasher.hash(&body.password).await?;
-            db::users::replace_password_hash(
-                &state.pool,
-                credentials.user.id,
-                &credentials.password_hash,
-                &fresh,
-            )
-            .await?;
-        }
-        let user = credentials.user;
+        let user = verified_user(&state, &client, &email, &address, &body.password).await?;
         audit::record(
             &state.pool,
             &audit::Event {
@@ -384,4 +333,68 @@ fn tokens(
         expires_in: state.tokens.ttl().as_secs(),
         user,
     })
+}
+
+/// The account `email` and `password` sign in to, when they match and the account is enabled. Every
+/// refusal is counted against the account and address and audited; a right password under an old
+/// hash's parameters is re-hashed.
+async fn verified_user(
+    state: &AppState,
+    client: &ClientInfo,
+    email: &Email,
+    address: &str,
+    password: &str,
+) -> Result<db::users::User, ApiError> {
+    let failure = |subject: Option<Uuid>| audit::Event {
+        action: "auth.login",
+        success: false,
+        subject,
+        email: Some(email.as_str()),
+        ip: client.ip,
+        user_agent: client.user_agent.as_deref(),
+        ..Default::default()
+    };
+    if password.chars().count() > PASSWORD_MAX_CHARS {
+        state.limiter.sign_in_failed(email.as_str(), address).await;
+        audit::record(&state.pool, &failure(None)).await?;
+        return Err(wrong_credentials());
+    }
+    let credentials = db::users::credentials_by_email(&state.pool, email).await?;
+    let subject = credentials.as_ref().map(|c| c.user.id);
+    let verified = state
+        .hasher
+        .verify(
+            password,
+            credentials.as_ref().map(|c| c.password_hash.as_str()),
+        )
+        .await?;
+    let Some(credentials) = credentials.filter(|_| verified.matches) else {
+        state.limiter.sign_in_failed(email.as_str(), address).await;
+        audit::record(&state.pool, &failure(subject)).await?;
+        return Err(wrong_credentials());
+    };
+    state
+        .limiter
+        .sign_in_succeeded(email.as_str(), address)
+        .await;
+    if db::users::disabled_at(&state.pool, credentials.user.id)
+        .await?
+        .is_some()
+    {
+        audit::record(&state.pool, &failure(subject)).await?;
+        return Err(ApiError::forbidden(
+            "this account is disabled; ask an administrator",
+        ));
+    }
+    if verified.needs_rehash {
+        let fresh = state.hasher.hash(password).await?;
+        db::users::replace_password_hash(
+            &state.pool,
+            credentials.user.id,
+            &credentials.password_hash,
+            &fresh,
+        )
+        .await?;
+    }
+    Ok(credentials.user)
 }

@@ -7,16 +7,12 @@ use poem_openapi::{
     param::Path,
     payload::{Attachment, AttachmentType, Json},
 };
-use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::security::AdminAuth;
-use super::{ApiTags, AppState, audit::record, error::ApiError, security::ClientInfo};
-use crate::{
-    cache::Ns,
-    ops::backup::{Backup, RestoredBy, Trigger},
-};
+use super::{ApiTags, AppState, error::ApiError, security::ClientInfo};
+use crate::{ops::backup::Backup, service::backups as service};
 
 /// A backup in the manifest.
 #[derive(Object, Debug, Clone, PartialEq)]
@@ -188,12 +184,7 @@ impl BackupsApi {
         client: Data<&ClientInfo>,
         auth: AdminAuth,
     ) -> Result<BackupTaken, ApiError> {
-        // A backup runs to the end even when the client goes away.
-        let backups = state.backups.clone();
-        let backup = tokio::spawn(async move { backups.create(Trigger::Manual).await })
-            .await
-            .map_err(|e| ApiError::from(anyhow::anyhow!("the backup task failed: {e}")))??;
-        audit(&state, &client, &auth, "admin.backup_create", &backup).await?;
+        let backup = service::create(&state, client.actor(auth.0.user)).await?;
         Ok(BackupTaken::Created(Json(backup.into())))
     }
 
@@ -207,10 +198,7 @@ impl BackupsApi {
         _admin: AdminAuth,
         id: Path<Uuid>,
     ) -> Result<Json<BackupEntry>, ApiError> {
-        found(&state, id.0).await?;
-        Ok(Json(
-            state.backups.verify(id.0).await.map_err(conflict)?.into(),
-        ))
+        Ok(Json(service::verify(&state, id.0).await?.into()))
     }
 
     /// Deep-verify a backup
@@ -228,15 +216,7 @@ impl BackupsApi {
         _admin: AdminAuth,
         id: Path<Uuid>,
     ) -> Result<Json<BackupEntry>, ApiError> {
-        found(&state, id.0).await?;
-        Ok(Json(
-            state
-                .backups
-                .deep_verify(id.0)
-                .await
-                .map_err(conflict)?
-                .into(),
-        ))
+        Ok(Json(service::deep_verify(&state, id.0).await?.into()))
     }
 
     /// Download a backup
@@ -254,19 +234,7 @@ impl BackupsApi {
         auth: AdminAuth,
         id: Path<Uuid>,
     ) -> Result<Download, ApiError> {
-        let backup = found(&state, id.0).await?;
-        let path = match (
-            backup.status.as_str(),
-            backup.deleted_at,
-            state.backups.path_of(&backup),
-        ) {
-            ("ok", None, Some(path)) => path,
-            _ => return Err(ApiError::not_found("backup file")),
-        };
-        let file = tokio::fs::File::open(&path)
-            .await
-            .map_err(|_| ApiError::not_found("backup file"))?;
-        audit(&state, &client, &auth, "admin.backup_download", &backup).await?;
+        let (backup, file) = service::download(&state, client.actor(auth.0.user), id.0).await?;
         Ok(Download::File(
             Attachment::new(Body::from_async_read(file))
                 .attachment_type(AttachmentType::Attachment)
@@ -292,71 +260,13 @@ impl BackupsApi {
         id: Path<Uuid>,
         body: Json<RestoreRequest>,
     ) -> Result<Json<Restored>, ApiError> {
-        let backup = found(&state, id.0).await?;
-        if body.0.confirm.trim() != backup.file_name {
-            return Err(ApiError::invalid(
-                "confirm",
-                "type the backup's file_name to confirm the restore",
-            ));
-        }
-        if state.maintenance.is_on() {
-            return Err(ApiError::conflict("id", "another restore is running"));
-        }
+        let backup = service::restorable(&state, id.0, &body.0.confirm).await?;
         auth.0.require_recent_password(&state).await?;
-        // On a task of its own: a client that goes away must not stop a restore half-way.
-        let (backups, cache) = (state.backups.clone(), state.cache.clone());
-        let by = RestoredBy {
-            actor: Some(auth.0.user),
-            ip: client.ip,
-            user_agent: client.user_agent.clone(),
-            via: "api",
-        };
-        let result = tokio::spawn(async move {
-            let result = backups.restore(id.0, &by).await;
-            // Every cached read (sessions too) may describe the data before the restore.
-            cache.invalidate(&[Ns::All]).await;
-            result
-        })
-        .await
-        .map_err(|e| ApiError::from(anyhow::anyhow!("the restore task failed: {e}")))?;
-        let done = result.map_err(conflict)?;
+        let done = service::restore(&state, client.actor(auth.0.user), &backup).await?;
         Ok(Json(Restored {
             restored: backup.into(),
             safety_backup: done.safety.into(),
             sessions_ended: done.sessions_ended,
         }))
     }
-}
-
-async fn found(state: &AppState, id: Uuid) -> Result<Backup, ApiError> {
-    state
-        .backups
-        .get(id)
-        .await?
-        .filter(|b| b.deleted_at.is_none())
-        .ok_or_else(|| ApiError::not_found("backup"))
-}
-
-/// A backup that cannot be verified or restored as asked: 409 with the reason.
-fn conflict(e: anyhow::Error) -> ApiError {
-    tracing::warn!(error = %format!("{e:#}"), "backup operation refused or failed");
-    ApiError::conflict("id", format!("{e:#}"))
-}
-
-async fn audit(
-    state: &AppState,
-    client: &ClientInfo,
-    auth: &AdminAuth,
-    action: &str,
-    b: &Backup,
-) -> Result<(), ApiError> {
-    let mut conn = state.pool.acquire().await?;
-    record(
-        &mut conn,
-        &auth.0,
-        client,
-        action,
-        json!({ "id": b.id, "file": b.file_name, "status": b.status }),
-    )
-    .await
 }

@@ -11,12 +11,15 @@ use super::{
     confirmations,
     error::ApiError,
     language::{LanguageTag, Negotiation},
-    progress::{ProgressPage, ProgressStats, default_limit},
+    progress::{
+        default_limit,
+        dto::{ProgressPage, ProgressStats},
+    },
     responses::Done,
     security::BearerAuth,
     supplements::Recommendations,
 };
-use crate::{db, domain::account::Role};
+use crate::{db, domain::account::Role, service::progress};
 
 #[derive(Default)]
 pub struct CoachApi;
@@ -90,7 +93,9 @@ impl CoachApi {
         limit: Query<i64>,
     ) -> Result<Json<ProgressPage>, ApiError> {
         granted(&state, &auth, id.0).await?;
-        super::progress::page(&state, id.0, from.0, to.0, limit.0).await
+        Ok(Json(
+            progress::page(&state, id.0, from.0, to.0, limit.0).await?,
+        ))
     }
 
     /// An athlete's progress trends
@@ -110,7 +115,9 @@ impl CoachApi {
         to: Query<Option<Date>>,
     ) -> Result<Json<ProgressStats>, ApiError> {
         granted(&state, &auth, id.0).await?;
-        super::progress::stats(&state, id.0, period.0.as_deref(), to.0).await
+        Ok(Json(
+            progress::stats(&state, id.0, period.0.as_deref(), to.0).await?,
+        ))
     }
 
     /// An athlete's recommendations

@@ -299,24 +299,9 @@ impl From<std::sync::Arc<sqlx::Error>> for ApiError {
 }
 
 /// Names the field a constraint violation is about, from `constraints` as (constraint, field,
-/// message): unique and foreign-key violations are 409, check and not-null violations 422. Any
-/// other error, or an unlisted constraint, is a 500 as usual.
-pub fn on_constraint(e: sqlx::Error, constraints: &[(&str, &str, &str)]) -> ApiError {
-    use sqlx::error::ErrorKind;
-    if let sqlx::Error::Database(db) = &e {
-        let listed = db
-            .constraint()
-            .and_then(|name| constraints.iter().find(|(c, _, _)| *c == name));
-        if let Some(&(_, field, message)) = listed {
-            return match db.kind() {
-                ErrorKind::CheckViolation | ErrorKind::NotNullViolation => {
-                    ApiError::invalid(field, message)
-                }
-                _ => ApiError::conflict(field, message),
-            };
-        }
-    }
-    ApiError::from(e)
+/// message); see [`service::Error::on_constraint`].
+pub fn on_constraint(e: sqlx::Error, constraints: service::admin::Constraints) -> ApiError {
+    service::Error::on_constraint(e, constraints).into()
 }
 
 /// A service's failure as the API answers it: the one place service errors become statuses.
@@ -326,6 +311,7 @@ impl From<service::Error> for ApiError {
         match e {
             E::NotFound(what) => ApiError::not_found(what),
             E::Invalid(errors) => ApiError::validation(errors),
+            E::Conflict { field, message } => ApiError::conflict(field, message),
             E::Busy => ApiError::planners_busy(),
             E::Database(e) => e.into(),
             E::SharedDatabase(e) => e.into(),
@@ -345,6 +331,7 @@ impl ApiError {
         match e {
             E::NotFound(what) => ApiError::not_found(what),
             E::Invalid(errors) => ApiError::validation(errors.clone()),
+            E::Conflict { field, message } => ApiError::conflict(field, message.clone()),
             E::Busy => ApiError::planners_busy(),
             E::Database(db) => match unavailability(db) {
                 Some(detail) => {
@@ -497,6 +484,20 @@ mod tests {
             Invalid::Malformed {
                 reason: "expected value".into(),
             },
+            Invalid::Positive,
+            Invalid::Negative,
+            Invalid::DecimalPlaces { max: 2 },
+            Invalid::Below {
+                limit: "100000".into(),
+            },
+            Invalid::AtMost { max: "100".into() },
+            Invalid::Slug { max: 80 },
+            Invalid::SubstanceCode,
+            Invalid::Gtin,
+            Invalid::GtinCheckDigit,
+            Invalid::WebUrl,
+            Invalid::Country,
+            Invalid::Period,
         ];
         for kind in kinds {
             let e = FieldError::new("f", kind.clone());

@@ -18,14 +18,7 @@ use super::{
     error::{ApiError, FieldError},
     security::ClientInfo,
 };
-use crate::{
-    cache::Ns,
-    db::{
-        audit,
-        feeds::{self, Decision, Import, Trigger},
-    },
-    ops::feeds::fetch_and_import,
-};
+use crate::{db::feeds, service::feeds as service};
 
 /// A price list: CSV (`,` `;` or tab separated) or JSON; see `seeds/feeds/README.md`.
 #[derive(ApiRequest, Debug)]
@@ -220,37 +213,11 @@ impl FeedsApi {
         #[oai(default)] dry_run: Query<bool>,
         body: FeedFile,
     ) -> Result<Json<PriceFeedRun>, ApiError> {
-        feeds::store_feed_url(&state.pool, id.0)
-            .await?
-            .ok_or_else(|| ApiError::not_found("store"))?;
         let bytes = match body {
             FeedFile::Csv(b) | FeedFile::Json(b) | FeedFile::Bytes(b) => b.0,
         };
-        let run = feeds::import(
-            &state.pool,
-            Import {
-                store: id.0,
-                bytes: &bytes,
-                trigger: Trigger::Upload,
-                actor: Some(auth.0.user),
-                threshold: state.fetcher.threshold(),
-                dry_run: dry_run.0,
-            },
-        )
-        .await?;
-        if run.status == "applied" {
-            state.cache.invalidate(&[Ns::Catalogue]).await;
-            crate::ops::telemetry::count_feed_rows(&run);
-        }
-        record(
-            &state,
-            &client,
-            auth.0.user,
-            "admin.price_feed_import",
-            &run,
-        )
-        .await?;
-        outcome(run)
+        let actor = client.actor(auth.0.user);
+        outcome(service::import(&state, actor, id.0, &bytes, dry_run.0).await?)
     }
 
     /// Fetch a store's price list now
@@ -268,27 +235,7 @@ impl FeedsApi {
         auth: AdminAuth,
         id: Path<Uuid>,
     ) -> Result<Json<PriceFeedRun>, ApiError> {
-        let url = feeds::store_feed_url(&state.pool, id.0)
-            .await?
-            .ok_or_else(|| ApiError::not_found("store"))?
-            .ok_or_else(|| {
-                ApiError::invalid(
-                    "feed_url",
-                    "the store has no feed URL; set one or upload the file",
-                )
-            })?;
-        let run = fetch_and_import(
-            &state.pool,
-            &state.cache,
-            &state.fetcher,
-            id.0,
-            &url,
-            Trigger::Fetch,
-            Some(auth.0.user),
-        )
-        .await?;
-        record(&state, &client, auth.0.user, "admin.price_feed_fetch", &run).await?;
-        outcome(run)
+        outcome(service::fetch(&state, client.actor(auth.0.user), id.0).await?)
     }
 
     /// Import runs
@@ -362,19 +309,9 @@ impl FeedsApi {
         id: Path<Uuid>,
         body: Json<Approve>,
     ) -> Result<Json<ReviewItem>, ApiError> {
-        let mut tx = state.pool.begin().await?;
-        let decision = feeds::approve(&mut tx, id.0, body.package_id, auth.0.user).await?;
-        let item = decided(
-            tx,
-            &client,
-            auth.0.user,
-            "admin.price_review_approve",
-            decision,
-        )
-        .await?;
-        // The approved price applies: the cached catalogue is stale.
-        state.cache.invalidate(&[Ns::Catalogue]).await;
-        Ok(item)
+        let actor = client.actor(auth.0.user);
+        let item = service::approve(&state, actor, id.0, body.package_id).await?;
+        Ok(Json(item.try_into()?))
     }
 
     /// Reject a row
@@ -392,16 +329,8 @@ impl FeedsApi {
         auth: AdminAuth,
         id: Path<Uuid>,
     ) -> Result<Json<ReviewItem>, ApiError> {
-        let mut tx = state.pool.begin().await?;
-        let decision = feeds::reject(&mut tx, id.0, auth.0.user).await?;
-        decided(
-            tx,
-            &client,
-            auth.0.user,
-            "admin.price_review_reject",
-            decision,
-        )
-        .await
+        let item = service::reject(&state, client.actor(auth.0.user), id.0).await?;
+        Ok(Json(item.try_into()?))
     }
 }
 
@@ -433,73 +362,4 @@ fn outcome(run: feeds::Run) -> Result<Json<PriceFeedRun>, ApiError> {
         return Err(problem);
     }
     Ok(Json(run))
-}
-
-async fn record(
-    state: &AppState,
-    client: &ClientInfo,
-    admin: Uuid,
-    action: &str,
-    run: &feeds::Run,
-) -> Result<(), ApiError> {
-    audit::record(
-        &state.pool,
-        &audit::Event {
-            action,
-            success: run.status == "applied" || run.status == "dry_run",
-            actor: Some(admin),
-            ip: client.ip,
-            user_agent: client.user_agent.as_deref(),
-            details: Some(serde_json::json!({
-                "store_id": run.store_id, "run_id": run.id, "status": run.status,
-                "applied": run.rows_applied, "queued": run.rows_queued, "rejected": run.rows_rejected,
-            })),
-            ..Default::default()
-        },
-    )
-    .await?;
-    Ok(())
-}
-
-async fn decided(
-    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
-    client: &ClientInfo,
-    admin: Uuid,
-    action: &str,
-    decision: Decision,
-) -> Result<Json<ReviewItem>, ApiError> {
-    let item = match decision {
-        Decision::Done(item) => item,
-        Decision::NotFound => return Err(ApiError::not_found("review item")),
-        Decision::AlreadyDecided(status) => {
-            return Err(ApiError::conflict(
-                "status",
-                format!("the item is already {status}"),
-            ));
-        }
-        Decision::UnknownPackage => return Err(ApiError::invalid("package_id", "no such package")),
-        Decision::SkuTaken(other) => {
-            return Err(ApiError::conflict(
-                "package_id",
-                format!("the store's SKU is already mapped to package {other}"),
-            ));
-        }
-    };
-    audit::record(
-        &mut *tx,
-        &audit::Event {
-            action,
-            success: true,
-            actor: Some(admin),
-            ip: client.ip,
-            user_agent: client.user_agent.as_deref(),
-            details: Some(serde_json::json!({
-                "item_id": item.id, "store_id": item.store_id, "package_id": item.candidate_package_id,
-            })),
-            ..Default::default()
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Json(ReviewItem::try_from(*item)?))
 }

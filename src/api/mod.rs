@@ -4,7 +4,6 @@
 pub mod account;
 pub mod admin;
 pub mod alerts;
-pub mod audit;
 pub mod auth;
 pub mod backups;
 pub mod catalogue;

@@ -12,7 +12,6 @@ use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::audit::AdminWrite;
 use super::enums::api_enum;
 use super::security::AdminAuth;
 use super::{
@@ -24,11 +23,13 @@ use super::{
     security::ClientInfo,
     validate::{Check, substance_code, text, web_url},
 };
+use crate::service::admin::AdminWrite;
 use crate::{
     cache::Ns,
     db::{self, safety::RuleFields},
     domain::{
         catalogue::numeric,
+        invalid::Invalid,
         safety::{Effect, LifeStage, Severity, Vocabulary},
     },
 };
@@ -243,7 +244,7 @@ impl SafetyRuleInput {
         let code = check.ok("code", substance_code(&self.code));
         let above_daily = self.above_daily.and_then(|v| {
             let checked = if v <= Decimal::ZERO {
-                Err("must be above 0".to_owned())
+                Err(Invalid::Positive)
             } else {
                 numeric(v, 12, 3)
             };
@@ -367,7 +368,7 @@ impl SafetyRulesApi {
         body: Json<SafetyRuleInput>,
     ) -> Result<Created<AdminSafetyRule>, ApiError> {
         let fields = body.0.parse()?;
-        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
+        let mut tx = AdminWrite::begin(&state, client.actor(auth.0.user)).await?;
         check_term(&mut tx, &fields).await?;
         let id = db::safety::insert(&mut tx, &fields)
             .await
@@ -397,7 +398,7 @@ impl SafetyRulesApi {
         body: Json<SafetyRuleInput>,
     ) -> Result<Json<AdminSafetyRule>, ApiError> {
         let fields = body.0.parse()?;
-        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
+        let mut tx = AdminWrite::begin(&state, client.actor(auth.0.user)).await?;
         check_term(&mut tx, &fields).await?;
         if !db::safety::substance_exists(&mut tx, &fields.substance).await? {
             return Err(ApiError::invalid("substance", "no such substance"));
@@ -430,7 +431,7 @@ impl SafetyRulesApi {
         auth: AdminAuth,
         id: Path<Uuid>,
     ) -> Result<Done, ApiError> {
-        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
+        let mut tx = AdminWrite::begin(&state, client.actor(auth.0.user)).await?;
         let (substance, vocabulary, code) = db::safety::delete(&mut tx, id.0)
             .await?
             .ok_or_else(|| ApiError::not_found("safety rule"))?;
@@ -489,7 +490,7 @@ impl SafetyRulesApi {
         let Some(source) = source.filter(|_| check.is_clean()) else {
             return Err(check.into_error());
         };
-        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
+        let mut tx = AdminWrite::begin(&state, client.actor(auth.0.user)).await?;
         let created = db::safety::put_life_stage(
             &mut tx,
             &substance.0,
@@ -529,7 +530,7 @@ impl SafetyRulesApi {
         life_stage: Path<LifeStageName>,
     ) -> Result<Done, ApiError> {
         let stage = LifeStage::from(life_stage.0);
-        let mut tx = AdminWrite::begin(&state, &auth.0, &client).await?;
+        let mut tx = AdminWrite::begin(&state, client.actor(auth.0.user)).await?;
         if !db::safety::delete_life_stage(&mut tx, &substance.0, stage).await? {
             return Err(ApiError::not_found("life-stage data"));
         }

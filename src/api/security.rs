@@ -25,6 +25,15 @@ pub struct ClientInfo {
 const FORWARDING_HEADERS: [&str; 3] = ["x-forwarded-for", "forwarded", "x-real-ip"];
 
 impl ClientInfo {
+    /// `user`, calling from this client, as the audit log records them.
+    pub fn actor(&self, user: Uuid) -> crate::service::Actor<'_> {
+        crate::service::Actor {
+            user,
+            ip: self.ip,
+            user_agent: self.user_agent.as_deref(),
+        }
+    }
+
     /// The peer address, or, when the peer is a trusted proxy, the nearest address in
     /// `X-Forwarded-For` that is not one of our proxies (entries further left can be forged).
     pub fn of(req: &Request, trusted: &[IpNet]) -> Self {

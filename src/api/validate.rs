@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::error::{ApiError, FieldError};
+use super::error::FieldError;
 use crate::domain::{account::Locale, catalogue::WebUrl, invalid::Invalid};
 
 /// Every invalid field of a request, so that one answer names them all.
@@ -26,8 +26,9 @@ impl Check {
         self.0.is_empty()
     }
 
-    pub fn into_error(self) -> ApiError {
-        ApiError::validation(self.0)
+    /// The answer naming every field recorded: a service's invalid fields, or the API's 422.
+    pub fn into_error<E: From<crate::service::Error>>(self) -> E {
+        crate::service::Error::Invalid(self.0).into()
     }
 
     /// The entries of a map keyed by locale, as (locale, field name, value); unknown and repeated
@@ -84,7 +85,7 @@ pub fn web_url(raw: &str) -> Result<String, Invalid> {
 }
 
 /// A substance code: a lower-case letter, then letters, digits or underscores; 2 to 63 in all.
-pub fn substance_code(raw: &str) -> Result<String, String> {
+pub fn substance_code(raw: &str) -> Result<String, Invalid> {
     let code = raw.trim();
     let ok = (2..=63).contains(&code.len())
         && code.starts_with(|c: char| c.is_ascii_lowercase())
@@ -94,9 +95,6 @@ pub fn substance_code(raw: &str) -> Result<String, String> {
     if ok {
         Ok(code.to_owned())
     } else {
-        Err(
-            "must be 2 to 63 lower-case letters, digits or underscores, starting with a letter"
-                .into(),
-        )
+        Err(Invalid::SubstanceCode)
     }
 }

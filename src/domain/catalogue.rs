@@ -11,7 +11,7 @@ use super::invalid::Invalid;
 pub struct Slug(String);
 
 impl Slug {
-    pub fn parse(raw: &str, max: usize) -> Result<Self, String> {
+    pub fn parse(raw: &str, max: usize) -> Result<Self, Invalid> {
         let ok = !raw.is_empty()
             && raw.len() <= max
             && raw.split('-').all(|w| {
@@ -22,9 +22,7 @@ impl Slug {
         if ok {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(format!(
-                "must be 1 to {max} lower-case letters and digits in words joined by single hyphens"
-            ))
+            Err(Invalid::Slug { max })
         }
     }
 
@@ -45,12 +43,12 @@ pub struct Gtin(String);
 
 impl Gtin {
     /// Spaces and hyphens are ignored, as printed under barcodes.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let digits: String = raw.chars().filter(|c| *c != ' ' && *c != '-').collect();
         if !(digits.len() == 8 || (12..=14).contains(&digits.len()))
             || !digits.bytes().all(|b| b.is_ascii_digit())
         {
-            return Err("must be 8, 12, 13 or 14 digits".into());
+            return Err(Invalid::Gtin);
         }
         let values: Vec<u32> = digits.bytes().map(|b| u32::from(b - b'0')).collect();
         let (body, check) = values.split_at(values.len() - 1);
@@ -64,7 +62,7 @@ impl Gtin {
         if (10 - sum % 10) % 10 == check[0] {
             Ok(Self(digits))
         } else {
-            Err("has a wrong check digit".into())
+            Err(Invalid::GtinCheckDigit)
         }
     }
 
@@ -107,10 +105,9 @@ pub struct WebUrl(url::Url);
 
 impl WebUrl {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let invalid = || Invalid::from("must be an absolute http or https URL with a host");
-        let url = url::Url::parse(raw.trim()).map_err(|_| invalid())?;
+        let url = url::Url::parse(raw.trim()).map_err(|_| Invalid::WebUrl)?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-            return Err(invalid());
+            return Err(Invalid::WebUrl);
         }
         if url.as_str().len() > 2000 {
             return Err(Invalid::TooLong { max: 2000 });
@@ -136,23 +133,25 @@ impl WebUrl {
 
 /// A non-negative amount for a `numeric(precision, scale)` column: at most `scale` decimal places
 /// (trailing zeros do not count) and `precision - scale` digits before the point.
-pub fn numeric(value: Decimal, precision: u32, scale: u32) -> Result<Decimal, String> {
+pub fn numeric(value: Decimal, precision: u32, scale: u32) -> Result<Decimal, Invalid> {
     if value < Decimal::ZERO {
-        return Err("must not be negative".into());
+        return Err(Invalid::Negative);
     }
     let value = value.normalize();
     if value.scale() > scale {
-        return Err(format!("must have at most {scale} decimal places"));
+        return Err(Invalid::DecimalPlaces { max: scale });
     }
     let limit = Decimal::from(10_u64.pow(precision - scale));
     if value >= limit {
-        return Err(format!("must be below {limit}"));
+        return Err(Invalid::Below {
+            limit: limit.to_string(),
+        });
     }
     Ok(value)
 }
 
 /// Money as stored (`numeric(12, 2)`): RSD with para, never negative.
-pub fn money(value: Decimal) -> Result<Decimal, String> {
+pub fn money(value: Decimal) -> Result<Decimal, Invalid> {
     numeric(value, 12, 2)
 }
 
@@ -190,7 +189,7 @@ mod tests {
         );
         assert_eq!(
             Gtin::parse("4006381333932").unwrap_err(),
-            "has a wrong check digit"
+            Invalid::GtinCheckDigit
         );
         for bad in [
             "",
@@ -245,15 +244,17 @@ mod tests {
         assert_eq!(money(dec!(1299.90)), Ok(dec!(1299.9)));
         assert_eq!(money(dec!(0)), Ok(dec!(0)));
         assert_eq!(money(dec!(12.500)), Ok(dec!(12.5)));
-        assert_eq!(money(dec!(-0.01)).unwrap_err(), "must not be negative");
+        assert_eq!(money(dec!(-0.01)).unwrap_err(), Invalid::Negative);
         assert_eq!(
             money(dec!(1.001)).unwrap_err(),
-            "must have at most 2 decimal places"
+            Invalid::DecimalPlaces { max: 2 }
         );
         assert!(money(dec!(9999999999.99)).is_ok());
         assert_eq!(
             money(dec!(10000000000)).unwrap_err(),
-            "must be below 10000000000"
+            Invalid::Below {
+                limit: "10000000000".into()
+            }
         );
         assert!(numeric(dec!(99.9), 5, 1).is_ok());
         assert!(numeric(dec!(10000), 5, 1).is_err());

@@ -383,7 +383,7 @@ fn row(line: u32, f: &HashMap<&str, Value>, parsed: &mut Parsed) {
     let gtin = gtin_text.and_then(|g| match Gtin::parse(&g) {
         Ok(g) => Some(g),
         Err(e) => {
-            push(&mut parsed.problems, line, "gtin", e);
+            push(&mut parsed.problems, line, "gtin", e.to_string());
             None
         }
     });

@@ -38,6 +38,35 @@ pub enum Invalid {
     Malformed {
         reason: String,
     },
+    /// Zero or below where only an amount above zero makes sense.
+    Positive,
+    Negative,
+    /// More decimal places than the stored column keeps.
+    DecimalPlaces {
+        max: u32,
+    },
+    /// At or above `limit`, the first value the stored column cannot hold.
+    Below {
+        limit: String,
+    },
+    AtMost {
+        max: String,
+    },
+    /// Not a slug of 1 to `max` characters: lower-case words of letters and digits joined by hyphens.
+    Slug {
+        max: usize,
+    },
+    /// Not a substance code: 2 to 63 lower-case letters, digits or underscores, starting with a letter.
+    SubstanceCode,
+    /// Not 8, 12, 13 or 14 digits.
+    Gtin,
+    GtinCheckDigit,
+    /// Not an absolute `http` or `https` URL with a host.
+    WebUrl,
+    /// Not an ISO 3166-1 alpha-2 country code.
+    Country,
+    /// Not a number of days, weeks, months or years (`30d`, `12w`, `3m`, `1y`).
+    Period,
     /// A check with a message of its own, worded in English only.
     Other(String),
 }
@@ -71,6 +100,18 @@ impl Invalid {
             Self::OutOfTypeRange => "out_of_type_range",
             Self::NulCharacter => "nul_character",
             Self::Malformed { .. } => "malformed",
+            Self::Positive => "positive",
+            Self::Negative => "negative",
+            Self::DecimalPlaces { .. } => "decimal_places",
+            Self::Below { .. } => "below",
+            Self::AtMost { .. } => "at_most",
+            Self::Slug { .. } => "slug",
+            Self::SubstanceCode => "substance_code",
+            Self::Gtin => "gtin",
+            Self::GtinCheckDigit => "gtin_check_digit",
+            Self::WebUrl => "web_url",
+            Self::Country => "country",
+            Self::Period => "period",
             Self::Other(_) => return None,
         })
     }
@@ -87,6 +128,10 @@ impl Invalid {
             Self::OneOf { values } => vec![("values", values.clone())],
             Self::Type { kind } => vec![("type", kind.clone())],
             Self::Malformed { reason } => vec![("reason", reason.clone())],
+            Self::DecimalPlaces { max } => vec![("max", max.to_string())],
+            Self::Below { limit } => vec![("limit", limit.clone())],
+            Self::AtMost { max } => vec![("max", max.clone())],
+            Self::Slug { max } => vec![("max", max.to_string())],
             _ => Vec::new(),
         }
     }
@@ -110,6 +155,25 @@ impl fmt::Display for Invalid {
             Self::OutOfTypeRange => f.write_str("is out of range for its type"),
             Self::NulCharacter => f.write_str("must not contain the NUL character (U+0000)"),
             Self::Malformed { reason } => f.write_str(reason),
+            Self::Positive => f.write_str("must be above 0"),
+            Self::Negative => f.write_str("must not be negative"),
+            Self::DecimalPlaces { max } => write!(f, "must have at most {max} decimal places"),
+            Self::Below { limit } => write!(f, "must be below {limit}"),
+            Self::AtMost { max } => write!(f, "must be at most {max}"),
+            Self::Slug { max } => write!(
+                f,
+                "must be 1 to {max} lower-case letters and digits in words joined by single hyphens"
+            ),
+            Self::SubstanceCode => f.write_str(
+                "must be 2 to 63 lower-case letters, digits or underscores, starting with a letter",
+            ),
+            Self::Gtin => f.write_str("must be 8, 12, 13 or 14 digits"),
+            Self::GtinCheckDigit => f.write_str("has a wrong check digit"),
+            Self::WebUrl => f.write_str("must be an absolute http or https URL with a host"),
+            Self::Country => f.write_str("must be an ISO 3166-1 alpha-2 country code, e.g. RS"),
+            Self::Period => f.write_str(
+                "must be a number of days, weeks, months or years, e.g. 30d, 12w, 3m, 1y",
+            ),
             Self::Other(message) => f.write_str(message),
         }
     }

@@ -130,7 +130,7 @@ impl Period {
     pub const DEFAULT: Period = Period(30);
     pub const DAYS: (u32, u32) = (7, 366);
 
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let unit = raw.chars().last().unwrap_or(' ');
         let unit_days = match unit {
             'd' => 1,
@@ -147,14 +147,12 @@ impl Period {
             .and_then(|n| n.checked_mul(unit_days))
         {
             Some(days) if (Self::DAYS.0..=Self::DAYS.1).contains(&days) => Ok(Self(days)),
-            Some(_) => Err(format!(
-                "must cover {} to {} days",
-                Self::DAYS.0,
-                Self::DAYS.1
-            )),
-            None => Err(
-                "must be a number of days, weeks, months or years, e.g. 30d, 12w, 3m, 1y".into(),
-            ),
+            Some(_) => Err(Invalid::Range {
+                min: Self::DAYS.0.to_string(),
+                max: Self::DAYS.1.to_string(),
+                unit: "days".into(),
+            }),
+            None => Err(Invalid::Period),
         }
     }
 

@@ -1,5 +1,5 @@
-//! The supplement use cases' outcomes in the athlete's language, in one place: substance, unit and
-//! term names, reasons, safety warnings with their sources, doses and exclusions.
+//! The use cases' outcomes in the athlete's language, in one place: substance, unit and term names,
+//! reasons, safety warnings with their sources, doses and exclusions, and a meal plan's misses.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -513,4 +513,34 @@ pub fn hit_rules<'h>(hits: impl IntoIterator<Item = &'h Hit>) -> Vec<Uuid> {
         })
         .collect();
     ids.into_iter().collect()
+}
+
+/// A meal plan's miss of a target in words: which target, by how much, and what share of it the
+/// day reaches.
+pub fn plan_miss(locale: &Locale, target: &str, amount: f64, share: f64) -> String {
+    let m = Messages::global();
+    let unit = match target {
+        "energy_kcal" => m.get(locale, "unit-kcal", &[]),
+        "budget" => m.get(locale, "unit-rsd", &[]),
+        _ => m.get(locale, "unit-g", &[]),
+    };
+    let percent = i18n::number(locale, (100.0 * (1.0 + share)).max(0.0), 0);
+    let key = if amount < 0.0 {
+        "plan-under"
+    } else {
+        "plan-over"
+    };
+    m.get(
+        locale,
+        key,
+        &[
+            (
+                "target",
+                Arg::from(m.get(locale, &format!("target-{target}"), &[])),
+            ),
+            ("amount", i18n::number(locale, amount.abs(), 1).into()),
+            ("unit", unit.into()),
+            ("percent", percent.into()),
+        ],
+    )
 }
