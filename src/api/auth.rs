@@ -336,8 +336,8 @@ fn tokens(
 }
 
 /// The account `email` and `password` sign in to, when they match and the account is enabled. Every
-/// refusal is counted against the account and address and audited; a right password under an old
-/// hash's parameters is re-hashed.
+/// refusal is audited, and a wrong password counts against the account and address; a right
+/// password under an old hash's parameters is re-hashed.
 async fn verified_user(
     state: &AppState,
     client: &ClientInfo,

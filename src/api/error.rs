@@ -491,6 +491,8 @@ mod tests {
                 limit: "100000".into(),
             },
             Invalid::AtMost { max: "100".into() },
+            Invalid::MaxDays { max: 60 },
+            Invalid::PeriodDays { min: 7, max: 366 },
             Invalid::Slug { max: 80 },
             Invalid::SubstanceCode,
             Invalid::Gtin,

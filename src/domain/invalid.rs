@@ -52,6 +52,15 @@ pub enum Invalid {
     AtMost {
         max: String,
     },
+    /// More than `max` days.
+    MaxDays {
+        max: u32,
+    },
+    /// A period shorter than `min` or longer than `max` days.
+    PeriodDays {
+        min: u32,
+        max: u32,
+    },
     /// Not a slug of 1 to `max` characters: lower-case words of letters and digits joined by hyphens.
     Slug {
         max: usize,
@@ -105,6 +114,8 @@ impl Invalid {
             Self::DecimalPlaces { .. } => "decimal_places",
             Self::Below { .. } => "below",
             Self::AtMost { .. } => "at_most",
+            Self::MaxDays { .. } => "max_days",
+            Self::PeriodDays { .. } => "period_days",
             Self::Slug { .. } => "slug",
             Self::SubstanceCode => "substance_code",
             Self::Gtin => "gtin",
@@ -131,6 +142,10 @@ impl Invalid {
             Self::DecimalPlaces { max } => vec![("max", max.to_string())],
             Self::Below { limit } => vec![("limit", limit.clone())],
             Self::AtMost { max } => vec![("max", max.clone())],
+            Self::MaxDays { max } => vec![("max", max.to_string())],
+            Self::PeriodDays { min, max } => {
+                vec![("min", min.to_string()), ("max", max.to_string())]
+            }
             Self::Slug { max } => vec![("max", max.to_string())],
             _ => Vec::new(),
         }
@@ -160,6 +175,8 @@ impl fmt::Display for Invalid {
             Self::DecimalPlaces { max } => write!(f, "must have at most {max} decimal places"),
             Self::Below { limit } => write!(f, "must be below {limit}"),
             Self::AtMost { max } => write!(f, "must be at most {max}"),
+            Self::MaxDays { max } => write!(f, "must be at most {max} days"),
+            Self::PeriodDays { min, max } => write!(f, "must cover {min} to {max} days"),
             Self::Slug { max } => write!(
                 f,
                 "must be 1 to {max} lower-case letters and digits in words joined by single hyphens"

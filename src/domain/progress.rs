@@ -147,10 +147,9 @@ impl Period {
             .and_then(|n| n.checked_mul(unit_days))
         {
             Some(days) if (Self::DAYS.0..=Self::DAYS.1).contains(&days) => Ok(Self(days)),
-            Some(_) => Err(Invalid::Range {
-                min: Self::DAYS.0.to_string(),
-                max: Self::DAYS.1.to_string(),
-                unit: "days".into(),
+            Some(_) => Err(Invalid::PeriodDays {
+                min: Self::DAYS.0,
+                max: Self::DAYS.1,
             }),
             None => Err(Invalid::Period),
         }

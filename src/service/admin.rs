@@ -8,7 +8,7 @@ use crate::cache::Ns;
 
 /// An open admin change. Make it on the transaction (`&mut write` is a `&mut PgConnection`), then
 /// [`AdminWrite::commit`] it with what it did; dropped without a commit, it rolls back and records
-/// nothing. Only handlers that admitted an admin (`AdminAuth`) begin one.
+/// nothing. Only what an admin asked for (a handler that admitted one with `AdminAuth`) begins one.
 pub struct AdminWrite<'a> {
     tx: Transaction<'static, Postgres>,
     state: &'a AppState,

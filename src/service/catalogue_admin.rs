@@ -187,7 +187,8 @@ pub async fn update_store(
     Ok(store)
 }
 
-/// A store that never had a price; one that had keeps its history and is hidden instead.
+/// A store that never had a price; one that had is a conflict (an admin hides it with `is_active`
+/// and its price history stays).
 pub async fn delete_store(state: &AppState, actor: Actor<'_>, id: Uuid) -> Result<()> {
     let mut tx = AdminWrite::begin(state, actor).await?;
     db::lock_store(&mut tx, id)

@@ -156,8 +156,18 @@ pub async fn swap(
     req: SwapRequest,
 ) -> Result<MealPlan> {
     let current = day(state, user, locale, date).await?;
+    let old = current
+        .dishes
+        .iter()
+        .find(|d| d.position == req.position)
+        .ok_or_else(|| {
+            Error::invalid(
+                "position",
+                format!("the plan has no dish at position {}", req.position),
+            )
+        })?;
     let planner = Planner::load(state, user, locale).await?;
-    let swap = Swap::of(&current, &planner, &req)?;
+    let swap = Swap::of(&current, old, &planner, &req)?;
     let day = Day {
         date,
         load: TrainingLoadName::parse(&current.training_load).map(Into::into),
@@ -387,19 +397,15 @@ struct Swap {
 }
 
 impl Swap {
-    /// The swap `req` asks of `current`: every slot keeps its dishes except the swapped one, which
-    /// takes the chosen dish, or any dish that suits the meal and is not yet in the day.
-    fn of(current: &MealPlan, planner: &Planner, req: &SwapRequest) -> Result<Self> {
-        let old = current
-            .dishes
-            .iter()
-            .find(|d| d.position == req.position)
-            .ok_or_else(|| {
-                Error::invalid(
-                    "position",
-                    format!("the plan has no dish at position {}", req.position),
-                )
-            })?;
+    /// The swap `req` asks of `current` for its dish `old`: every slot keeps its dishes except the
+    /// swapped one, which takes the chosen dish, or any dish that suits the meal and is not yet in
+    /// the day.
+    fn of(
+        current: &MealPlan,
+        old: &PlannedDish,
+        planner: &Planner,
+        req: &SwapRequest,
+    ) -> Result<Self> {
         let slot_of = |d: &PlannedDish| {
             DAY.iter()
                 .position(|s| s.meal.as_str() == d.meal_type && s.time == d.time)

@@ -358,11 +358,7 @@ fn days(value: u16) -> Result<i16, Invalid> {
     i16::try_from(value)
         .ok()
         .filter(|d| *d <= 60)
-        .ok_or_else(|| Invalid::Range {
-            min: "0".into(),
-            max: "60".into(),
-            unit: "days".into(),
-        })
+        .ok_or(Invalid::MaxDays { max: 60 })
 }
 
 impl BrandInput {
