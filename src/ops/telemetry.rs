@@ -2,6 +2,8 @@
 //!
 //! - Logs: `tracing` to stderr, JSON lines (when not on a terminal) with the fields of the spans an
 //!   event is in at the top level — the request's `request_id` and `trace_id` on every line of it.
+//!   A thread of its own writes them from a bounded queue, so a request never waits for stderr;
+//!   when the queue is full, lines are dropped and counted.
 //! - Traces: `tracing` spans become OpenTelemetry spans (tracing-opentelemetry); requests follow the
 //!   HTTP semantic conventions and continue a caller's W3C `traceparent`; every sqlx query under a
 //!   span becomes a client span named by its statement (placeholders, never values). Exported over
@@ -9,7 +11,8 @@
 //! - Metrics: OpenTelemetry instruments, read by the Prometheus exporter for `GET /metrics` and,
 //!   with OTLP on, pushed every `telemetry.metrics_interval_secs`.
 //!
-//! Data an exporter could not deliver is dropped and counted (`sn.telemetry.dropped`).
+//! Data an exporter could not deliver, and log lines the writer could not keep up with, are dropped
+//! and counted (`sn.telemetry.dropped`, by `signal`).
 
 use std::{
     io::IsTerminal,
@@ -52,6 +55,13 @@ const SCOPE: &str = "sports-nutrition";
 static DROPPED_SPANS: AtomicU64 = AtomicU64::new(0);
 static DROPPED_METRICS: AtomicU64 = AtomicU64::new(0);
 
+/// Log lines waiting for the writer thread, at most: about 4 MiB of JSON lines at worst, and
+/// seconds of a busy node's access log.
+const LOG_QUEUE_LINES: usize = 8_192;
+
+/// Log lines dropped because the writer's queue was full (set by [`init`]).
+static DROPPED_LOG_LINES: OnceLock<tracing_appender::non_blocking::ErrorCounter> = OnceLock::new();
+
 /// The registry `GET /metrics` renders, once telemetry is installed.
 static PROMETHEUS: OnceLock<prometheus::Registry> = OnceLock::new();
 
@@ -59,6 +69,8 @@ static PROMETHEUS: OnceLock<prometheus::Registry> = OnceLock::new();
 pub struct Telemetry {
     tracer_provider: SdkTracerProvider,
     meter_provider: SdkMeterProvider,
+    /// Dropped, it writes what is queued and stops the log writer's thread.
+    log_writer: Option<tracing_appender::non_blocking::WorkerGuard>,
 }
 
 impl Telemetry {
@@ -70,12 +82,22 @@ impl Telemetry {
         if let Err(e) = self.meter_provider.shutdown() {
             tracing::debug!(error = %e, "stopping the metric exporter");
         }
+        drop(self.log_writer);
     }
 }
 
-/// Installs logging, tracing and metrics for this process, writing logs to stderr.
+/// Installs logging, tracing and metrics for this process, writing logs to stderr from a thread of
+/// their own. Keep the answer until the process ends: dropping it writes what is still queued.
 pub fn init(config: &Config) -> anyhow::Result<Telemetry> {
-    init_with_writer(config, std::io::stderr)
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(true)
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .thread_name("log-writer")
+        .finish(std::io::stderr());
+    let _ = DROPPED_LOG_LINES.set(writer.error_counter());
+    let mut telemetry = init_with_writer(config, writer)?;
+    telemetry.log_writer = Some(guard);
+    Ok(telemetry)
 }
 
 /// [`init`] with logs written to `writer`. Only the first call in a process installs anything; a
@@ -136,6 +158,7 @@ where
     Ok(Telemetry {
         tracer_provider,
         meter_provider,
+        log_writer: None,
     })
 }
 
@@ -386,8 +409,17 @@ impl<E: opentelemetry_sdk::metrics::exporter::PushMetricExporter>
 fn register_dropped(meter: &Meter) {
     meter
         .u64_observable_counter("sn.telemetry.dropped")
-        .with_description("Spans and metric streams an OTLP export could not deliver, dropped")
+        .with_description(
+            "Spans and metric streams an OTLP export could not deliver, and log lines the writer \
+             could not keep up with, dropped",
+        )
         .with_callback(|observer| {
+            if let Some(lines) = DROPPED_LOG_LINES.get() {
+                observer.observe(
+                    lines.dropped_lines() as u64,
+                    &[KeyValue::new("signal", "logs")],
+                );
+            }
             observer.observe(
                 DROPPED_SPANS.load(Ordering::Relaxed),
                 &[KeyValue::new("signal", "traces")],

@@ -2,14 +2,11 @@
 //! libfaketime (Debian's package) moves the binary's wall clock while its monotonic clock runs on.
 //! Tokens then follow the wall clock, scheduled jobs neither storm nor stop, and nothing fails.
 
-use std::{
-    path::Path,
-    time::{Duration, Instant},
-};
+use std::{path::Path, time::Duration};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestDatabase, free_port, random_secret, serve_binary};
+use crate::helpers::{PASSWORD, TestDatabase, free_port, random_secret, serve_binary, wait_ready};
 
 const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
 
@@ -56,16 +53,7 @@ async fn the_wall_clock_jumping_forward_and_back_breaks_nothing() {
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while client
-        .get(format!("{base}/ready"))
-        .send()
-        .await
-        .map_or(true, |r| r.status() != 200)
-    {
-        assert!(Instant::now() < deadline, "the node did not get ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_ready(&client, &base, &mut child, String::new).await;
     let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
     let signed_in: Value = client
         .post(format!("{base}/api/v1/auth/register"))

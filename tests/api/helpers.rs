@@ -115,6 +115,32 @@ pub fn serve_binary(
     command
 }
 
+/// Waits up to a minute for the node at `base` to answer `/ready` with 200; fails the test if it
+/// exits (showing what `log` returns) or does not get ready.
+pub async fn wait_ready(
+    client: &reqwest::Client,
+    base: &str,
+    child: &mut tokio::process::Child,
+    log: impl Fn() -> String,
+) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while client
+        .get(format!("{base}/ready"))
+        .send()
+        .await
+        .map_or(true, |r| r.status() != 200)
+    {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the node exited ({status}):\n{}", log());
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the node did not get ready"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// A password that passes the rules, used by tests that do not care which.
 pub const PASSWORD: &str = "sarma i podvarak 1987";
 
@@ -518,22 +544,7 @@ impl Node {
             .timeout(Duration::from_secs(60))
             .build()
             .unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        while client
-            .get(format!("{base}/ready"))
-            .send()
-            .await
-            .map_or(true, |r| r.status() != 200)
-        {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("the node exited ({status}):\n{}", log.lock().unwrap());
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the node did not get ready"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_ready(&client, &base, &mut child, || log.lock().unwrap().clone()).await;
         let pool = PgPool::connect(&db.url).await.unwrap();
         Self {
             base,

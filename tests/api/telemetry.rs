@@ -35,7 +35,10 @@ use sports_nutrition::{
 
 use crate::{
     alerts::admin,
-    helpers::{PASSWORD, TestApp, TestDatabase, test_config},
+    helpers::{
+        PASSWORD, TestApp, TestDatabase, free_port, random_secret, serve_binary, test_config,
+        wait_ready,
+    },
 };
 
 /// A metric's name and the attributes of each of its data points.
@@ -575,4 +578,62 @@ impl std::io::Write for Writer {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// A log reader that stops reading (a full pipe, a stalled journal) costs requests nothing: the
+/// lines that do not fit the writer's queue are dropped, and counted in `/metrics`.
+#[tokio::test]
+async fn a_stalled_log_reader_never_holds_up_a_request_and_dropped_lines_are_counted() {
+    use futures_util::StreamExt;
+
+    let db = TestDatabase::create().await;
+    let port = free_port();
+    let mut command = serve_binary(&db.url, port, &db.data_dir());
+    command
+        .env("SN_AUTH__JWT_SECRET", random_secret())
+        .env("SN_BACKUP__ENABLED", "false")
+        .env("SN_SELF_CHECK__ENABLED", "false")
+        .env("SN_RATE_LIMIT__PUBLIC_REQUESTS", "1000000")
+        // An access-log line per request, into a pipe nobody reads.
+        .env("SN_LOG__LEVEL", "info")
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().expect("the binary starts");
+    let _never_read = child.stderr.take().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    wait_ready(&client, &base, &mut child, String::new).await;
+
+    // The pipe holds 64 KiB and the queue 8,192 lines: 12,000 requests' lines overflow both. A
+    // writer on the request path would hold every request here for good; the deadline turns that
+    // into a failure instead of a hang (the requests take seconds).
+    let url = format!("{base}/health");
+    let requests = futures_util::stream::iter(0..12_000)
+        .map(|_| client.get(&url).send())
+        .buffer_unordered(16)
+        .filter(|r| std::future::ready(r.as_ref().is_ok_and(|r| r.status() == 200)))
+        .count();
+    let answered = tokio::time::timeout(Duration::from_secs(90), requests)
+        .await
+        .expect("requests were held up by the log writer");
+    assert_eq!(answered, 12_000);
+
+    let metrics = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let dropped: f64 = metrics
+        .lines()
+        .find(|l| l.starts_with("sn_telemetry_dropped_total{") && l.contains(r#"signal="logs""#))
+        .and_then(|l| l.rsplit(' ').next())
+        .unwrap_or_else(|| panic!("no dropped log lines in /metrics:\n{metrics}"))
+        .parse()
+        .unwrap();
+    assert!(dropped > 0.0, "no line was dropped");
 }
