@@ -113,6 +113,18 @@ pub async fn between(
     Ok((plans, items))
 }
 
+/// How many days between `from` and `to` have a plan.
+pub async fn days_planned(db: &PgPool, user: Uuid, from: Date, to: Date) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM meal_plans WHERE user_id = $1 AND plan_date BETWEEN $2 AND $3",
+    )
+    .bind(user)
+    .bind(from)
+    .bind(to)
+    .fetch_one(db)
+    .await
+}
+
 async fn items(db: impl PgExecutor<'_>, plans: &[Uuid], locale: &str) -> sqlx::Result<Vec<Item>> {
     sqlx::query_as(
         "SELECT i.meal_plan_id, i.position, i.meal_type, i.meal_time, i.dish_id, i.servings, d.slug,

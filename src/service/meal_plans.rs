@@ -125,11 +125,11 @@ pub async fn shopping_list(
 ) -> Result<MealShoppingList> {
     let (from, to) = range(from, to)?;
     let rows = store::shopping_list(&state.pool, user, from, to, locale.as_str()).await?;
-    let (plans, _) = store::between(&state.pool, user, from, to, locale.as_str()).await?;
+    let days_planned = store::days_planned(&state.pool, user, from, to).await?;
     Ok(MealShoppingList {
         from,
         to,
-        days_planned: plans.len() as u32,
+        days_planned: u32::try_from(days_planned).unwrap_or(u32::MAX),
         estimated_cost: rows.iter().filter_map(|r| r.cost).sum(),
         unpriced_items: rows.iter().filter(|r| r.cost.is_none()).count() as u32,
         items: rows
