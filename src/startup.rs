@@ -209,6 +209,7 @@ impl Application {
                 token: config.telemetry.prometheus_token.clone(),
             },
             settings: api::settings::effective(config),
+            db_probe: Default::default(),
         };
         background
             .0

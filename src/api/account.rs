@@ -20,6 +20,7 @@ use crate::{
     cache::rate_limit::client_key,
     db::{self, audit, sessions::Revocation},
     domain::account::{Email, NewPassword, Role},
+    service::cached,
 };
 
 api_enum!(
@@ -175,13 +176,14 @@ impl AccountApi {
     ) -> Result<Json<Profile>, ApiError> {
         let caller = auth.0;
         caller.require(&[Role::Athlete, Role::Coach, Role::Admin])?;
-        let account = db::users::by_id(&state.pool, caller.user)
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?;
-        let health_profile = db::profiles::get(&state.pool, caller.user)
-            .await?
-            .map(HealthProfile::from_row)
-            .transpose()?;
+        // Both from the user's cache; on a miss, the two reads at once.
+        let (account, health_profile) = tokio::try_join!(
+            cached::account(&state, caller.user),
+            cached::profile(&state, caller.user)
+        )?;
+        let account =
+            account.ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?;
+        let health_profile = health_profile.map(HealthProfile::from_row).transpose()?;
         Ok(Json(Profile {
             account: account.into(),
             health_profile,

@@ -1,7 +1,11 @@
 //! `/products`, `/brands`, `/stores`: the supplement catalogue and its prices, public.
 
 use poem::web::Data;
-use poem_openapi::{Object, OpenApi, param::Path, param::Query, payload::Json};
+use poem_openapi::{
+    Object, OpenApi,
+    param::{Header, Path, Query},
+    payload::Json,
+};
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -11,6 +15,7 @@ use super::{
     ApiTags, AppState,
     error::ApiError,
     language::{LanguageTag, Negotiation},
+    rendered::{self, Cached},
 };
 use crate::{
     cache::{Kind, Ns},
@@ -414,7 +419,8 @@ impl CatalogueApi {
             validator(minimum(value = "1"), maximum(value = "100"))
         )]
         per_page: Query<u32>,
-    ) -> Result<Json<ProductPage>, ApiError> {
+        #[oai(name = "If-None-Match")] if_none_match: Header<Option<String>>,
+    ) -> Result<Cached<ProductPage>, ApiError> {
         for (field, value) in [("min_price", min_price.0), ("max_price", max_price.0)] {
             if value.is_some_and(|v| v.is_sign_negative()) {
                 return Err(ApiError::invalid(field, "must not be negative"));
@@ -446,24 +452,26 @@ impl CatalogueApi {
             limit: i64::from(per_page.0),
             offset: i64::from(page.0 - 1) * i64::from(per_page.0),
         };
-        let (rows, total) = state
-            .cache
-            .get_or_load(
-                Kind::Catalogue,
-                &[Ns::Catalogue],
-                &format!("products:{filter:?}"),
-                || db::list_products(&state.pool, &filter, true),
-            )
-            .await?;
-        Ok(Json(ProductPage {
-            items: rows
-                .into_iter()
-                .map(|r| ProductSummary::from_row(r, locale))
-                .collect::<Result<_, _>>()?,
-            total: u64::try_from(total).unwrap_or(0),
-            page: page.0,
-            per_page: per_page.0,
-        }))
+        let page = rendered::cached(
+            &state,
+            Kind::Catalogue,
+            &[Ns::Catalogue],
+            &format!("products:{filter:?}"),
+            || async {
+                let (rows, total) = db::list_products(&state.pool, &filter, true).await?;
+                Ok(ProductPage {
+                    items: rows
+                        .into_iter()
+                        .map(|r| ProductSummary::from_row(r, locale))
+                        .collect::<Result<_, _>>()?,
+                    total: u64::try_from(total).unwrap_or(0),
+                    page: page.0,
+                    per_page: per_page.0,
+                })
+            },
+        )
+        .await?;
+        Ok(page.respond(if_none_match.0.as_deref()))
     }
 
     /// A product

@@ -1,11 +1,15 @@
 //! Health for load balancers and operators: `/health` (liveness), `/ready` (readiness) and the
 //! detailed `/api/v1/health` the deployment runbook curls.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use poem::{IntoResponse, handler, http::StatusCode, web::Data};
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, payload::Json};
 use serde_json::json;
+use sqlx::PgPool;
 
 use super::{ApiTags, AppState};
 use crate::db;
@@ -64,7 +68,7 @@ pub struct Health {
     pub uptime_s: u64,
     /// `managed` (the binary's own cluster) or `external` (`database.url`).
     pub database_mode: String,
-    /// Round trip of `SELECT 1`, when the database answered.
+    /// Round trip of the probe's query, when the database answered.
     #[oai(skip_serializing_if_is_none)]
     pub database_latency_ms: Option<f64>,
     /// Migrations this binary has that the database lacks.
@@ -112,6 +116,12 @@ pub enum HealthResponse {
     Unavailable(Json<Health>),
 }
 
+/// How long one database probe answers every caller of `/api/v1/health` and `/ready`. Concurrent
+/// callers wait for the probe under way instead of each sending their own, so anonymous callers
+/// and load balancers polling every node cost the database one query per interval. A lost database
+/// shows within this interval (plus [`DB_PROBE_TIMEOUT`] while the probe waits).
+pub const PROBE_SHARED_FOR: Duration = Duration::from_secs(1);
+
 /// What a probe of the database found.
 struct DbProbe {
     latency: Option<Duration>,
@@ -119,33 +129,48 @@ struct DbProbe {
     error: Option<String>,
 }
 
-async fn probe(state: &AppState) -> DbProbe {
+/// A probe and when it started.
+type Probed = (tokio::time::Instant, Arc<DbProbe>);
+
+/// The latest database probe, shared by this node's health callers for [`PROBE_SHARED_FOR`].
+#[derive(Clone, Default)]
+pub struct SharedProbe(Arc<tokio::sync::Mutex<Option<Probed>>>);
+
+impl SharedProbe {
+    /// The latest probe if it started within [`PROBE_SHARED_FOR`], else the result of `probe`.
+    /// The lock is held while probing, so callers arriving meanwhile share its result.
+    async fn latest(&self, probe: impl Future<Output = DbProbe>) -> Arc<DbProbe> {
+        let mut last = self.0.lock().await;
+        if let Some((at, found)) = last.as_ref() {
+            if at.elapsed() < PROBE_SHARED_FOR {
+                return found.clone();
+            }
+        }
+        let started = tokio::time::Instant::now();
+        let found = Arc::new(probe.await);
+        *last = Some((started, found.clone()));
+        found
+    }
+}
+
+/// One query: reading the applied migrations is the round trip that proves the database answers.
+async fn probe(pool: &PgPool) -> DbProbe {
     let start = Instant::now();
-    let ping = tokio::time::timeout(
-        DB_PROBE_TIMEOUT,
-        sqlx::query("SELECT 1").execute(&state.pool),
-    )
-    .await;
+    let read = tokio::time::timeout(DB_PROBE_TIMEOUT, db::pending_migrations(pool)).await;
     let latency = start.elapsed();
-    match ping {
-        Ok(Ok(_)) => {
-            match tokio::time::timeout(DB_PROBE_TIMEOUT, db::pending_migrations(&state.pool)).await
-            {
-                Ok(Ok(pending)) => DbProbe {
-                    latency: Some(latency),
-                    pending,
-                    error: None,
-                },
-                Ok(Err(e)) => DbProbe {
-                    latency: Some(latency),
-                    pending: Vec::new(),
-                    error: Some(format!("cannot read migrations: {e}")),
-                },
-                Err(_) => DbProbe {
-                    latency: Some(latency),
-                    pending: Vec::new(),
-                    error: Some("reading migrations timed out".into()),
-                },
+    match read {
+        Ok(Ok(pending)) => DbProbe {
+            latency: Some(latency),
+            pending,
+            error: None,
+        },
+        // The server answered, refusing the query (SQLSTATE class 42: a privilege or a missing
+        // object): connected, but something needs attention.
+        Ok(Err(sqlx::Error::Database(e))) if e.code().is_some_and(|c| c.starts_with("42")) => {
+            DbProbe {
+                latency: Some(latency),
+                pending: Vec::new(),
+                error: Some(format!("cannot read migrations: {e}")),
             }
         }
         Ok(Err(e)) => DbProbe {
@@ -161,6 +186,10 @@ async fn probe(state: &AppState) -> DbProbe {
     }
 }
 
+async fn shared_probe(state: &AppState) -> Arc<DbProbe> {
+    state.db_probe.latest(probe(&state.pool)).await
+}
+
 #[derive(Default)]
 pub struct HealthApi;
 
@@ -169,10 +198,11 @@ impl HealthApi {
     /// Health of this node
     ///
     /// Database connectivity and latency, cache tier, version, uptime and pool usage. 503 when the
-    /// database does not answer.
+    /// database does not answer. The database is probed at most once a second per node; callers
+    /// within that second share the probe.
     #[oai(path = "/health", method = "get", operation_id = "getHealth")]
     async fn health(&self, state: Data<&AppState>) -> HealthResponse {
-        let probe = probe(&state).await;
+        let probe = shared_probe(&state).await;
         let stats = state.cache.stats();
         let redis_down = stats.redis.is_some_and(|r| !r.connected);
         let status = match (&probe.latency, &probe.error, probe.pending.is_empty()) {
@@ -224,7 +254,7 @@ impl HealthApi {
             database_latency_ms: probe
                 .latency
                 .map(|d| (d.as_secs_f64() * 1e5).round() / 100.0),
-            pending_migrations: probe.pending,
+            pending_migrations: probe.pending.clone(),
             pool: PoolUsage {
                 size: state.pool.size(),
                 idle: state.pool.num_idle() as u32,
@@ -260,16 +290,55 @@ pub async fn ready(state: Data<&AppState>) -> poem::Response {
 /// Why `/ready` would answer 503 now, or `None` when it would answer 200 (also what the service
 /// manager is told).
 pub async fn not_ready(state: &AppState) -> Option<String> {
-    let probe = probe(state).await;
+    let probe = shared_probe(state).await;
     // With ACME, HTTPS has nothing to serve until the first certificate is in hand.
     let no_certificate =
         state.acme.is_some() && state.tls.as_ref().is_some_and(|t| t.current().is_none());
-    match (probe.error, probe.pending.is_empty()) {
-        (Some(e), _) => Some(e),
+    match (&probe.error, probe.pending.is_empty()) {
+        (Some(e), _) => Some(e.clone()),
         (None, false) => Some(format!("migrations pending: {:?}", probe.pending)),
         (None, true) if no_certificate => {
             Some("waiting for the first TLS certificate from the ACME CA".into())
         }
         (None, true) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    async fn counted(probes: &AtomicUsize) -> DbProbe {
+        probes.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        DbProbe {
+            latency: Some(Duration::from_millis(1)),
+            pending: Vec::new(),
+            error: None,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_callers_share_one_probe_until_it_is_a_second_old() {
+        let shared = SharedProbe::default();
+        let probes = AtomicUsize::new(0);
+        let answers =
+            futures_util::future::join_all((0..50).map(|_| shared.latest(counted(&probes)))).await;
+        assert_eq!(answers.len(), 50);
+        assert_eq!(probes.load(Ordering::SeqCst), 1, "one probe for 50 callers");
+
+        tokio::time::advance(PROBE_SHARED_FOR - Duration::from_millis(100)).await;
+        shared.latest(counted(&probes)).await;
+        assert_eq!(probes.load(Ordering::SeqCst), 1, "still within the second");
+
+        tokio::time::advance(Duration::from_millis(100)).await;
+        shared.latest(counted(&probes)).await;
+        assert_eq!(
+            probes.load(Ordering::SeqCst),
+            2,
+            "a second later, probed again"
+        );
     }
 }

@@ -234,7 +234,7 @@ impl HealthProfileApi {
         auth: BearerAuth,
     ) -> Result<Json<HealthProfile>, ApiError> {
         auth.0.require(&[Role::Athlete])?;
-        let profile = profiles::get(&state.pool, auth.0.user)
+        let profile = crate::service::cached::profile(&state, auth.0.user)
             .await?
             .ok_or_else(|| ApiError::not_found("health profile"))?;
         Ok(Json(HealthProfile::from_row(profile)?))
@@ -318,7 +318,8 @@ impl HealthProfileApi {
         lang: Query<Option<LanguageTag>>,
     ) -> Result<Json<Vec<VocabularyTerm>>, ApiError> {
         let locale = neg.resolve(lang.0.as_deref(), None)?;
-        let terms = profiles::vocabulary(&state.pool, name.0.stored(), locale.as_str()).await?;
+        let terms =
+            crate::service::cached::vocabulary(&state, name.0.stored(), locale.as_str()).await?;
         Ok(Json(
             terms
                 .into_iter()

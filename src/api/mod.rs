@@ -24,6 +24,7 @@ pub mod middleware;
 pub mod nutrition;
 pub mod operations;
 pub mod progress;
+pub mod rendered;
 pub mod responses;
 pub mod safety_rules;
 pub mod schema;
@@ -84,6 +85,8 @@ pub struct AppState {
     pub metrics: metrics::MetricsAccess,
     /// The effective configuration, redacted (`GET /admin/settings`).
     pub settings: Arc<Vec<settings::Setting>>,
+    /// The database probe `/api/v1/health` and `/ready` share.
+    pub db_probe: health::SharedProbe,
 }
 
 #[derive(Tags)]

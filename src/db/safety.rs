@@ -130,6 +130,10 @@ pub async fn views_by_id(
     locale: &str,
     ids: &[Uuid],
 ) -> sqlx::Result<HashMap<Uuid, RuleView>> {
+    // Most plans hit no rule: no round trip for nothing.
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
     Ok(views(db, locale, Some(ids))
         .await?
         .into_iter()

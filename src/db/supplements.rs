@@ -7,7 +7,7 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 /// A product with what the safety screen, the dosage and the ranking need.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct ProductFacts {
     pub id: Uuid,
     pub slug: String,
@@ -120,19 +120,19 @@ pub async fn products(
     .fetch_all(db)
     .await
 }
-
+/// The available products that contain each of `codes`, as (substance code, product id).
 /// The ids of available products that contain a substance.
-pub async fn products_with_substance(
+pub async fn products_with_substances(
     db: impl PgExecutor<'_>,
-    code: &str,
-) -> sqlx::Result<Vec<Uuid>> {
-    sqlx::query_scalar(
-        "SELECT p.id FROM products p
+    codes: &[String],
+) -> sqlx::Result<Vec<(String, Uuid)>> {
+    sqlx::query_as(
+        "SELECT s.code, p.id FROM products p
          JOIN product_substances ps ON ps.product_id = p.id
          JOIN substances s ON s.id = ps.substance_id
-         WHERE s.code = $1 AND p.is_available ORDER BY p.id",
+         WHERE s.code = ANY($1) AND p.is_available ORDER BY s.code, p.id",
     )
-    .bind(code)
+    .bind(codes)
     .fetch_all(db)
     .await
 }

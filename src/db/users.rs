@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::domain::account::{Email, Role};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct User {
     pub id: Uuid,
     pub email: String,

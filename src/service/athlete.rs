@@ -60,16 +60,17 @@ pub async fn athlete_context(state: &AppState, user: Uuid) -> Result<AthleteCont
         &profile.medications,
     );
     let from = date - time::Duration::days(PROTEIN_LOG_WINDOW_DAYS - 1);
-    let (logged, average) = db::supplements::logged_protein(&state.pool, user, from, date).await?;
+    // Two reads at once: neither needs the other.
+    let ((logged, average), confirmed) = tokio::try_join!(
+        db::supplements::logged_protein(&state.pool, user, from, date),
+        db::confirmations::active_products(&state.pool, user)
+    )?;
     let target = nutrition::targets(&athlete, None).protein_g;
     let protein_gap_g = match average {
         Some(avg) if logged >= PROTEIN_LOG_MIN_DAYS => Some((target - avg).max(0.0)),
         _ => None,
     };
-    let confirmed = db::confirmations::active_products(&state.pool, user)
-        .await?
-        .into_iter()
-        .collect();
+    let confirmed = confirmed.into_iter().collect();
     Ok(AthleteContext {
         profile,
         athlete,

@@ -25,7 +25,7 @@ use crate::{
         },
         nutrition::TrainingLoadName,
     },
-    db::{self, dishes as dish_store, meal_plans as store},
+    db::{dishes as dish_store, meal_plans as store},
     domain::{
         account::Locale,
         dosage::{self, PROTEIN},
@@ -189,18 +189,10 @@ struct Planner {
 
 impl Planner {
     async fn load(state: &AppState, user: Uuid, locale: &Locale) -> Result<Self> {
-        let ctx = athlete_context(state, user).await?;
-        let prefs = dish_store::preferences(&state.pool, user).await?;
-        let rows = dish_store::dishes(
-            &state.pool,
-            locale.as_str(),
-            &dish_store::DishFilter {
-                free_of: ctx.profile.allergies.clone(),
-                limit: 10_000,
-                ..Default::default()
-            },
-        )
-        .await?;
+        let (ctx, prefs) = tokio::try_join!(athlete_context(state, user), async {
+            Ok(dish_store::preferences(&state.pool, user).await?)
+        })?;
+        let rows = cached::plannable_dishes(state, locale.as_str(), &ctx.profile.allergies).await?;
         let dishes: Vec<(Dish, String)> = rows
             .into_iter()
             .filter(|d| !prefs.excluded.contains(&d.id))
@@ -304,8 +296,7 @@ async fn protein_supplement(
     ctx: &AthleteContext,
     locale: &Locale,
 ) -> Result<Option<(Supplement, String)>> {
-    let products =
-        db::supplements::products(&state.pool, locale.as_str(), Some("protein"), None).await?;
+    let products = cached::products(state, locale.as_str(), Some("protein")).await?;
     let rules = cached::rules(state).await?;
     let mut best: Option<(Decimal, Supplement, String)> = None;
     for p in &products {

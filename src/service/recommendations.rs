@@ -63,7 +63,7 @@ pub async fn for_athlete(
 ) -> Result<Recommendations> {
     let ctx = athlete_context(state, user).await?;
     let type_name = product_type.map(ProductType::as_str);
-    let products = db::supplements::products(&state.pool, locale.as_str(), type_name, None).await?;
+    let products = cached::products(state, locale.as_str(), type_name).await?;
     let rules = cached::rules(state).await?;
     let candidates: Vec<Candidate> = products.iter().map(candidate).collect();
     let tiers = recommend::recommend(

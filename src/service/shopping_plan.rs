@@ -128,11 +128,19 @@ impl Candidates {
     async fn load(state: &AppState, locale: &Locale, req: &ShoppingRequest) -> Result<Self> {
         let mut product_ids: BTreeSet<Uuid> =
             req.items.iter().filter_map(|i| i.product_id).collect();
-        let mut by_substance: HashMap<String, Vec<Uuid>> = HashMap::new();
-        for code in req.items.iter().filter_map(|i| i.substance.clone()) {
-            let ids = db::supplements::products_with_substance(&state.pool, &code).await?;
-            product_ids.extend(ids.iter().copied());
-            by_substance.insert(code, ids);
+        let codes: Vec<String> = req
+            .items
+            .iter()
+            .filter_map(|i| i.substance.clone())
+            .collect();
+        let mut by_substance: HashMap<String, Vec<Uuid>> =
+            codes.iter().map(|c| (c.clone(), Vec::new())).collect();
+        if !codes.is_empty() {
+            for (code, id) in db::supplements::products_with_substances(&state.pool, &codes).await?
+            {
+                product_ids.insert(id);
+                by_substance.entry(code).or_default().push(id);
+            }
         }
         let ids: Vec<Uuid> = product_ids.into_iter().collect();
         let products =

@@ -6,10 +6,10 @@ use std::collections::{BTreeSet, HashMap};
 use rust_decimal::{Decimal, prelude::ToPrimitive};
 use uuid::Uuid;
 
-use super::{AppState, Result};
+use super::{AppState, Result, cached};
 use crate::{
     api::supplements::dto::{Amount, DoseOut, Note, ProductRef, Warning},
-    db::{self, profiles, supplements::ProductFacts},
+    db::{self, supplements::ProductFacts},
     domain::{
         account::Locale,
         dosage::{self, Cap, Dose, PROTEIN},
@@ -51,8 +51,7 @@ impl<'a> Words<'a> {
         }
         let mut terms = HashMap::new();
         for vocabulary in safety::Vocabulary::ALL {
-            for t in profiles::vocabulary(&state.pool, vocabulary.as_str(), locale.as_str()).await?
-            {
+            for t in cached::vocabulary(state, vocabulary.as_str(), locale.as_str()).await? {
                 terms.insert((vocabulary.as_str().to_owned(), t.code), t.name);
             }
         }

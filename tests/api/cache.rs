@@ -2,14 +2,14 @@
 //! database see each other's writes within the staleness bound, share their rate limits, and keep
 //! serving when Redis dies — replaying what they missed when it returns.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
 use sports_nutrition::{config::Config, db::seed};
 use uuid::Uuid;
 
-use crate::helpers::{PASSWORD, TestApp, TestRedis};
+use crate::helpers::{PASSWORD, TestApp, TestRedis, within};
 
 fn with_redis(redis: &TestRedis, prefix: &str) -> impl Fn(&mut Config) {
     let (url, prefix) = (redis.url(), prefix.to_owned());
@@ -30,18 +30,6 @@ async fn price_at(app: &TestApp, product: Uuid, store: &str) -> Option<String> {
         .flat_map(|p| p["offers"].as_array().unwrap().iter())
         .find(|o| o["store"]["slug"] == store)
         .map(|o| o["price"].as_str().unwrap().to_owned())
-}
-
-/// Polls `check` until it is true, for at most `bound`; how long it took.
-async fn within(bound: Duration, mut check: impl AsyncFnMut() -> bool) -> Option<Duration> {
-    let start = Instant::now();
-    while start.elapsed() <= bound {
-        if check().await {
-            return Some(start.elapsed());
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    None
 }
 
 async fn health(app: &TestApp) -> Value {
@@ -289,6 +277,33 @@ async fn sessions_and_profiles_are_cached_but_never_outlive_a_logout_or_an_edit(
         t2["bmr_kcal"].as_f64() > t["bmr_kcal"].as_f64(),
         "the cached profile was replaced"
     );
+    let profile = app.get_authed("/api/v1/profile", &token).await;
+    let profile: Value = profile.json().await.unwrap();
+    assert_eq!(profile["health_profile"]["weight_kg"], 70.0, "{profile}");
+    let health_profile: Value = app
+        .get_authed("/api/v1/health-profile", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health_profile["weight_kg"], 70.0, "{health_profile}");
+    // The cached account follows a language change.
+    let r = app
+        .send(
+            Method::PUT,
+            "/api/v1/account/language",
+            &token,
+            &json!({ "language": "hu" }),
+        )
+        .await;
+    assert_eq!(r.status(), 204);
+    let profile: Value = app
+        .get_authed("/api/v1/profile", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(profile["account"]["language"], "hu", "{profile}");
     let r = app
         .authed(Method::POST, "/api/v1/auth/logout", &token)
         .send()
@@ -309,5 +324,16 @@ async fn sessions_and_profiles_are_cached_but_never_outlive_a_logout_or_an_edit(
         .unwrap()
         .clone();
     assert!(session["hits"].as_u64().unwrap() >= 2, "{session}");
+    let user = stats["cache_stats"]["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kind"] == "user")
+        .unwrap()
+        .clone();
+    assert!(
+        user["hits"].as_u64().unwrap() >= 2,
+        "the profile reads come from the cache: {user}"
+    );
     app.stop().await.unwrap();
 }

@@ -290,3 +290,66 @@ async fn brands_and_stores() {
     // A feed URL may carry a token: never public.
     assert!(stores.iter().all(|s| s.get("feed_url").is_none()));
 }
+
+#[tokio::test]
+async fn a_cached_page_answers_304_until_it_changes() {
+    let app = TestApp::seeded().await;
+    let admin = app.user_with_role("admin@example.rs", "admin").await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let get = async |path: &str, if_none_match: Option<&str>| {
+        let mut request = app.client.get(app.url(path));
+        if let Some(tag) = if_none_match {
+            request = request.header("If-None-Match", tag);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+        (status, etag, response.text().await.unwrap())
+    };
+    for path in [
+        "/api/v1/products?per_page=5&lang=en",
+        "/api/v1/dishes?per_page=5",
+    ] {
+        let (status, etag, body) = get(path, None).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            etag.starts_with('"') && etag.len() == 34,
+            "a strong tag: {etag}"
+        );
+        serde_json::from_str::<Value>(&body).unwrap();
+        let (status, again, body) = get(path, Some(&etag)).await;
+        assert_eq!((status, again, body.as_str()), (304, etag.clone(), ""));
+        let weak = format!("W/{etag}, \"other\"");
+        assert_eq!(get(path, Some(&weak)).await.0, 304, "{path}");
+        assert_eq!(get(path, Some("\"other\"")).await.0, 200, "{path}");
+    }
+
+    // A change to what the page shows gives it a new tag; the old one gets the new page.
+    let path = "/api/v1/products?per_page=5&lang=en";
+    let (_, before, page) = get(path, None).await;
+    let page: Value = serde_json::from_str(&page).unwrap();
+    let brand = page["items"][0]["brand"].clone();
+    let brands = app.json("/api/v1/brands").await;
+    let brand = brands
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["id"] == brand["id"])
+        .unwrap();
+    let r = app
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/admin/brands/{}", brand["id"].as_str().unwrap()),
+            &admin,
+            &serde_json::json!({ "slug": brand["slug"], "name": "Renamed Brand",
+                "origin_country": brand["origin_country"], "is_local": brand["is_local"] }),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let (status, after, page) = get(path, Some(&before)).await;
+    assert_eq!(status, 200);
+    assert_ne!(after, before);
+    assert!(page.contains("Renamed Brand"), "{page}");
+}

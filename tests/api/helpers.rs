@@ -662,3 +662,15 @@ pub async fn ok(r: reqwest::Response) -> serde_json::Value {
     assert!(status.is_success(), "{status}: {body}");
     body
 }
+
+/// Polls `check` until it is true, for at most `bound`; how long it took.
+pub async fn within(bound: Duration, mut check: impl AsyncFnMut() -> bool) -> Option<Duration> {
+    let start = std::time::Instant::now();
+    while start.elapsed() <= bound {
+        if check().await {
+            return Some(start.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    None
+}

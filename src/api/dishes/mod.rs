@@ -5,7 +5,11 @@
 pub mod dto;
 
 use poem::web::Data;
-use poem_openapi::{OpenApi, param::Path, param::Query, payload::Json};
+use poem_openapi::{
+    OpenApi,
+    param::{Header, Path, Query},
+    payload::Json,
+};
 use rust_decimal::Decimal;
 use serde_json::json;
 use uuid::Uuid;
@@ -16,6 +20,7 @@ use super::{
     catalogue::{allergen_codes, default_page, default_per_page},
     error::{ApiError, on_constraint},
     language::{LanguageTag, Negotiation},
+    rendered::{self, Cached},
     responses::Created,
     responses::Done,
     security::{BearerAuth, ClientInfo},
@@ -185,7 +190,8 @@ impl DishesApi {
             validator(minimum(value = "1"), maximum(value = "100"))
         )]
         per_page: Query<u32>,
-    ) -> Result<Json<DishPage>, ApiError> {
+        #[oai(name = "If-None-Match")] if_none_match: Header<Option<String>>,
+    ) -> Result<Cached<DishPage>, ApiError> {
         let locale = neg.resolve(lang.0.as_deref(), None)?;
         if let (Some(lo), Some(hi)) = (min_kcal.0, max_kcal.0) {
             if lo > hi {
@@ -207,22 +213,24 @@ impl DishesApi {
             limit: i64::from(per_page.0),
             offset: i64::from(page.0 - 1) * i64::from(per_page.0),
         };
-        let rows = state
-            .cache
-            .get_or_load(
-                Kind::Dishes,
-                &[Ns::Dishes],
-                &format!("dishes:{}:{filter:?}", locale.as_str()),
-                || store::dishes(&state.pool, locale.as_str(), &filter),
-            )
-            .await?;
-        let total = rows.first().map_or(0, |r| r.total);
-        Ok(Json(DishPage {
-            items: rows.into_iter().map(DishSummary::from).collect(),
-            total: total as u64,
-            page: page.0,
-            per_page: per_page.0,
-        }))
+        let dishes = rendered::cached(
+            &state,
+            Kind::Dishes,
+            &[Ns::Dishes],
+            &format!("dishes:{}:{filter:?}", locale.as_str()),
+            || async {
+                let rows = store::dishes(&state.pool, locale.as_str(), &filter).await?;
+                let total = rows.first().map_or(0, |r| r.total);
+                Ok(DishPage {
+                    items: rows.into_iter().map(DishSummary::from).collect(),
+                    total: total as u64,
+                    page: page.0,
+                    per_page: per_page.0,
+                })
+            },
+        )
+        .await?;
+        Ok(dishes.respond(if_none_match.0.as_deref()))
     }
 
     /// A dish
