@@ -150,6 +150,9 @@ impl Application {
             &config.cache.redis_prefix,
         );
         spawn_housekeeping(limiter.clone());
+        background
+            .0
+            .push(ops::price_figures::spawn(db.pool.clone(), cache.clone()));
         let backups = Backups::new(
             db.pool.clone(),
             db.target().clone(),

@@ -93,11 +93,11 @@ pub struct ProductRow {
 }
 
 /// The filtered products with their best in-stock offer; `$1` is the locale, `$2`–`$10` the filters,
-/// `$11` the sort. The best offers are aggregated once for all products, the locale chain computed
-/// once, and the search words checked against the trigram-indexed name keys.
+/// `$11` the sort. The price figures and the names in each locale are read as the writes keep them
+/// (`product_figures`, `product_names`), and the search words checked against the trigram-indexed
+/// name keys.
 const FILTERED: &str = "
-    WITH chain AS (SELECT code, depth FROM locale_chain($1)),
-    terms AS (
+    WITH terms AS (
         SELECT array_agg(DISTINCT w) AS words FROM unnest(string_to_array(search_key($9), ' ')) AS w WHERE w <> ''
     ),
     -- Products whose brand or names hold every word of the query (or nearly: a typo), with how well
@@ -120,39 +120,91 @@ const FILTERED: &str = "
         FROM (SELECT product_id, w, max(similarity) AS best FROM word_hits GROUP BY product_id, w) h, terms
         GROUP BY h.product_id
         HAVING count(*) = max(cardinality(terms.words))
-    ),
-    best AS (
-        SELECT o.product_id, count(DISTINCT o.store_id) AS stores, min(o.effective_price) AS best_price,
-               min(o.price_per_serving) AS price_per_serving, min(o.price_per_100g_protein) AS price_per_100g_protein
-        FROM current_offers o WHERE o.in_stock GROUP BY o.product_id
     )
     SELECT p.id, p.slug, p.product_type, p.serving_size, p.serving_unit, p.is_available,
            b.id AS brand_id, b.slug AS brand_slug, b.name AS brand_name, b.is_local AS brand_is_local,
-           localized(n.name, n.locale, $1) AS name, localized_locale(n.locale, $1) AS name_locale, n.name_key,
-           array(SELECT a.code FROM product_allergens a WHERE a.product_id = p.id ORDER BY a.code) AS allergens,
-           coalesce(best.stores, 0) AS stores_in_stock, best.best_price, best.price_per_serving,
+           n.name, n.name_locale, n.name_key,
+           coalesce(best.stores_in_stock, 0)::int8 AS stores_in_stock, best.best_price, best.price_per_serving,
            best.price_per_100g_protein,
            hits.relevance
     FROM products p
     JOIN brands b ON b.id = p.brand_id
     CROSS JOIN terms
-    LEFT JOIN best ON best.product_id = p.id
+    LEFT JOIN product_figures best ON best.product_id = p.id
     LEFT JOIN hits ON hits.product_id = p.id
-    LEFT JOIN LATERAL (
-        SELECT t.name, t.locale, t.name_key FROM product_translations t LEFT JOIN chain c ON c.code = t.locale
-        WHERE t.product_id = p.id ORDER BY c.depth NULLS LAST, t.locale LIMIT 1
-    ) n ON true
+    LEFT JOIN product_names n ON n.product_id = p.id AND n.locale = $1
     WHERE ($2::text IS NULL OR p.product_type = $2)
       AND ($3::text IS NULL OR b.slug = $3)
       AND ($4::text IS NULL OR EXISTS (
             SELECT 1 FROM product_substances ps JOIN substances s ON s.id = ps.substance_id
             WHERE ps.product_id = p.id AND s.code = $4))
       AND NOT EXISTS (SELECT 1 FROM product_allergens a WHERE a.product_id = p.id AND a.code = ANY($5::text[]))
-      AND (NOT $6 OR best.stores > 0)
+      AND (NOT $6 OR best.stores_in_stock > 0)
       AND ($7::numeric IS NULL OR best.best_price >= $7)
       AND ($8::numeric IS NULL OR best.best_price <= $8)
       AND ($10::uuid IS NULL OR p.id = $10)
       AND (terms.words IS NULL OR hits.product_id IS NOT NULL)";
+
+/// How a page is sorted: by `$11`, then by name and id, so that pages are stable.
+const ORDER: &str = "
+    CASE WHEN $11 = 'relevance' THEN m.relevance END DESC NULLS LAST,
+    CASE WHEN $11 = 'price' THEN m.best_price END ASC NULLS LAST,
+    CASE WHEN $11 = 'price_per_serving' THEN m.price_per_serving END ASC NULLS LAST,
+    CASE WHEN $11 = 'price_per_100g_protein' THEN m.price_per_100g_protein END ASC NULLS LAST,
+    m.name_key ASC, m.id";
+
+/// The page query: the total rides along (a window over every match, before `LIMIT`), and the
+/// allergens are read for the page's rows only.
+fn page_sql() -> String {
+    format!(
+        "SELECT m.*, array(SELECT a.code FROM product_allergens a WHERE a.product_id = m.id ORDER BY a.code) AS allergens
+         FROM (
+             SELECT m.*, count(*) OVER () AS total FROM ({FILTERED}) m
+             ORDER BY {ORDER} LIMIT $12 OFFSET $13
+         ) m
+         ORDER BY {ORDER}"
+    )
+}
+
+/// Binds `$1`–`$11` of [`FILTERED`] from a filter.
+macro_rules! bind_page_filters {
+    ($q:expr, $f:expr, $sort:expr) => {
+        $q.bind($f.locale)
+            .bind(&$f.product_type)
+            .bind(&$f.brand)
+            .bind(&$f.substance)
+            .bind(&$f.free_of)
+            .bind($f.in_stock)
+            .bind($f.min_price)
+            .bind($f.max_price)
+            .bind(&$f.q)
+            .bind($f.id)
+            .bind($sort.as_str())
+    };
+}
+
+impl Filter {
+    /// Relevance without a query is the name.
+    fn effective_sort(&self) -> Sort {
+        match (self.sort, &self.q) {
+            (Sort::Relevance, None) => Sort::Name,
+            (s, _) => s,
+        }
+    }
+}
+
+/// The plan PostgreSQL runs a page of the list with, executed (`EXPLAIN ANALYZE`), line by line: for
+/// the benchmarks, which show how each query scales.
+pub async fn explain_list(pool: &PgPool, f: &Filter) -> sqlx::Result<Vec<String>> {
+    let sql = format!("EXPLAIN (ANALYZE, BUFFERS) {}", page_sql());
+    let sort = f.effective_sort();
+    bind_page_filters!(sqlx::query_scalar(&sql), f, sort)
+        .bind(f.limit)
+        .bind(f.offset)
+        .persistent(false)
+        .fetch_all(pool)
+        .await
+}
 
 /// A page of products and, when `count`, how many match in all.
 pub async fn list_products(
@@ -160,40 +212,12 @@ pub async fn list_products(
     f: &Filter,
     count: bool,
 ) -> sqlx::Result<(Vec<ProductRow>, i64)> {
-    // The total rides along with the page (a window over every match, before LIMIT).
-    let page_sql = format!(
-        "SELECT m.*, count(*) OVER () AS total FROM ({FILTERED}) m
-         ORDER BY
-             CASE WHEN $11 = 'relevance' THEN m.relevance END DESC NULLS LAST,
-             CASE WHEN $11 = 'price' THEN m.best_price END ASC NULLS LAST,
-             CASE WHEN $11 = 'price_per_serving' THEN m.price_per_serving END ASC NULLS LAST,
-             CASE WHEN $11 = 'price_per_100g_protein' THEN m.price_per_100g_protein END ASC NULLS LAST,
-             m.name_key ASC, m.id
-         LIMIT $12 OFFSET $13"
-    );
+    let page_sql = page_sql();
     let count_sql = format!("SELECT count(*) FROM ({FILTERED}) m");
-    let sort = match (f.sort, &f.q) {
-        (Sort::Relevance, None) => Sort::Name,
-        (s, _) => s,
-    };
-    macro_rules! bind_filters {
-        ($q:expr) => {
-            $q.bind(f.locale)
-                .bind(&f.product_type)
-                .bind(&f.brand)
-                .bind(&f.substance)
-                .bind(&f.free_of)
-                .bind(f.in_stock)
-                .bind(f.min_price)
-                .bind(f.max_price)
-                .bind(&f.q)
-                .bind(f.id)
-                .bind(sort.as_str())
-        };
-    }
+    let sort = f.effective_sort();
     // Not a cached prepared statement: a generic plan cannot drop the filters that are unset, and
     // runs searches several times slower than a plan made for the actual parameters.
-    let rows: Vec<ProductRow> = bind_filters!(sqlx::query_as(&page_sql))
+    let rows: Vec<ProductRow> = bind_page_filters!(sqlx::query_as(&page_sql), f, sort)
         .bind(f.limit)
         .bind(f.offset)
         .persistent(false)
@@ -203,7 +227,7 @@ pub async fn list_products(
         Some(first) => first.total,
         // A page past the end has no row to carry the total.
         None if count && f.offset > 0 => {
-            bind_filters!(sqlx::query_scalar(&count_sql))
+            bind_page_filters!(sqlx::query_scalar(&count_sql), f, sort)
                 .persistent(false)
                 .fetch_one(pool)
                 .await?

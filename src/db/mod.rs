@@ -274,7 +274,12 @@ async fn connect(
     options: PgConnectOptions,
     config: &DatabaseConfig,
 ) -> Result<PgPool, sqlx::Error> {
-    let mut options = options.application_name("sports-nutrition");
+    // The appliance's queries are short: compiling one with JIT takes 100–300 ms, more than any of
+    // them runs, and PostgreSQL starts doing it once a catalogue's size pushes a plan's cost estimate
+    // over `jit_above_cost`.
+    let mut options = options
+        .application_name("sports-nutrition")
+        .options([("jit", "off")]);
     if config.statement_timeout_secs > 0 {
         options = options.options([(
             "statement_timeout",

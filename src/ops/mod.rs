@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod node_metrics;
 pub mod offsite;
 pub mod outbound;
+pub mod price_figures;
 pub mod seal;
 pub mod selfcheck;
 pub mod shutdown;

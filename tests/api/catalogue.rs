@@ -353,3 +353,83 @@ async fn a_cached_page_answers_304_until_it_changes() {
     assert_ne!(after, before);
     assert!(page.contains("Renamed Brand"), "{page}");
 }
+
+/// Products whose kept figures differ from what their current offers say now.
+async fn figures_off(pool: &sqlx::PgPool) -> Vec<String> {
+    sqlx::query_scalar(
+        "WITH expected AS (
+             SELECT p.id, coalesce(b.stores, 0) AS stores, b.best_price, b.pps, b.ppp
+             FROM products p CROSS JOIN LATERAL (
+                 SELECT count(DISTINCT o.store_id)::int AS stores, min(o.effective_price) AS best_price,
+                        min(o.price_per_serving) AS pps, min(o.price_per_100g_protein) AS ppp
+                 FROM current_offers o WHERE o.product_id = p.id AND o.in_stock) b
+         ),
+         kept AS (
+             SELECT product_id AS id, stores_in_stock AS stores, best_price, price_per_serving AS pps,
+                    price_per_100g_protein AS ppp
+             FROM product_figures
+         )
+         SELECT p.slug FROM products p
+         JOIN ((SELECT * FROM expected EXCEPT SELECT * FROM kept)
+               UNION (SELECT * FROM kept EXCEPT SELECT * FROM expected)) d ON d.id = p.id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_kept_price_figures_follow_every_write_and_the_clock() {
+    let app = TestApp::seeded().await;
+    let pool = &app.pool;
+    let exec = async |sql: &str| {
+        sqlx::query(sql).execute(pool).await.unwrap();
+    };
+    assert_eq!(
+        figures_off(pool).await,
+        Vec::<String>::new(),
+        "after the seed"
+    );
+
+    exec("UPDATE prices SET price = price * 2 WHERE store_id = (SELECT id FROM stores ORDER BY slug LIMIT 1)").await;
+    exec("UPDATE prices SET in_stock = NOT in_stock WHERE package_id IN (SELECT id FROM product_packages ORDER BY id LIMIT 5)").await;
+    exec("UPDATE stores SET is_active = false WHERE slug = (SELECT slug FROM stores ORDER BY slug DESC LIMIT 1)").await;
+    exec("UPDATE product_packages SET servings = servings + 1 WHERE id IN (SELECT id FROM product_packages ORDER BY id DESC LIMIT 5)").await;
+    exec("UPDATE products SET protein_g_per_100g = 50 WHERE protein_g_per_100g > 0").await;
+    exec("DELETE FROM prices WHERE package_id IN (SELECT id FROM product_packages ORDER BY id LIMIT 3 OFFSET 10)").await;
+    assert_eq!(
+        figures_off(pool).await,
+        Vec::<String>::new(),
+        "after the writes"
+    );
+
+    // A discount that ends in a moment: the figures show it now, and the full price once it ended
+    // and the refresher ran.
+    exec(
+        "UPDATE prices SET discount_price = round(price / 2, 2), discount_ends_at = now() + interval '1 second'
+         WHERE in_stock AND package_id IN (SELECT id FROM product_packages ORDER BY id LIMIT 20)",
+    )
+    .await;
+    assert_eq!(
+        figures_off(pool).await,
+        Vec::<String>::new(),
+        "with the discount"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    // The node's own refresher may have been first; either way one refresh puts them right.
+    sports_nutrition::ops::price_figures::refresh_due(pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        figures_off(pool).await,
+        Vec::<String>::new(),
+        "after the refresh"
+    );
+    assert_eq!(
+        sports_nutrition::ops::price_figures::refresh_due(pool)
+            .await
+            .unwrap(),
+        0,
+        "nothing more is due"
+    );
+}
