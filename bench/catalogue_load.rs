@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use common::{Node, now_rfc3339, proc_status, summary, write_result};
+use common::{Node, hammer, now_rfc3339, proc_status, summary, write_result};
 use serde_json::json;
 
 mod common;
@@ -138,35 +138,8 @@ async fn run() -> anyhow::Result<()> {
     let products: i64 = sqlx::query_scalar("SELECT count(*) FROM products")
         .fetch_one(&node.pool)
         .await?;
-    let started = Instant::now();
-    let deadline = started + DURATION;
-    let mut tasks = Vec::new();
-    for c in 0..CLIENTS {
-        let (client, url) = (client.clone(), url.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut i = c;
-            while Instant::now() < deadline {
-                let t = Instant::now();
-                let r = client
-                    .get(format!("{url}{}", queries[i % queries.len()]))
-                    .send()
-                    .await
-                    .expect("request");
-                assert_eq!(r.status(), 200, "GET /products under load");
-                let _ = r.bytes().await;
-                latencies.push(t.elapsed().as_secs_f64() * 1000.0);
-                i += 1;
-            }
-            latencies
-        }));
-    }
-    let mut list_ms = Vec::new();
-    for task in tasks {
-        list_ms.extend(task.await?);
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    let requests = list_ms.len();
+    let urls: Vec<String> = queries.iter().map(|q| format!("{url}{q}")).collect();
+    let (list_ms, rate) = hammer(&client, &urls, CLIENTS, DURATION).await?;
 
     let result = json!({
         "command": "cargo bench --bench catalogue_load",
@@ -188,7 +161,7 @@ async fn run() -> anyhow::Result<()> {
             "catalogue_products": products,
             "queries": queries,
             "latency": summary(list_ms),
-            "requests_per_s": ((requests as f64 / elapsed) * 10.0).round() / 10.0,
+            "requests_per_s": (rate * 10.0).round() / 10.0,
         },
         "peak_rss_mib_incl_client": proc_status("VmHWM") / 1024,
     });

@@ -14,7 +14,7 @@
 
 use std::time::{Duration, Instant};
 
-use common::{Node, now_rfc3339, proc_status, summary, write_result};
+use common::{Node, hammer, now_rfc3339, proc_status, summary, write_result};
 use serde_json::{Value, json};
 use sports_nutrition::{db::catalogue, domain::account::Locale};
 
@@ -75,7 +75,7 @@ async fn run() -> anyhow::Result<()> {
          SELECT 'scale-product-' || n, (SELECT id FROM brands WHERE slug = 'scale-brand-' || (n % 50)),
                 (ARRAY['protein', 'creatine', 'amino', 'vitamin_mineral', 'pre_workout'])[n % 5 + 1], 30, 'g',
                 CASE WHEN n % 5 = 0 THEN 75 END
-         FROM generate_series(0, $1 - 1) n",
+         FROM generate_series(0, {PRODUCTS} - 1) n",
         "INSERT INTO product_translations (product_id, locale, name)
          SELECT p.id, l.locale, CASE l.locale
                 WHEN 'en' THEN (ARRAY['Whey', 'Creatine', 'Amino', 'Vitamin', 'Pump'])[n % 5 + 1] || ' ' || n || ' Chocolate'
@@ -88,21 +88,20 @@ async fn run() -> anyhow::Result<()> {
          SELECT p.id, s.id, 5 FROM products p, substances s
          WHERE p.slug LIKE 'scale-product-%' AND p.product_type = 'creatine' AND s.code = 'creatine'",
         "INSERT INTO product_packages (product_id, size, size_unit, servings, gtin)
-         SELECT id, 1000, 'g', 33.33, ($2::text[])[split_part(slug, '-', 3)::int + 1]
+         SELECT id, 1000, 'g', 33.33, ($1::text[])[split_part(slug, '-', 3)::int + 1]
          FROM products WHERE slug LIKE 'scale-product-%'",
         "INSERT INTO stores (slug, name, delivery_fee, free_delivery_from)
-         SELECT 'scale-store-' || s, 'Scale Store ' || s, 250 + 10 * s, 5000 FROM generate_series(0, $3 - 1) s",
+         SELECT 'scale-store-' || s, 'Scale Store ' || s, 250 + 10 * s, 5000 FROM generate_series(0, {GENERATED_STORES} - 1) s",
     ] {
-        let mut query = sqlx::query(sql);
-        if sql.contains("$1") {
-            query = query.bind(PRODUCTS as i32);
-        }
-        if sql.contains("$2") {
-            query = query.bind(&gtins);
-        }
-        if sql.contains("$3") {
-            query = query.bind(GENERATED_STORES as i32);
-        }
+        let sql = sql
+            .replace("{PRODUCTS}", &PRODUCTS.to_string())
+            .replace("{GENERATED_STORES}", &GENERATED_STORES.to_string());
+        let query = sqlx::query(&sql);
+        let query = if sql.contains("$1") {
+            query.bind(&gtins)
+        } else {
+            query
+        };
         query.execute(&pool).await?;
     }
     let catalogue_ms = t.elapsed().as_millis();
@@ -173,34 +172,8 @@ async fn run() -> anyhow::Result<()> {
     .await?;
 
     // ---- c50: every query, mixed ----
-    let started = Instant::now();
-    let deadline = started + C50_DURATION;
-    let mut tasks = Vec::new();
-    for c in 0..CLIENTS {
-        let (client, url) = (client.clone(), url.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut i = c;
-            while Instant::now() < deadline {
-                let t = Instant::now();
-                let r = client
-                    .get(format!("{url}{}", QUERIES[i % QUERIES.len()]))
-                    .send()
-                    .await
-                    .expect("request");
-                assert_eq!(r.status(), 200, "GET /products under load");
-                let _ = r.bytes().await;
-                latencies.push(t.elapsed().as_secs_f64() * 1000.0);
-                i += 1;
-            }
-            latencies
-        }));
-    }
-    let mut c50_ms = Vec::new();
-    for task in tasks {
-        c50_ms.extend(task.await?);
-    }
-    let c50_rate = c50_ms.len() as f64 / started.elapsed().as_secs_f64();
+    let urls: Vec<String> = QUERIES.iter().map(|q| format!("{url}{q}")).collect();
+    let (c50_ms, c50_rate) = hammer(&client, &urls, CLIENTS, C50_DURATION).await?;
 
     // ---- a shopping plan: 10 products over the 30 stores ----
     let athlete = register(&client, &url, "scale-athlete@bench.example.rs").await?;
@@ -208,7 +181,7 @@ async fn run() -> anyhow::Result<()> {
         .put(format!("{url}/api/v1/health-profile"))
         .bearer_auth(&athlete)
         .json(&json!({ "birth_date": "1992-05-05", "sex": "male", "weight_kg": 82, "height_cm": 181,
-            "activity_level": "active", "sport": "strength", "training_hours_per_week": 8, "goal": "gain" }))
+            "activity_level": "active", "sport": "strength_power", "training_hours_per_week": 6, "goal": "mass" }))
         .send()
         .await?;
     anyhow::ensure!(r.status() == 200, "health profile: {}", r.status());

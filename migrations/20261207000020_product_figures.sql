@@ -24,26 +24,33 @@ CREATE INDEX product_figures_next_change_idx ON product_figures (next_change) WH
 
 -- The figures of these products, from what current_offers says now.
 CREATE FUNCTION refresh_product_figures(ids uuid[]) RETURNS void LANGUAGE sql SET jit = off AS $$
-    INSERT INTO product_figures AS f (product_id, stores_in_stock, best_price, price_per_serving,
-                                      price_per_100g_protein, next_change)
-    SELECT p.id, coalesce(b.stores, 0), b.best_price, b.price_per_serving, b.price_per_100g_protein, nc.at
-    -- From the ids, one product at a time through the indexes, whatever the tables' statistics say
-    -- (a first import into a fresh catalogue has none).
-    FROM (SELECT DISTINCT id FROM unnest(ids) AS u (id)) u
-    JOIN products p ON p.id = u.id
-    CROSS JOIN LATERAL (
-        SELECT count(DISTINCT o.store_id)::integer AS stores, min(o.effective_price) AS best_price,
+    -- Set-based (hash joins over the products asked for), not a lookup per product: a first import
+    -- into a fresh catalogue, without statistics yet, would otherwise plan thousands of scans.
+    WITH wanted AS (SELECT DISTINCT id FROM unnest(ids) AS u (id)),
+    offers AS (
+        SELECT o.product_id, count(DISTINCT o.store_id)::integer AS stores, min(o.effective_price) AS best_price,
                min(o.price_per_serving) AS price_per_serving,
                min(o.price_per_100g_protein) AS price_per_100g_protein
-        FROM current_offers o WHERE o.product_id = p.id AND o.in_stock
-    ) b
-    CROSS JOIN LATERAL (
-        SELECT min(t) AS at
-        FROM product_packages pk
+        FROM current_offers o JOIN wanted w ON w.id = o.product_id
+        WHERE o.in_stock
+        GROUP BY o.product_id
+    ),
+    changes AS (
+        SELECT pk.product_id, min(v.t) AS at
+        FROM wanted w
+        JOIN product_packages pk ON pk.product_id = w.id
         JOIN prices pr ON pr.package_id = pk.id
         CROSS JOIN LATERAL (VALUES (pr.discount_starts_at), (pr.discount_ends_at)) AS v (t)
-        WHERE pk.product_id = p.id AND pr.discount_price IS NOT NULL AND v.t > now()
-    ) nc
+        WHERE pr.discount_price IS NOT NULL AND v.t > now()
+        GROUP BY pk.product_id
+    )
+    INSERT INTO product_figures AS f (product_id, stores_in_stock, best_price, price_per_serving,
+                                      price_per_100g_protein, next_change)
+    SELECT p.id, coalesce(o.stores, 0), o.best_price, o.price_per_serving, o.price_per_100g_protein, c.at
+    FROM wanted w
+    JOIN products p ON p.id = w.id
+    LEFT JOIN offers o ON o.product_id = p.id
+    LEFT JOIN changes c ON c.product_id = p.id
     ON CONFLICT (product_id) DO UPDATE SET
         stores_in_stock = EXCLUDED.stores_in_stock, best_price = EXCLUDED.best_price,
         price_per_serving = EXCLUDED.price_per_serving,
@@ -149,7 +156,8 @@ CREATE TRIGGER stores_figures_update AFTER UPDATE ON stores
 -- Latin transliterated when Cyrillic is asked for), and the search key of that translation.
 CREATE TABLE product_names (
     product_id  uuid NOT NULL REFERENCES products (id) ON DELETE CASCADE,
-    locale      text NOT NULL REFERENCES locales (code) ON DELETE CASCADE,
+    -- Locales are written by migrations only (no foreign key to check on each of these rows).
+    locale      text NOT NULL,
     name        text NOT NULL,
     name_locale text NOT NULL,
     name_key    text NOT NULL,
@@ -160,17 +168,22 @@ CREATE INDEX product_names_sort_idx ON product_names (locale, name_key, product_
 -- Names only change with translations; a migration that adds a locale or changes a fallback calls
 -- this for every product.
 CREATE FUNCTION refresh_product_names(ids uuid[]) RETURNS void LANGUAGE sql SET jit = off AS $$
-    DELETE FROM product_names WHERE product_id = ANY (ids);
+    DELETE FROM product_names n USING (SELECT DISTINCT id FROM unnest(ids) AS u (id)) u
+    WHERE n.product_id = u.id;
+    WITH wanted AS (SELECT DISTINCT id FROM unnest(ids) AS u (id)),
+    chains AS (
+        SELECT l.code AS shown, c.code, c.depth FROM locales l CROSS JOIN LATERAL locale_chain(l.code) c
+    ),
+    first AS (
+        SELECT DISTINCT ON (t.product_id, l.code) t.product_id, l.code AS shown, t.name, t.locale, t.name_key
+        FROM wanted w
+        JOIN product_translations t ON t.product_id = w.id
+        CROSS JOIN locales l
+        LEFT JOIN chains ch ON ch.shown = l.code AND ch.code = t.locale
+        ORDER BY t.product_id, l.code, ch.depth NULLS LAST, t.locale
+    )
     INSERT INTO product_names (product_id, locale, name, name_locale, name_key)
-    SELECT p.id, l.code, localized(n.name, n.locale, l.code), localized_locale(n.locale, l.code), n.name_key
-    FROM (SELECT DISTINCT id FROM unnest(ids) AS u (id)) u
-    JOIN products p ON p.id = u.id
-    CROSS JOIN locales l
-    CROSS JOIN LATERAL (
-        SELECT t.name, t.locale, t.name_key
-        FROM product_translations t LEFT JOIN locale_chain(l.code) c ON c.code = t.locale
-        WHERE t.product_id = p.id ORDER BY c.depth NULLS LAST, t.locale LIMIT 1
-    ) n;
+    SELECT product_id, shown, localized(name, locale, shown), localized_locale(locale, shown), name_key FROM first;
 $$;
 
 CREATE FUNCTION translations_refresh_names() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$

@@ -128,3 +128,39 @@ pub fn now_rfc3339() -> String {
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
+
+/// `clients` concurrent clients, each sending GETs to `urls` in turn (starting at its own offset)
+/// for `duration`, every answer a 200: each request's latency in ms, and the requests per second.
+pub async fn hammer(
+    client: &reqwest::Client,
+    urls: &[String],
+    clients: usize,
+    duration: std::time::Duration,
+) -> anyhow::Result<(Vec<f64>, f64)> {
+    let started = std::time::Instant::now();
+    let deadline = started + duration;
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (client, urls) = (client.clone(), urls.to_vec());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut i = c;
+            while std::time::Instant::now() < deadline {
+                let t = std::time::Instant::now();
+                let url = &urls[i % urls.len()];
+                let r = client.get(url).send().await?;
+                anyhow::ensure!(r.status() == 200, "GET {url} under load: {}", r.status());
+                let _ = r.bytes().await;
+                latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+                i += 1;
+            }
+            Ok(latencies)
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await??);
+    }
+    let rate = all.len() as f64 / started.elapsed().as_secs_f64();
+    Ok((all, rate))
+}

@@ -134,22 +134,38 @@ type Probed = (tokio::time::Instant, Arc<DbProbe>);
 
 /// The latest database probe, shared by this node's health callers for [`PROBE_SHARED_FOR`].
 #[derive(Clone, Default)]
-pub struct SharedProbe(Arc<tokio::sync::Mutex<Option<Probed>>>);
+pub struct SharedProbe(Arc<ProbeState>);
+
+#[derive(Default)]
+struct ProbeState {
+    /// Read by every caller at once while fresh.
+    latest: std::sync::RwLock<Option<Probed>>,
+    /// Held while probing, so callers arriving meanwhile wait for that probe instead of their own.
+    probing: tokio::sync::Mutex<()>,
+}
 
 impl SharedProbe {
     /// The latest probe if it started within [`PROBE_SHARED_FOR`], else the result of `probe`.
-    /// The lock is held while probing, so callers arriving meanwhile share its result.
     async fn latest(&self, probe: impl Future<Output = DbProbe>) -> Arc<DbProbe> {
-        let mut last = self.0.lock().await;
-        if let Some((at, found)) = last.as_ref() {
-            if at.elapsed() < PROBE_SHARED_FOR {
-                return found.clone();
-            }
+        if let Some(fresh) = self.fresh() {
+            return fresh;
+        }
+        let _probing = self.0.probing.lock().await;
+        if let Some(fresh) = self.fresh() {
+            return fresh;
         }
         let started = tokio::time::Instant::now();
         let found = Arc::new(probe.await);
-        *last = Some((started, found.clone()));
+        *self.0.latest.write().unwrap_or_else(|e| e.into_inner()) = Some((started, found.clone()));
         found
+    }
+
+    fn fresh(&self) -> Option<Arc<DbProbe>> {
+        let latest = self.0.latest.read().unwrap_or_else(|e| e.into_inner());
+        latest
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < PROBE_SHARED_FOR)
+            .map(|(_, found)| found.clone())
     }
 }
 
