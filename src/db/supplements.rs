@@ -120,8 +120,8 @@ pub async fn products(
     .fetch_all(db)
     .await
 }
+
 /// The available products that contain each of `codes`, as (substance code, product id).
-/// The ids of available products that contain a substance.
 pub async fn products_with_substances(
     db: impl PgExecutor<'_>,
     codes: &[String],

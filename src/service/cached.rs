@@ -1,5 +1,7 @@
-//! Reads that many endpoints share, through the cache: the contraindication rules, a user's account
-//! and health profile. Writes to either invalidate their namespace (`Ns::Rules`, `Ns::User`).
+//! Reads that many endpoints share, through the cache: the contraindication rules and the
+//! vocabularies, a user's account and health profile, the products the screen and the planners
+//! weigh, and the dishes the meal planner chooses from. Writes invalidate their namespace
+//! (`Ns::Rules`, `Ns::User`, `Ns::Catalogue`, `Ns::Dishes`).
 
 use uuid::Uuid;
 
