@@ -9,9 +9,11 @@
 //! Run: `cargo bench --bench catalogue_load` (needs the PostgreSQL of TEST_DATABASE_URL, default
 //! postgres://postgres@127.0.0.1:5432/postgres). Writes bench/results/catalogue_load.json.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{Node, hammer, now_rfc3339, proc_status, summary, write_result};
+use common::{
+    Node, gtin13, hammer, import_price_feed, now_rfc3339, proc_status, summary, write_result,
+};
 use serde_json::json;
 
 mod common;
@@ -20,18 +22,6 @@ const CLIENTS: usize = 50;
 const DURATION: Duration = Duration::from_secs(20);
 const FEED_ROWS: usize = 10_000;
 const GENERATED_PACKAGES: usize = 1_000;
-
-/// A GTIN-13 in the restricted-circulation range 209… with its check digit.
-fn gtin(n: usize) -> String {
-    let body = format!("209{n:09}");
-    let sum: u32 = body
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 })
-        .sum();
-    format!("{body}{}", (10 - sum % 10) % 10)
-}
 
 fn main() -> anyhow::Result<()> {
     sports_nutrition::ops::memory::tune_allocator();
@@ -53,7 +43,7 @@ async fn run() -> anyhow::Result<()> {
     )
     .execute(&node.pool)
     .await?;
-    let gtins: Vec<String> = (0..GENERATED_PACKAGES).map(gtin).collect();
+    let gtins: Vec<String> = (0..GENERATED_PACKAGES).map(|n| gtin13("209", n)).collect();
     sqlx::query(
         "WITH p AS (
              INSERT INTO products (slug, brand_id, product_type, serving_size, serving_unit, protein_g_per_100g)
@@ -112,22 +102,7 @@ async fn run() -> anyhow::Result<()> {
         .await?;
     let token = admin["token"].as_str().unwrap_or_default().to_owned();
     let feed_bytes = feed.len();
-    let t = Instant::now();
-    let response = client
-        .post(format!("{url}/api/v1/admin/stores/{store}/price-feed"))
-        .bearer_auth(&token)
-        .header("content-type", "text/csv")
-        .body(feed)
-        .send()
-        .await?;
-    anyhow::ensure!(
-        response.status() == 200,
-        "import: {} {}",
-        response.status(),
-        response.text().await?
-    );
-    let import_ms = t.elapsed().as_secs_f64() * 1000.0;
-    let run: serde_json::Value = response.json().await?;
+    let (run, import_ms) = import_price_feed(&client, &url, &token, store, feed).await?;
 
     let queries = [
         "/api/v1/products",

@@ -14,7 +14,9 @@
 
 use std::time::{Duration, Instant};
 
-use common::{Node, hammer, now_rfc3339, proc_status, summary, write_result};
+use common::{
+    Node, gtin13, hammer, import_price_feed, now_rfc3339, proc_status, summary, write_result,
+};
 use serde_json::{Value, json};
 use sports_nutrition::{db::catalogue, domain::account::Locale};
 
@@ -25,18 +27,6 @@ const GENERATED_STORES: usize = 23;
 const C1_REQUESTS: usize = 200;
 const CLIENTS: usize = 50;
 const C50_DURATION: Duration = Duration::from_secs(15);
-
-/// A GTIN-13 in the restricted-circulation range 208… with its check digit.
-fn gtin(n: usize) -> String {
-    let body = format!("208{n:09}");
-    let sum: u32 = body
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 })
-        .sum();
-    format!("{body}{}", (10 - sum % 10) % 10)
-}
 
 /// What the catalogue's users ask: a plain page, searches in both scripts (with and without
 /// diacritics), filters, and each price sort.
@@ -67,7 +57,7 @@ async fn run() -> anyhow::Result<()> {
     .await?;
     let (url, pool) = (node.url.clone(), node.pool.clone());
 
-    let gtins: Vec<String> = (0..PRODUCTS).map(gtin).collect();
+    let gtins: Vec<String> = (0..PRODUCTS).map(|n| gtin13("208", n)).collect();
     let t = Instant::now();
     for sql in [
         "INSERT INTO brands (slug, name) SELECT 'scale-brand-' || b, 'Scale Brand ' || b FROM generate_series(0, 49) b",
@@ -126,22 +116,8 @@ async fn run() -> anyhow::Result<()> {
                 "S{n}-{i},{gtin},Scale {i},1 kg,{price},{in_stock}\n"
             ));
         }
-        let t = Instant::now();
-        let response = client
-            .post(format!("{url}/api/v1/admin/stores/{store}/price-feed"))
-            .bearer_auth(&token)
-            .header("content-type", "text/csv")
-            .body(feed)
-            .send()
-            .await?;
-        anyhow::ensure!(
-            response.status() == 200,
-            "import into {slug}: {} {}",
-            response.status(),
-            response.text().await?
-        );
-        let run: Value = response.json().await?;
-        imports.push(json!({ "store": slug, "wall_ms": t.elapsed().as_millis(),
+        let (run, ms) = import_price_feed(&client, &url, &token, *store, feed).await?;
+        imports.push(json!({ "store": slug, "wall_ms": ms.round(),
             "rows_applied": run["rows_applied"], "rows_queued": run["rows_queued"] }));
     }
     let import_s = t.elapsed().as_secs_f64();
