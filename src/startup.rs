@@ -153,6 +153,8 @@ impl Application {
         background
             .0
             .push(ops::price_figures::spawn(db.pool.clone(), cache.clone()));
+        // Seeding and migrating are over: what they left resident goes back.
+        background.0.push(ops::memory::spawn_housekeeping());
         let backups = Backups::new(
             db.pool.clone(),
             db.target().clone(),
