@@ -59,6 +59,9 @@ static DROPPED_METRICS: AtomicU64 = AtomicU64::new(0);
 /// seconds of a busy node's access log.
 const LOG_QUEUE_LINES: usize = 8_192;
 
+/// The most the log writer gathers before writing to stderr.
+const LOG_WRITE_BYTES: usize = 64 * 1024;
+
 /// Log lines dropped because the writer's queue was full (set by [`init`]).
 static DROPPED_LOG_LINES: OnceLock<tracing_appender::non_blocking::ErrorCounter> = OnceLock::new();
 
@@ -89,11 +92,16 @@ impl Telemetry {
 /// Installs logging, tracing and metrics for this process, writing logs to stderr from a thread of
 /// their own. Keep the answer until the process ends: dropping it writes what is still queued.
 pub fn init(config: &Config) -> anyhow::Result<Telemetry> {
+    // The writer thread flushes whenever it has emptied its queue: a busy node writes its lines in
+    // one system call per batch rather than one per line, and an idle one at once.
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(true)
         .buffered_lines_limit(LOG_QUEUE_LINES)
         .thread_name("log-writer")
-        .finish(std::io::stderr());
+        .finish(std::io::BufWriter::with_capacity(
+            LOG_WRITE_BYTES,
+            std::io::stderr(),
+        ));
     let _ = DROPPED_LOG_LINES.set(writer.error_counter());
     let mut telemetry = init_with_writer(config, writer)?;
     telemetry.log_writer = Some(guard);
