@@ -63,14 +63,18 @@ pub async fn plan(
     req: ShoppingRequest,
 ) -> Result<Planned> {
     check_request(state, &req).await?;
-    let ctx = athlete_context(state, user).await?;
-    let rules = cached::rules(state).await?;
-    let candidates = Candidates::load(state, locale, &req).await?;
+    // The athlete and the market are read at once: neither needs the other.
+    let market = async {
+        let candidates = Candidates::load(state, locale, &req).await?;
+        let offers =
+            db::supplements::offers(&state.pool, &candidates.ids, req.stores.as_deref()).await?;
+        Ok::<_, Error>((candidates, offers))
+    };
+    let (ctx, rules, (candidates, offers)) =
+        tokio::try_join!(athlete_context(state, user), cached::rules(state), market)?;
     let words = Words::load(state, locale, &candidates.products).await?;
     let resolved = resolve_items(state, locale, &req, &candidates, &ctx, &rules, &words).await?;
 
-    let offers =
-        db::supplements::offers(&state.pool, &candidates.ids, req.stores.as_deref()).await?;
     let market = Market::new(&offers, &candidates, &resolved);
     let problem = market.problem(&resolved, req.days, req.max_stores);
     // Both solves share the request's work budget, on the solver threads.
