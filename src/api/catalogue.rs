@@ -1,6 +1,6 @@
 //! `/products`, `/brands`, `/stores`: the supplement catalogue and its prices, public.
 
-use poem::web::Data;
+use poem::{Request, web::Data};
 use poem_openapi::{
     Object, OpenApi,
     param::{Header, Path, Query},
@@ -420,6 +420,7 @@ impl CatalogueApi {
         )]
         per_page: Query<u32>,
         #[oai(name = "If-None-Match")] if_none_match: Header<Option<String>>,
+        req: &Request,
     ) -> Result<Cached<ProductPage>, ApiError> {
         for (field, value) in [("min_price", min_price.0), ("max_price", max_price.0)] {
             if value.is_some_and(|v| v.is_sign_negative()) {
@@ -471,7 +472,7 @@ impl CatalogueApi {
             },
         )
         .await?;
-        Ok(page.respond(if_none_match.0.as_deref()))
+        Ok(page.respond(req, if_none_match.0.as_deref()))
     }
 
     /// A product

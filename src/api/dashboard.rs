@@ -139,11 +139,7 @@ pub fn asset(req: &Request, Path(name): Path<String>) -> Response {
     let Some(asset) = dashboard().assets.get(&name) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let accepts_gzip = req
-        .headers()
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let accepts_gzip = super::rendered::accepts_gzip(req.headers());
     let builder = Response::builder()
         .content_type(asset.mime)
         .header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")

@@ -1,11 +1,21 @@
 //! Public reads kept in the cache as the bytes sent: a hit costs a lookup and a reference count,
 //! not a conversion and a serialisation per request. Each body carries a strong `ETag`, so a client
-//! that holds the page asks with `If-None-Match` and gets `304 Not Modified` without the body.
+//! that holds the page asks with `If-None-Match` and gets `304 Not Modified` without the body. A
+//! client that takes gzip gets the body compressed, compressed once per cached page and node, at
+//! the first request that asks for it.
 
-use std::{future::Future, marker::PhantomData, sync::Arc};
+use std::{
+    future::Future,
+    io::Write,
+    marker::PhantomData,
+    sync::{Arc, OnceLock},
+};
 
 use bytes::Bytes;
-use poem::{IntoResponse, Response};
+use poem::{
+    IntoResponse, Request, Response,
+    http::{HeaderMap, header},
+};
 use poem_openapi::{
     ApiResponse,
     payload::{Json, Payload},
@@ -17,12 +27,18 @@ use sha2::{Digest, Sha256};
 use super::{AppState, error::ApiError};
 use crate::cache::{Kind, Ns};
 
+/// Bodies shorter than this are sent as they are: compressing them saves less than it costs.
+const COMPRESS_FROM: usize = 1024;
+
 /// A JSON body as sent, and the strong entity tag naming it.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(from = "Stored", into = "Stored")]
 pub struct Rendered {
     body: Bytes,
     etag: Arc<str>,
+    /// The body gzip-compressed, made at the first request that takes it and shared by every copy
+    /// of this entry the node's cache hands out.
+    gzip: Arc<OnceLock<Option<Bytes>>>,
 }
 
 /// How Redis holds a [`Rendered`]: the body is JSON text.
@@ -37,6 +53,7 @@ impl From<Stored> for Rendered {
         Self {
             body: Bytes::from(s.body),
             etag: s.etag.into(),
+            gzip: Arc::default(),
         }
     }
 }
@@ -61,21 +78,72 @@ impl Rendered {
         Self {
             body: Bytes::from(body),
             etag: etag.into(),
+            gzip: Arc::default(),
         }
     }
 
-    /// The response to a request whose `If-None-Match` header is `if_none_match`.
-    pub fn respond<T>(self, if_none_match: Option<&str>) -> Cached<T>
+    /// The response to `req`: `304` when its `If-None-Match` names the body it would get, the body
+    /// gzip-compressed when it takes gzip and the body is worth compressing, else the body as is.
+    /// Each encoding has its own strong tag (RFC 9110 §8.8.3).
+    pub fn respond<T>(self, req: &Request, if_none_match: Option<&str>) -> Cached<T>
     where
         T: Type + Send,
     {
-        let etag = self.etag.to_string();
-        if if_none_match.is_some_and(|tags| matches(tags, &self.etag)) {
+        let (body, etag, encoding) = match accepts_gzip(req.headers())
+            .then(|| self.gzipped())
+            .flatten()
+        {
+            Some(gzip) => (gzip, gzip_tag(&self.etag), Some("gzip")),
+            None => (self.body, self.etag.to_string(), None),
+        };
+        if if_none_match.is_some_and(|tags| matches(tags, &etag)) {
             Cached::NotModified(etag)
         } else {
-            Cached::Ok(Prerendered(self.body, PhantomData), etag)
+            Cached::Ok(Prerendered(body, encoding, PhantomData), etag)
         }
     }
+
+    /// The compressed body, when the body is long enough to be worth it.
+    fn gzipped(&self) -> Option<Bytes> {
+        self.gzip
+            .get_or_init(|| {
+                if self.body.len() < COMPRESS_FROM {
+                    return None;
+                }
+                let mut encoder = flate2::write::GzEncoder::new(
+                    Vec::with_capacity(self.body.len() / 4),
+                    flate2::Compression::fast(),
+                );
+                encoder.write_all(&self.body).ok()?;
+                let gzip = encoder.finish().ok()?;
+                (gzip.len() < self.body.len()).then(|| Bytes::from(gzip))
+            })
+            .clone()
+    }
+}
+
+/// The tag of the gzip-compressed body whose plain form has `etag`.
+fn gzip_tag(etag: &str) -> String {
+    format!("{}-gzip\"", etag.trim_end_matches('"'))
+}
+
+/// Whether a request's `Accept-Encoding` takes gzip (named, or `*`, without `q=0`).
+pub fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
 }
 
 /// Whether an `If-None-Match` value names `etag`: `*`, or a list of tags compared weakly (RFC 9110
@@ -91,8 +159,9 @@ fn matches(if_none_match: &str, etag: &str) -> bool {
         .any(|tag| tag == etag)
 }
 
-/// The bytes of a `T` rendered earlier, documented in the OpenAPI document as `T` itself.
-pub struct Prerendered<T>(Bytes, PhantomData<fn() -> T>);
+/// The bytes of a `T` rendered earlier (in the content coding named, if any), documented in the
+/// OpenAPI document as `T` itself.
+pub struct Prerendered<T>(Bytes, Option<&'static str>, PhantomData<fn() -> T>);
 
 impl<T: Type> Payload for Prerendered<T> {
     const CONTENT_TYPE: &'static str = <Json<T> as Payload>::CONTENT_TYPE;
@@ -108,9 +177,14 @@ impl<T: Type> Payload for Prerendered<T> {
 
 impl<T: Type> IntoResponse for Prerendered<T> {
     fn into_response(self) -> Response {
-        Response::builder()
+        let response = Response::builder()
             .content_type(Self::CONTENT_TYPE)
-            .body(self.0)
+            .header(header::VARY, "accept-encoding");
+        match self.1 {
+            Some(encoding) => response.header(header::CONTENT_ENCODING, encoding),
+            None => response,
+        }
+        .body(self.0)
     }
 }
 
@@ -180,5 +254,73 @@ mod tests {
         let stored = serde_json::to_vec(&a).unwrap();
         let back: Rendered = serde_json::from_slice(&stored).unwrap();
         assert_eq!((back.body, back.etag), (a.body, a.etag));
+    }
+
+    #[test]
+    fn gzip_is_taken_unless_refused() {
+        let takes = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::ACCEPT_ENCODING, value.parse().unwrap());
+            accepts_gzip(&headers)
+        };
+        for value in ["gzip", "br, gzip;q=0.5", "GZIP", "*", "deflate, gzip; q=1"] {
+            assert!(takes(value), "{value}");
+        }
+        for value in ["", "br", "gzip;q=0", "identity", "x-gzip2", "*;q=0"] {
+            assert!(!takes(value), "{value}");
+        }
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
+
+    fn respond(rendered: &Rendered, headers: &[(&str, &str)]) -> Response {
+        let mut req = Request::builder();
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let req = req.finish();
+        let inm = req
+            .headers()
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        rendered
+            .clone()
+            .respond::<Vec<String>>(&req, inm.as_deref())
+            .into_response()
+    }
+
+    #[tokio::test]
+    async fn a_long_body_goes_compressed_under_its_own_tag_and_a_short_one_as_it_is() {
+        let long: Vec<String> = (0..200).map(|n| format!("product number {n}")).collect();
+        let rendered = Rendered::of(&long);
+        let plain = respond(&rendered, &[]);
+        let plain_tag = plain.headers()[header::ETAG].to_str().unwrap().to_owned();
+        assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
+        assert_eq!(plain.headers()[header::VARY], "accept-encoding");
+
+        let zipped = respond(&rendered, &[("accept-encoding", "gzip, br")]);
+        assert_eq!(zipped.headers()[header::CONTENT_ENCODING], "gzip");
+        let zipped_tag = zipped.headers()[header::ETAG].to_str().unwrap().to_owned();
+        assert_ne!(zipped_tag, plain_tag);
+        let bytes = zipped.into_body().into_bytes().await.unwrap();
+        assert!(bytes.len() * 4 < rendered.body.len(), "{}", bytes.len());
+        let mut unzipped = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut unzipped)
+            .unwrap();
+        assert_eq!(unzipped, rendered.body);
+
+        // Each tag answers 304 only for the encoding it names.
+        let again = respond(
+            &rendered,
+            &[("accept-encoding", "gzip"), ("if-none-match", &zipped_tag)],
+        );
+        assert_eq!(again.status(), poem::http::StatusCode::NOT_MODIFIED);
+        let other = respond(&rendered, &[("if-none-match", &zipped_tag)]);
+        assert_eq!(other.status(), poem::http::StatusCode::OK);
+
+        let short = Rendered::of(&vec!["one".to_owned()]);
+        let response = respond(&short, &[("accept-encoding", "gzip")]);
+        assert!(response.headers().get(header::CONTENT_ENCODING).is_none());
+        assert_eq!(response.into_body().into_bytes().await.unwrap(), short.body);
     }
 }

@@ -324,6 +324,33 @@ async fn a_cached_page_answers_304_until_it_changes() {
         let weak = format!("W/{etag}, \"other\"");
         assert_eq!(get(path, Some(&weak)).await.0, 304, "{path}");
         assert_eq!(get(path, Some("\"other\"")).await.0, 200, "{path}");
+
+        // A client that takes gzip gets the same page compressed, under its own tag.
+        let zipped = app
+            .client
+            .get(app.url(path))
+            .header("Accept-Encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(zipped.headers()["content-encoding"], "gzip", "{path}");
+        assert_eq!(zipped.headers()["vary"], "accept-encoding", "{path}");
+        let zipped_tag = zipped.headers()["etag"].to_str().unwrap().to_owned();
+        assert_ne!(zipped_tag, etag);
+        let bytes = zipped.bytes().await.unwrap();
+        let mut unzipped = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut unzipped)
+            .unwrap();
+        assert_eq!(unzipped, get(path, None).await.2, "{path}");
+        let not_modified = app
+            .client
+            .get(app.url(path))
+            .header("Accept-Encoding", "gzip")
+            .header("If-None-Match", &zipped_tag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(not_modified.status().as_u16(), 304, "{path}");
     }
 
     // A change to what the page shows gives it a new tag; the old one gets the new page.

@@ -4,7 +4,7 @@
 
 pub mod dto;
 
-use poem::web::Data;
+use poem::{Request, web::Data};
 use poem_openapi::{
     OpenApi,
     param::{Header, Path, Query},
@@ -191,6 +191,7 @@ impl DishesApi {
         )]
         per_page: Query<u32>,
         #[oai(name = "If-None-Match")] if_none_match: Header<Option<String>>,
+        req: &Request,
     ) -> Result<Cached<DishPage>, ApiError> {
         let locale = neg.resolve(lang.0.as_deref(), None)?;
         if let (Some(lo), Some(hi)) = (min_kcal.0, max_kcal.0) {
@@ -230,7 +231,7 @@ impl DishesApi {
             },
         )
         .await?;
-        Ok(dishes.respond(if_none_match.0.as_deref()))
+        Ok(dishes.respond(req, if_none_match.0.as_deref()))
     }
 
     /// A dish
