@@ -610,14 +610,19 @@ pub(super) async fn product_card(
             &[Ns::Catalogue],
             &format!("product:{id}:{locale}"),
             || async {
-                let Some(product) = db::product(&state.pool, id, locale).await? else {
-                    return Ok(None);
-                };
-                Ok::<_, sqlx::Error>(Some(CardRows {
+                // Four reads at once: an unknown id costs three index lookups more, a card three
+                // round trips less.
+                let (product, substances, offers, packages) = tokio::try_join!(
+                    db::product(&state.pool, id, locale),
+                    db::product_substances(&state.pool, id, locale),
+                    db::offers(&state.pool, id),
+                    db::packages(&state.pool, id),
+                )?;
+                Ok::<_, sqlx::Error>(product.map(|product| CardRows {
                     product,
-                    substances: db::product_substances(&state.pool, id, locale).await?,
-                    offers: db::offers(&state.pool, id).await?,
-                    packages: db::packages(&state.pool, id).await?,
+                    substances,
+                    offers,
+                    packages,
                 }))
             },
         )

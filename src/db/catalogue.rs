@@ -237,32 +237,43 @@ pub async fn list_products(
     Ok((rows, total))
 }
 
-/// One product's card: the summary row plus its description.
+/// One product's card: the summary row plus its description, in one prepared statement. The row is
+/// what the list shows for the product ([`FILTERED`] with only `id` set: every other filter passes),
+/// read by primary key rather than through the list's per-call plan.
 pub async fn product(
     pool: &PgPool,
     id: Uuid,
     locale: &'static str,
 ) -> sqlx::Result<Option<(ProductRow, Option<String>)>> {
-    let filter = Filter {
-        id: Some(id),
-        ..Filter::all(locale)
-    };
-    let row = list_products(pool, &filter, false)
-        .await?
-        .0
-        .into_iter()
-        .next();
-    let Some(row) = row else { return Ok(None) };
-    let description: Option<String> = sqlx::query_scalar(
-        "SELECT localized(t.description, t.locale, $2) FROM product_translations t JOIN locale_chain($2) c ON c.code = t.locale
-         WHERE t.product_id = $1 AND t.description IS NOT NULL ORDER BY c.depth LIMIT 1",
+    #[derive(sqlx::FromRow)]
+    struct Card {
+        #[sqlx(flatten)]
+        row: ProductRow,
+        description: Option<String>,
+    }
+    let card: Option<Card> = sqlx::query_as(
+        "SELECT p.id, p.slug, p.product_type, p.serving_size, p.serving_unit, p.is_available,
+                b.id AS brand_id, b.slug AS brand_slug, b.name AS brand_name, b.is_local AS brand_is_local,
+                n.name, n.name_locale,
+                array(SELECT a.code FROM product_allergens a WHERE a.product_id = p.id ORDER BY a.code) AS allergens,
+                coalesce(best.stores_in_stock, 0)::int8 AS stores_in_stock, best.best_price,
+                best.price_per_serving, best.price_per_100g_protein,
+                1::int8 AS total,
+                (SELECT localized(t.description, t.locale, $2)
+                 FROM product_translations t JOIN locale_chain($2) c ON c.code = t.locale
+                 WHERE t.product_id = p.id AND t.description IS NOT NULL
+                 ORDER BY c.depth LIMIT 1) AS description
+         FROM products p
+         JOIN brands b ON b.id = p.brand_id
+         LEFT JOIN product_figures best ON best.product_id = p.id
+         LEFT JOIN product_names n ON n.product_id = p.id AND n.locale = $2
+         WHERE p.id = $1",
     )
     .bind(id)
     .bind(locale)
     .fetch_optional(pool)
-    .await?
-    .flatten();
-    Ok(Some((row, description)))
+    .await?;
+    Ok(card.map(|c| (c.row, c.description)))
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]

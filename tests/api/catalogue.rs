@@ -274,6 +274,32 @@ async fn a_product_card_its_price_comparison_and_history() {
 }
 
 #[tokio::test]
+async fn a_card_shows_each_product_as_the_list_does() {
+    let app = TestApp::seeded().await;
+    // 78 requests: within the public limit of the tests' configuration.
+    for lang in ["en", "sr-Cyrl", "hu"] {
+        let page = app
+            .json(&format!(
+                "/api/v1/products?per_page=25&sort=price&lang={lang}"
+            ))
+            .await;
+        let items = page["items"].as_array().unwrap();
+        assert_eq!(items.len(), 25);
+        for item in items {
+            let card = app
+                .json(&format!(
+                    "/api/v1/products/{}?lang={lang}",
+                    item["id"].as_str().unwrap()
+                ))
+                .await;
+            for (key, value) in item.as_object().unwrap() {
+                assert_eq!(&card[key], value, "{lang} {} {key}", item["slug"]);
+            }
+        }
+    }
+}
+
+#[tokio::test]
 async fn brands_and_stores() {
     let app = TestApp::seeded().await;
     let brands = app.json("/api/v1/brands").await;
