@@ -30,6 +30,9 @@ use crate::cache::{Kind, Ns};
 /// Bodies shorter than this are sent as they are: compressing them saves less than it costs.
 const COMPRESS_FROM: usize = 1024;
 
+/// What the body of a cached read depends on besides its URL.
+const VARY: &str = "accept-encoding";
+
 /// A JSON body as sent, and the strong entity tag naming it.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(from = "Stored", into = "Stored")]
@@ -97,7 +100,8 @@ impl Rendered {
             None => (self.body, self.etag.to_string(), None),
         };
         if if_none_match.is_some_and(|tags| matches(tags, &etag)) {
-            Cached::NotModified(etag)
+            // RFC 9110 §15.4.5: a 304 carries the Vary the 200 would have.
+            Cached::NotModified(etag, VARY.to_owned())
         } else {
             Cached::Ok(Prerendered(body, encoding, PhantomData), etag)
         }
@@ -127,23 +131,31 @@ fn gzip_tag(etag: &str) -> String {
     format!("{}-gzip\"", etag.trim_end_matches('"'))
 }
 
-/// Whether a request's `Accept-Encoding` takes gzip (named, or `*`, without `q=0`).
+/// Whether a request's `Accept-Encoding` takes gzip: named without `q=0`, or not named and `*`
+/// without `q=0` (RFC 9110 §12.5.3: `*` stands for the codings the field does not name).
 pub fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
+    let mut gzip = None;
+    let mut any = None;
+    for coding in headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';').map(str::trim);
-            let name = parts.next().unwrap_or_default();
-            let refused = parts.any(|p| {
-                p.strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .is_some_and(|q| q == 0.0)
-            });
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-        })
+    {
+        let mut parts = coding.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        let taken = !parts.any(|p| {
+            p.strip_prefix("q=")
+                .and_then(|q| q.parse::<f32>().ok())
+                .is_some_and(|q| q == 0.0)
+        });
+        if name.eq_ignore_ascii_case("gzip") {
+            gzip = Some(taken);
+        } else if name == "*" {
+            any = Some(taken);
+        }
+    }
+    gzip.or(any).unwrap_or(false)
 }
 
 /// Whether an `If-None-Match` value names `etag`: `*`, or a list of tags compared weakly (RFC 9110
@@ -179,7 +191,7 @@ impl<T: Type> IntoResponse for Prerendered<T> {
     fn into_response(self) -> Response {
         let response = Response::builder()
             .content_type(Self::CONTENT_TYPE)
-            .header(header::VARY, "accept-encoding");
+            .header(header::VARY, VARY);
         match self.1 {
             Some(encoding) => response.header(header::CONTENT_ENCODING, encoding),
             None => response,
@@ -196,7 +208,10 @@ pub enum Cached<T: Type + Send> {
     Ok(Prerendered<T>, #[oai(header = "ETag")] String),
     /// Unchanged since the `ETag` named in `If-None-Match`: the copy the client holds is current.
     #[oai(status = 304)]
-    NotModified(#[oai(header = "ETag")] String),
+    NotModified(
+        #[oai(header = "ETag")] String,
+        #[oai(header = "Vary")] String,
+    ),
 }
 
 /// The rendered value under `key`, from the cache or by `load` (rendered once, on a miss).
@@ -266,7 +281,15 @@ mod tests {
         for value in ["gzip", "br, gzip;q=0.5", "GZIP", "*", "deflate, gzip; q=1"] {
             assert!(takes(value), "{value}");
         }
-        for value in ["", "br", "gzip;q=0", "identity", "x-gzip2", "*;q=0"] {
+        for value in [
+            "",
+            "br",
+            "gzip;q=0",
+            "identity",
+            "x-gzip2",
+            "*;q=0",
+            "gzip;q=0, *",
+        ] {
             assert!(!takes(value), "{value}");
         }
         assert!(!accepts_gzip(&HeaderMap::new()));
@@ -315,6 +338,7 @@ mod tests {
             &[("accept-encoding", "gzip"), ("if-none-match", &zipped_tag)],
         );
         assert_eq!(again.status(), poem::http::StatusCode::NOT_MODIFIED);
+        assert_eq!(again.headers()[header::VARY], "accept-encoding");
         let other = respond(&rendered, &[("if-none-match", &zipped_tag)]);
         assert_eq!(other.status(), poem::http::StatusCode::OK);
 
