@@ -10,7 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{Node, now_rfc3339, proc_status, summary, write_result};
+use common::{Node, hammer, now_rfc3339, proc_status, summary, write_result};
 use rcgen::{CertificateParams, KeyPair};
 use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
 use serde_json::json;
@@ -34,28 +34,7 @@ async fn load(
     url: &str,
     clients: usize,
 ) -> anyhow::Result<serde_json::Value> {
-    let started = Instant::now();
-    let deadline = started + DURATION;
-    let mut tasks = Vec::new();
-    for _ in 0..clients {
-        let (client, url) = (client.clone(), url.to_owned());
-        tasks.push(tokio::spawn(async move {
-            let mut ms = Vec::new();
-            while Instant::now() < deadline {
-                let t = Instant::now();
-                let r = client.get(&url).send().await.expect("request");
-                assert_eq!(r.status(), 200);
-                let _ = r.bytes().await;
-                ms.push(t.elapsed().as_secs_f64() * 1000.0);
-            }
-            ms
-        }));
-    }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await?);
-    }
-    let rps = all.len() as f64 / started.elapsed().as_secs_f64();
+    let (all, rps) = hammer(client, &[url.to_owned()], clients, DURATION).await?;
     Ok(json!({ "requests_per_s": (rps * 10.0).round() / 10.0, "latency": summary(all) }))
 }
 
