@@ -440,7 +440,6 @@ impl CatalogueApi {
         let q = q.0.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
         let filter = db::Filter {
             locale: locale.as_str(),
-            id: None,
             product_type: product_type.0.map(|v| v.as_str().to_owned()),
             brand: brand.0,
             substance: substance.0,
@@ -459,7 +458,7 @@ impl CatalogueApi {
             &[Ns::Catalogue],
             &format!("products:{filter:?}"),
             || async {
-                let (rows, total) = db::list_products(&state.pool, &filter, true).await?;
+                let (rows, total) = db::list_products(&state.pool, &filter).await?;
                 Ok(ProductPage {
                     items: rows
                         .into_iter()

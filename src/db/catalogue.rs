@@ -2,7 +2,7 @@
 //! stores, offers per store and price history. Names come in the requested locale or its fallback.
 
 use rust_decimal::Decimal;
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -22,7 +22,6 @@ impl Filter {
     pub fn all(locale: &'static str) -> Self {
         Self {
             locale,
-            id: None,
             product_type: None,
             brand: None,
             substance: None,
@@ -38,23 +37,9 @@ impl Filter {
     }
 }
 
-impl Sort {
-    fn as_str(self) -> &'static str {
-        match self {
-            Sort::Relevance => "relevance",
-            Sort::Name => "name",
-            Sort::Price => "price",
-            Sort::PricePerServing => "price_per_serving",
-            Sort::PricePer100gProtein => "price_per_100g_protein",
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Filter {
     pub locale: &'static str,
-    /// One product only.
-    pub id: Option<Uuid>,
     pub product_type: Option<String>,
     pub brand: Option<String>,
     pub substance: Option<String>,
@@ -88,99 +73,185 @@ pub struct ProductRow {
     pub best_price: Option<Decimal>,
     pub price_per_serving: Option<Decimal>,
     pub price_per_100g_protein: Option<Decimal>,
-    /// Products matching the filters, on all pages.
-    pub total: i64,
 }
 
-/// The filtered products with their best in-stock offer; `$1` is the locale, `$2`–`$10` the filters,
-/// `$11` the sort. The price figures and the names in each locale are read as the writes keep them
-/// (`product_figures`, `product_names`), and the search words checked against the trigram-indexed
-/// name keys.
-const FILTERED: &str = "
-    WITH terms AS (
-        SELECT array_agg(DISTINCT w) AS words FROM unnest(string_to_array(search_key($9), ' ')) AS w WHERE w <> ''
-    ),
-    -- Products whose brand or names hold every word of the query (or nearly: a typo), with how well
-    -- they match (the mean over words of the best word similarity). The trigram index finds them.
-    word_hits AS (
-        SELECT w, t.product_id, max(word_similarity(w, t.name_key)) AS similarity
-        FROM terms, unnest(terms.words) AS w
-        JOIN product_translations t
-          ON t.name_key LIKE '%' || replace(replace(replace(w, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
-          OR w <% t.name_key
-        GROUP BY w, t.product_id
-        UNION ALL
-        SELECT w, p.id, 1.0
-        FROM terms, unnest(terms.words) AS w
-        JOIN brands b ON strpos(search_key(b.name), w) > 0
-        JOIN products p ON p.brand_id = b.id
-    ),
-    hits AS (
-        SELECT h.product_id, sum(h.best) / max(cardinality(terms.words)) AS relevance
-        FROM (SELECT product_id, w, max(similarity) AS best FROM word_hits GROUP BY product_id, w) h, terms
-        GROUP BY h.product_id
-        HAVING count(*) = max(cardinality(terms.words))
-    )
-    SELECT p.id, p.slug, p.product_type, p.serving_size, p.serving_unit, p.is_available,
-           b.id AS brand_id, b.slug AS brand_slug, b.name AS brand_name, b.is_local AS brand_is_local,
-           n.name, n.name_locale, n.name_key,
-           coalesce(best.stores_in_stock, 0)::int8 AS stores_in_stock, best.best_price, best.price_per_serving,
-           best.price_per_100g_protein,
-           hits.relevance
-    FROM products p
-    JOIN brands b ON b.id = p.brand_id
-    CROSS JOIN terms
-    LEFT JOIN product_figures best ON best.product_id = p.id
-    LEFT JOIN hits ON hits.product_id = p.id
-    LEFT JOIN product_names n ON n.product_id = p.id AND n.locale = $1
-    WHERE ($2::text IS NULL OR p.product_type = $2)
-      AND ($3::text IS NULL OR b.slug = $3)
-      AND ($4::text IS NULL OR EXISTS (
-            SELECT 1 FROM product_substances ps JOIN substances s ON s.id = ps.substance_id
-            WHERE ps.product_id = p.id AND s.code = $4))
-      AND NOT EXISTS (SELECT 1 FROM product_allergens a WHERE a.product_id = p.id AND a.code = ANY($5::text[]))
-      AND (NOT $6 OR best.stores_in_stock > 0)
-      AND ($7::numeric IS NULL OR best.best_price >= $7)
-      AND ($8::numeric IS NULL OR best.best_price <= $8)
-      AND ($10::uuid IS NULL OR p.id = $10)
-      AND (terms.words IS NULL OR hits.product_id IS NOT NULL)";
-
-/// How a page is sorted: by `$11`, then by name and id, so that pages are stable.
-const ORDER: &str = "
-    CASE WHEN $11 = 'relevance' THEN m.relevance END DESC NULLS LAST,
-    CASE WHEN $11 = 'price' THEN m.best_price END ASC NULLS LAST,
-    CASE WHEN $11 = 'price_per_serving' THEN m.price_per_serving END ASC NULLS LAST,
-    CASE WHEN $11 = 'price_per_100g_protein' THEN m.price_per_100g_protein END ASC NULLS LAST,
-    m.name_key ASC, m.id";
-
-/// The page query: the total rides along (a window over every match, before `LIMIT`), and the
-/// allergens are read for the page's rows only.
-fn page_sql() -> String {
-    format!(
-        "SELECT m.*, array(SELECT a.code FROM product_allergens a WHERE a.product_id = m.id ORDER BY a.code) AS allergens
-         FROM (
-             SELECT m.*, count(*) OVER () AS total FROM ({FILTERED}) m
-             ORDER BY {ORDER} LIMIT $12 OFFSET $13
-         ) m
-         ORDER BY {ORDER}"
-    )
+/// The words of a search, each matched on its own.
+fn search_words(q: Option<&str>) -> Vec<&str> {
+    q.unwrap_or_default().split_whitespace().collect()
 }
 
-/// Binds `$1`–`$11` of [`FILTERED`] from a filter.
-macro_rules! bind_page_filters {
-    ($q:expr, $f:expr, $sort:expr) => {
-        $q.bind($f.locale)
-            .bind(&$f.product_type)
-            .bind(&$f.brand)
-            .bind(&$f.substance)
-            .bind(&$f.free_of)
-            .bind($f.in_stock)
-            .bind($f.min_price)
-            .bind($f.max_price)
-            .bind(&$f.q)
-            .bind($f.id)
-            .bind($sort.as_str())
+/// `FROM … WHERE …` of the products a filter picks, with only the tables and conditions the filter
+/// uses, so that PostgreSQL plans what is asked and not every filter that might have been.
+///
+/// With `names`, the products are read from their names in the filter's locale (`n`: every product
+/// has one, NULL when it has no translation), so that a page sorted by name walks the name index
+/// and reads `products` only when a filter needs it. A search is `product_search_hits` (`h`), which
+/// finds the products holding every word through the trigram index.
+fn push_selection<'a>(
+    b: &mut QueryBuilder<'a, Postgres>,
+    f: &'a Filter,
+    words: &[&'a str],
+    names: bool,
+) {
+    let id = if names {
+        b.push(" FROM product_names n");
+        if f.product_type.is_some() || f.brand.is_some() {
+            b.push(" JOIN products p ON p.id = n.product_id");
+        }
+        "n.product_id"
+    } else {
+        b.push(" FROM products p");
+        "p.id"
     };
+    if f.brand.is_some() {
+        b.push(" JOIN brands b ON b.id = p.brand_id");
+    }
+    let price_sort = names && f.effective_sort().figure().is_some();
+    if f.in_stock || f.min_price.is_some() || f.max_price.is_some() || price_sort {
+        // Every product has its figures row (written when the product is).
+        b.push(format_args!(
+            " JOIN product_figures f ON f.product_id = {id}"
+        ));
+    }
+    if !words.is_empty() {
+        b.push(" JOIN product_search_hits(")
+            .push_bind(words.to_vec())
+            .push(format_args!(") h ON h.product_id = {id}"));
+    }
+    b.push(" WHERE true");
+    if names {
+        b.push(" AND n.locale = ").push_bind(f.locale);
+    }
+    if let Some(t) = &f.product_type {
+        b.push(" AND p.product_type = ").push_bind(t.as_str());
+    }
+    if let Some(brand) = &f.brand {
+        b.push(" AND b.slug = ").push_bind(brand.as_str());
+    }
+    if let Some(code) = &f.substance {
+        b.push(format_args!(
+            " AND EXISTS (SELECT 1 FROM product_substances ps JOIN substances sub ON sub.id = ps.substance_id
+                          WHERE ps.product_id = {id} AND sub.code = "
+        ))
+        .push_bind(code.as_str())
+        .push(")");
+    }
+    if !f.free_of.is_empty() {
+        b.push(format_args!(
+            " AND NOT EXISTS (SELECT 1 FROM product_allergens a WHERE a.product_id = {id} AND a.code = ANY("
+        ))
+        .push_bind(f.free_of.as_slice())
+        .push("))");
+    }
+    if f.in_stock {
+        b.push(" AND f.stores_in_stock > 0");
+    }
+    if let Some(min) = f.min_price {
+        b.push(" AND f.best_price >= ").push_bind(min);
+    }
+    if let Some(max) = f.max_price {
+        b.push(" AND f.best_price <= ").push_bind(max);
+    }
+}
+
+impl Sort {
+    /// The `product_figures` column a price sort orders by.
+    fn figure(self) -> Option<&'static str> {
+        match self {
+            Sort::Price => Some("best_price"),
+            Sort::PricePerServing => Some("price_per_serving"),
+            Sort::PricePer100gProtein => Some("price_per_100g_protein"),
+            Sort::Relevance | Sort::Name => None,
+        }
+    }
+}
+
+/// A page of the list: the page's products picked and ordered first (`page`: an index walk where
+/// the sort allows one, and nothing read but the sort keys), then their rows read for those
+/// products only. Sorted by the filter's sort, then by name and id, so that pages are stable.
+fn push_page<'a>(b: &mut QueryBuilder<'a, Postgres>, f: &'a Filter, words: &[&'a str]) {
+    let sort = f.effective_sort();
+    b.push("WITH page AS (SELECT n.product_id AS id, n.name_key");
+    match sort.figure() {
+        Some(column) => b.push(format_args!(", f.{column} AS figure")),
+        None => b.push(", NULL::numeric AS figure"),
+    };
+    if sort == Sort::Relevance && !words.is_empty() {
+        b.push(", h.relevance");
+    } else {
+        b.push(", NULL::real AS relevance");
+    }
+    // A search gathers its every match before it sorts them: counting them there spares running it
+    // a second time for the count.
+    if words.is_empty() {
+        b.push(", NULL::int8 AS total");
+    } else {
+        b.push(", count(*) OVER () AS total");
+    }
+    push_selection(b, f, words, true);
+    // The inner order names the indexed columns themselves, which lets PostgreSQL walk the indexes.
+    let figure = sort.figure().map(|column| format!("f.{column}"));
+    push_order(
+        b,
+        sort,
+        figure.as_deref(),
+        "relevance",
+        "n.name_key",
+        "n.product_id",
+    );
+    b.push(" LIMIT ")
+        .push_bind(f.limit)
+        .push(" OFFSET ")
+        .push_bind(f.offset);
+    b.push(
+        ")
+        SELECT p.id, p.slug, p.product_type, p.serving_size, p.serving_unit, p.is_available,
+               b.id AS brand_id, b.slug AS brand_slug, b.name AS brand_name, b.is_local AS brand_is_local,
+               n.name, n.name_locale,
+               array(SELECT a.code FROM product_allergens a WHERE a.product_id = p.id ORDER BY a.code) AS allergens,
+               coalesce(best.stores_in_stock, 0)::int8 AS stores_in_stock, best.best_price,
+               best.price_per_serving, best.price_per_100g_protein, page.total
+        FROM page
+        JOIN products p ON p.id = page.id
+        JOIN brands b ON b.id = p.brand_id
+        LEFT JOIN product_figures best ON best.product_id = p.id
+        LEFT JOIN product_names n ON n.product_id = p.id AND n.locale = ",
+    )
+    .push_bind(f.locale);
+    let figure = sort.figure().map(|_| "page.figure");
+    push_order(
+        b,
+        sort,
+        figure,
+        "page.relevance",
+        "page.name_key",
+        "page.id",
+    );
+}
+
+/// `ORDER BY` the sort, then name and id.
+fn push_order(
+    b: &mut QueryBuilder<'_, Postgres>,
+    sort: Sort,
+    figure: Option<&str>,
+    relevance: &str,
+    name_key: &str,
+    id: &str,
+) {
+    b.push(" ORDER BY ");
+    if sort == Sort::Relevance {
+        b.push(format_args!("{relevance} DESC NULLS LAST, "));
+    }
+    if let Some(figure) = figure {
+        b.push(format_args!("{figure} ASC NULLS LAST, "));
+    }
+    b.push(format_args!("{name_key}, {id}"));
+}
+
+/// How many products the filter picks, on all pages.
+fn push_count<'a>(b: &mut QueryBuilder<'a, Postgres>, f: &'a Filter, words: &[&'a str]) {
+    b.push("SELECT count(*)");
+    push_selection(b, f, words, false);
 }
 
 impl Filter {
@@ -193,53 +264,51 @@ impl Filter {
     }
 }
 
-/// The plan PostgreSQL runs a page of the list with, executed (`EXPLAIN ANALYZE`), line by line: for
-/// the benchmarks, which show how each query scales.
+/// The plans PostgreSQL runs a page of the list and its count with, executed (`EXPLAIN ANALYZE`),
+/// line by line: for the benchmarks, which show how each query scales.
 pub async fn explain_list(pool: &PgPool, f: &Filter) -> sqlx::Result<Vec<String>> {
-    let sql = format!("EXPLAIN (ANALYZE, BUFFERS) {}", page_sql());
-    let sort = f.effective_sort();
-    bind_page_filters!(sqlx::query_scalar(&sql), f, sort)
-        .bind(f.limit)
-        .bind(f.offset)
-        .persistent(false)
-        .fetch_all(pool)
-        .await
+    let words = search_words(f.q.as_deref());
+    let mut lines = Vec::new();
+    type Push = for<'a> fn(&mut QueryBuilder<'a, Postgres>, &'a Filter, &[&'a str]);
+    for (title, push) in [("page", push_page as Push), ("count", push_count)] {
+        let mut b = QueryBuilder::new("EXPLAIN (ANALYZE, BUFFERS) ");
+        push(&mut b, f, &words);
+        lines.push(format!("-- {title}"));
+        lines.extend(b.build_query_scalar::<String>().fetch_all(pool).await?);
+    }
+    Ok(lines)
 }
 
-/// A page of products and, when `count`, how many match in all.
-pub async fn list_products(
-    pool: &PgPool,
-    f: &Filter,
-    count: bool,
-) -> sqlx::Result<(Vec<ProductRow>, i64)> {
-    let page_sql = page_sql();
-    let count_sql = format!("SELECT count(*) FROM ({FILTERED}) m");
-    let sort = f.effective_sort();
-    // Not a cached prepared statement: a generic plan cannot drop the filters that are unset, and
-    // runs searches several times slower than a plan made for the actual parameters.
-    let rows: Vec<ProductRow> = bind_page_filters!(sqlx::query_as(&page_sql), f, sort)
-        .bind(f.limit)
-        .bind(f.offset)
-        .persistent(false)
-        .fetch_all(pool)
-        .await?;
-    let total = match rows.first() {
-        Some(first) => first.total,
-        // A page past the end has no row to carry the total.
-        None if count && f.offset > 0 => {
-            bind_page_filters!(sqlx::query_scalar(&count_sql), f, sort)
-                .persistent(false)
-                .fetch_one(pool)
-                .await?
-        }
-        None => 0,
+/// A page of products and how many match in all. The count is only run when the page cannot tell
+/// it: a search's page carries it, and a first page that is not full holds every match.
+pub async fn list_products(pool: &PgPool, f: &Filter) -> sqlx::Result<(Vec<ProductRow>, i64)> {
+    let words = search_words(f.q.as_deref());
+    // Prepared and kept per connection: the shapes are few (which filters are set, and the sort),
+    // and a search's words are planned inside `product_search_hits`, as they come.
+    let mut page = QueryBuilder::new("");
+    push_page(&mut page, f, &words);
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        row: ProductRow,
+        total: Option<i64>,
+    }
+    let rows: Vec<Row> = page.build_query_as().fetch_all(pool).await?;
+    let shown = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+    let total = if let Some(total) = rows.first().and_then(|r| r.total) {
+        total
+    } else if f.offset == 0 && shown < f.limit {
+        shown
+    } else {
+        let mut count = QueryBuilder::new("");
+        push_count(&mut count, f, &words);
+        count.build_query_scalar().fetch_one(pool).await?
     };
-    Ok((rows, total))
+    Ok((rows.into_iter().map(|r| r.row).collect(), total))
 }
 
-/// One product's card: the summary row plus its description, in one prepared statement. The row is
-/// what the list shows for the product ([`FILTERED`] with only `id` set: every other filter passes),
-/// read by primary key rather than through the list's per-call plan.
+/// One product's card: the summary row the list shows for the product plus its description, in one
+/// prepared statement by primary key.
 pub async fn product(
     pool: &PgPool,
     id: Uuid,
@@ -258,7 +327,6 @@ pub async fn product(
                 array(SELECT a.code FROM product_allergens a WHERE a.product_id = p.id ORDER BY a.code) AS allergens,
                 coalesce(best.stores_in_stock, 0)::int8 AS stores_in_stock, best.best_price,
                 best.price_per_serving, best.price_per_100g_protein,
-                1::int8 AS total,
                 (SELECT localized(t.description, t.locale, $2)
                  FROM product_translations t JOIN locale_chain($2) c ON c.code = t.locale
                  WHERE t.product_id = p.id AND t.description IS NOT NULL
@@ -351,16 +419,13 @@ pub struct Offer {
 /// Every current offer for a product, cheapest per serving first (in-stock offers before the rest).
 pub async fn offers(pool: &PgPool, product: Uuid) -> sqlx::Result<Vec<Offer>> {
     sqlx::query_as(
-        "SELECT o.store_id, s.slug AS store_slug, s.name AS store_name, s.delivery_fee, s.free_delivery_from,
-                s.min_order, s.delivery_days_min, s.delivery_days_max, o.package_id, pk.size, pk.size_unit,
-                pk.servings, o.price, o.discount_price, pr.discount_ends_at, o.effective_price, o.price_per_serving,
+        "SELECT o.store_id, o.store_slug, o.store_name, o.delivery_fee, o.free_delivery_from, o.min_order,
+                o.delivery_days_min, o.delivery_days_max, o.package_id, o.size, o.size_unit, o.servings, o.price,
+                o.discount_price, o.discount_ends_at, o.effective_price, o.price_per_serving,
                 o.price_per_100g_protein, o.price_per_100_units, o.in_stock, o.source, o.observed_at
          FROM current_offers o
-         JOIN stores s ON s.id = o.store_id
-         JOIN product_packages pk ON pk.id = o.package_id
-         JOIN prices pr ON pr.store_id = o.store_id AND pr.package_id = o.package_id
          WHERE o.product_id = $1
-         ORDER BY o.in_stock DESC, o.price_per_serving, o.effective_price, s.slug, pk.size",
+         ORDER BY o.in_stock DESC, o.price_per_serving, o.effective_price, o.store_slug, o.size",
     )
     .bind(product)
     .fetch_all(pool)

@@ -90,11 +90,11 @@ pub async fn products(
              FROM product_allergens a JOIN chosen ON chosen.id = a.product_id GROUP BY a.product_id
          ),
          best AS (
-             SELECT DISTINCT ON (o.product_id) o.product_id, s.slug AS store_slug, s.name AS store_name, o.package_id,
+             SELECT DISTINCT ON (o.product_id) o.product_id, o.store_slug, o.store_name, o.package_id,
                     o.effective_price, o.price_per_serving
-             FROM current_offers o JOIN chosen ON chosen.id = o.product_id JOIN stores s ON s.id = o.store_id
+             FROM current_offers o JOIN chosen ON chosen.id = o.product_id
              WHERE o.in_stock
-             ORDER BY o.product_id, o.price_per_serving, o.effective_price, s.slug
+             ORDER BY o.product_id, o.price_per_serving, o.effective_price, o.store_slug
          )
          SELECT p.id, p.slug, p.product_type, p.serving_size, p.serving_unit, p.is_available,
                 p.energy_kcal_per_100g, p.protein_g_per_100g, p.carbohydrate_g_per_100g, p.fat_g_per_100g,
@@ -174,14 +174,12 @@ pub async fn offers(
     stores: Option<&[String]>,
 ) -> sqlx::Result<Vec<StoreOffer>> {
     sqlx::query_as(
-        "SELECT o.store_id, s.slug AS store_slug, s.name AS store_name, s.currency, s.delivery_fee,
-                s.free_delivery_from, s.min_order, o.product_id, o.package_id, pk.size, pk.size_unit,
-                pk.servings, o.price, o.effective_price
+        "SELECT o.store_id, o.store_slug, o.store_name, o.currency, o.delivery_fee, o.free_delivery_from,
+                o.min_order, o.product_id, o.package_id, o.size, o.size_unit, o.servings, o.price,
+                o.effective_price
          FROM current_offers o
-         JOIN stores s ON s.id = o.store_id
-         JOIN product_packages pk ON pk.id = o.package_id
-         WHERE o.in_stock AND o.product_id = ANY($1) AND ($2::text[] IS NULL OR s.slug = ANY($2))
-         ORDER BY s.slug, o.product_id, pk.servings DESC, o.package_id",
+         WHERE o.in_stock AND o.product_id = ANY($1) AND ($2::text[] IS NULL OR o.store_slug = ANY($2))
+         ORDER BY o.store_slug, o.product_id, o.servings DESC, o.package_id",
     )
     .bind(products)
     .bind(stores)

@@ -486,3 +486,103 @@ async fn the_kept_price_figures_follow_every_write_and_the_clock() {
         "nothing more is due"
     );
 }
+
+/// A list page read through the data layer (no page cache in between), as slugs and names.
+async fn listed(
+    pool: &sqlx::PgPool,
+    locale: &'static str,
+    q: Option<&str>,
+    sort: sports_nutrition::db::catalogue::Sort,
+) -> Vec<(String, Option<String>)> {
+    use sports_nutrition::db::catalogue::{Filter, list_products};
+    let filter = Filter {
+        q: q.map(str::to_owned),
+        sort,
+        ..Filter::all(locale)
+    };
+    let (rows, total) = list_products(pool, &filter).await.unwrap();
+    assert_eq!(
+        usize::try_from(total).unwrap(),
+        rows.len(),
+        "one page holds them all"
+    );
+    rows.into_iter().map(|r| (r.slug, r.name)).collect()
+}
+
+#[tokio::test]
+async fn names_and_search_documents_follow_every_write() {
+    use sports_nutrition::db::catalogue::Sort;
+    let app = TestApp::seeded().await;
+    let pool = &app.pool;
+    let exec = async |sql: &str| {
+        sqlx::query(sql).execute(pool).await.unwrap();
+    };
+    let found = async |q: &str| -> Vec<String> {
+        listed(pool, "en", Some(q), Sort::Relevance)
+            .await
+            .into_iter()
+            .map(|(slug, _)| slug)
+            .collect()
+    };
+    let bare = "bare-bar";
+
+    // A product without any translation is listed, unnamed and last by name, and found by its brand.
+    exec(
+        "INSERT INTO products (slug, brand_id, product_type, serving_size, serving_unit)
+         SELECT 'bare-bar', id, 'protein', 30, 'g' FROM brands WHERE slug = 'optimum-nutrition'",
+    )
+    .await;
+    let by_name = listed(pool, "en", None, Sort::Name).await;
+    assert_eq!(
+        by_name.last(),
+        Some(&(bare.to_owned(), None)),
+        "{by_name:?}"
+    );
+    assert!(found("optimum nutrition").await.iter().any(|s| s == bare));
+
+    // Its first translation names it in every locale (Cyrillic transliterated) and is searchable.
+    exec(
+        "INSERT INTO product_translations (product_id, locale, name)
+         SELECT id, 'sr-Latn', 'Zlatna čokoladica' FROM products WHERE slug = 'bare-bar'",
+    )
+    .await;
+    let name_of =
+        async |locale: &'static str| listed(pool, locale, Some("zlatna"), Sort::Name).await;
+    assert_eq!(
+        name_of("hu").await,
+        [(bare.to_owned(), Some("Zlatna čokoladica".to_owned()))]
+    );
+    assert_eq!(
+        name_of("sr-Cyrl").await,
+        [(bare.to_owned(), Some("Златна чоколадица".to_owned()))]
+    );
+    // Every word, in the brand or a name, in either script, with a typo.
+    assert_eq!(found("optimum zlatna").await, [bare]);
+    assert_eq!(found("златна cokoladica").await, [bare]);
+    assert_eq!(found("zlatnaa").await, [bare]);
+
+    // A brand renamed, and a product moved to another brand, are found under their new names.
+    exec("UPDATE brands SET name = 'Zvezda Lab' WHERE slug = 'optimum-nutrition'").await;
+    assert!(found("zvezda zlatna").await.iter().any(|s| s == bare));
+    assert!(found("optimum zlatna").await.is_empty());
+    exec(
+        "UPDATE products SET brand_id = (SELECT id FROM brands WHERE slug = 'scitec-nutrition')
+         WHERE slug = 'bare-bar'",
+    )
+    .await;
+    assert_eq!(found("scitec zlatna").await, [bare]);
+    assert!(found("zvezda zlatna").await.is_empty());
+
+    // A translation removed takes its words with it; a product deleted leaves nothing behind.
+    exec("DELETE FROM product_translations WHERE name = 'Zlatna čokoladica'").await;
+    assert!(found("zlatna").await.is_empty());
+    exec("DELETE FROM products WHERE slug = 'bare-bar'").await;
+    let left: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM product_names WHERE product_id NOT IN (SELECT id FROM products))
+              + (SELECT count(*) FROM product_search WHERE product_id NOT IN (SELECT id FROM products))",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(left, 0);
+}
