@@ -142,13 +142,22 @@ where
             .with_filter(level())
             .boxed()
     };
+    let spans = tracing_opentelemetry::layer().with_tracer(tracer.clone());
+    // With nothing exported, spans are kept for their ids only (log lines, traceparent, which read
+    // them from the span): what a span would carry to a collector (code location, thread, busy and
+    // idle time) and the OpenTelemetry context made current at every poll are work for nobody.
+    let spans = if telemetry.otlp_enabled {
+        spans
+    } else {
+        spans
+            .with_location(false)
+            .with_threads(false)
+            .with_tracked_inactivity(false)
+            .with_context_activation(false)
+    };
     let installed = tracing_subscriber::registry()
         .with(logs)
-        .with(
-            tracing_opentelemetry::layer()
-                .with_tracer(tracer.clone())
-                .with_filter(level()),
-        )
+        .with(spans.with_filter(level()))
         .with(
             QuerySpans::new(tracer)
                 .with_filter(Targets::new().with_target("sqlx::query", tracing::Level::TRACE)),
