@@ -56,19 +56,13 @@ pub async fn products(
     ids: Option<&[Uuid]>,
 ) -> sqlx::Result<Vec<ProductFacts>> {
     // One pass per table (not a subquery per product): the best offers, the substances with their
-    // names and the allergens are each aggregated once, then joined.
+    // names and the allergens are each aggregated once, then joined, with the names kept per locale.
     sqlx::query_as(
         "WITH chain AS (SELECT code, depth FROM locale_chain($1)),
          chosen AS (
              SELECT p.id FROM products p
              WHERE CASE WHEN $3::uuid[] IS NULL THEN p.is_available ELSE p.id = ANY($3) END
                AND ($2::text IS NULL OR p.product_type = $2)
-         ),
-         names AS (
-             SELECT DISTINCT ON (t.product_id) t.product_id, localized(t.name, t.locale, $1) AS name
-             FROM product_translations t JOIN chosen ON chosen.id = t.product_id
-             LEFT JOIN chain c ON c.code = t.locale
-             ORDER BY t.product_id, c.depth NULLS LAST, t.locale
          ),
          substance_names AS (
              SELECT DISTINCT ON (t.substance_id) t.substance_id, localized(t.name, t.locale, $1) AS name
@@ -108,7 +102,7 @@ pub async fn products(
          FROM chosen
          JOIN products p ON p.id = chosen.id
          JOIN brands b ON b.id = p.brand_id
-         LEFT JOIN names ON names.product_id = p.id
+         LEFT JOIN product_names names ON names.product_id = p.id AND names.locale = $1
          LEFT JOIN sub ON sub.product_id = p.id
          LEFT JOIN allergens ON allergens.product_id = p.id
          LEFT JOIN best ON best.product_id = p.id
