@@ -419,6 +419,12 @@ pub fn solve(problem: &Problem, budget: &Budget) -> Result<Plan, Infeasible> {
     if problem.max_stores == Some(0) {
         return Err(Infeasible::Constraints);
     }
+    if let Some(plan) = cheapest_in_one_store(problem, &options) {
+        return Ok(Plan {
+            optimal: complete,
+            ..plan
+        });
+    }
 
     let n_stores = problem.stores.len();
     let mut vars = ProblemVariables::new();
@@ -524,6 +530,33 @@ pub fn solve(problem: &Problem, budget: &Budget) -> Result<Plan, Infeasible> {
         ));
     }
     Ok(plan)
+}
+
+/// Each item's cheapest way to buy, when those all fall in one store that takes the order and
+/// delivers it free. No plan costs less (every plan pays at least each item's cheapest cost, and no
+/// delivery), and none uses fewer stores: the integer program could only confirm it. Typical of a
+/// store's own part of [`best_single_store`] once the basket reaches free delivery.
+fn cheapest_in_one_store(problem: &Problem, options: &[Vec<Option_>]) -> Option<Plan> {
+    let purchases = options
+        .iter()
+        .map(|opts| {
+            opts.iter().min_by_key(|o| o.cost).map(|o| Purchase {
+                store: o.store,
+                packages: o.packages.clone(),
+                cost: o.cost,
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let plan = plan_of(problem, purchases);
+    match plan.baskets.as_slice() {
+        [basket]
+            if basket.delivery_fee.is_zero()
+                && basket.subtotal >= problem.stores[basket.store].min_order =>
+        {
+            Some(plan)
+        }
+        _ => None,
+    }
 }
 
 /// The cheapest plan that buys everything in one store: each store on its own (a small problem
@@ -764,6 +797,50 @@ mod tests {
         assert_eq!(plan.total, dec!(6100));
         assert_eq!(plan.baskets.len(), 1);
         assert_eq!(plan.baskets[0].delivery_fee, dec!(0));
+    }
+
+    #[test]
+    fn the_cheapest_of_everything_in_one_store_that_delivers_free_is_the_plan() {
+        // Both items are a para cheaper at A, whose basket reaches its free delivery; B sells both
+        // and always delivers free.
+        let problem = |free_from_a| Problem {
+            stores: vec![
+                store(dec!(300), Some(free_from_a), dec!(1000)),
+                store(dec!(0), None, dec!(0)),
+            ],
+            items: vec![
+                Item {
+                    need: dec!(1),
+                    offers: vec![
+                        offer(0, 0, dec!(1), dec!(3000)),
+                        offer(1, 0, dec!(1), dec!(3000.01)),
+                    ],
+                },
+                Item {
+                    need: dec!(1),
+                    offers: vec![
+                        offer(0, 1, dec!(1), dec!(2500)),
+                        offer(1, 1, dec!(1), dec!(2500.01)),
+                    ],
+                },
+            ],
+            max_stores: None,
+        };
+        let p = problem(dec!(5000));
+        let plan = solve(&p, &Budget::unlimited()).unwrap();
+        check_plan(&p, &plan);
+        assert!(plan.optimal);
+        assert_eq!(plan.total, dec!(5500));
+        assert_eq!(plan.baskets.len(), 1);
+        assert_eq!(plan.baskets[0].store, 0);
+        assert_eq!(brute_force(&p), Some(plan.total));
+        // Short of A's free delivery, its cheaper shelf is not the plan: B's, delivered free, is.
+        let p = problem(dec!(6000));
+        let plan = solve(&p, &Budget::unlimited()).unwrap();
+        check_plan(&p, &plan);
+        assert_eq!(plan.total, dec!(5500.02));
+        assert_eq!(plan.baskets[0].store, 1);
+        assert_eq!(brute_force(&p), Some(plan.total));
     }
 
     #[test]
