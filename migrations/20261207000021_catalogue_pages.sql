@@ -4,7 +4,7 @@
 -- matches on its own.
 
 -- Every product has a name row in every locale, with NULLs when it has no translation at all, so
--- that the name order (NULL names last, as the list has always shown them) is product_names_sort_idx.
+-- that the name order (NULL names last, as the list shows them) is product_names_sort_idx.
 ALTER TABLE product_names
     ALTER COLUMN name DROP NOT NULL,
     ALTER COLUMN name_locale DROP NOT NULL,
@@ -119,8 +119,7 @@ $$;
 
 
 -- What the pages that show offers read beside the prices (the store's terms, the package), so that
--- they read this view alone: joining its tables a second time made planning cost several times
--- what running the query does.
+-- they read this view alone: joining its tables a second time costs more to plan than to run.
 CREATE OR REPLACE VIEW current_offers AS
 SELECT pr.store_id, pr.package_id, pk.product_id, pr.price, pr.discount_price, pr.in_stock, pr.observed_at,
        pr.source,
