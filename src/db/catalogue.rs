@@ -166,6 +166,28 @@ impl Sort {
     }
 }
 
+/// The columns of a [`ProductRow`] for product `p`, from `p` and `product_row_joins!`: what the
+/// list shows for a product and what its card shows, spelled once.
+macro_rules! product_row_columns {
+    () => {
+        "p.id, p.slug, p.product_type, p.serving_size, p.serving_unit, p.is_available,
+         b.id AS brand_id, b.slug AS brand_slug, b.name AS brand_name, b.is_local AS brand_is_local,
+         n.name, n.name_locale,
+         array(SELECT a.code FROM product_allergens a WHERE a.product_id = p.id ORDER BY a.code) AS allergens,
+         coalesce(best.stores_in_stock, 0)::int8 AS stores_in_stock, best.best_price,
+         best.price_per_serving, best.price_per_100g_protein"
+    };
+}
+
+/// The tables `product_row_columns!` reads beside `products p`; the locale of the name follows.
+macro_rules! product_row_joins {
+    () => {
+        " JOIN brands b ON b.id = p.brand_id
+         LEFT JOIN product_figures best ON best.product_id = p.id
+         LEFT JOIN product_names n ON n.product_id = p.id AND n.locale = "
+    };
+}
+
 /// A page of the list: the page's products picked and ordered first (`page`: an index walk where
 /// the sort allows one, and nothing read but the sort keys), then their rows read for those
 /// products only. Sorted by the filter's sort, then by name and id, so that pages are stable.
@@ -203,20 +225,12 @@ fn push_page<'a>(b: &mut QueryBuilder<'a, Postgres>, f: &'a Filter, words: &[&'a
         .push_bind(f.limit)
         .push(" OFFSET ")
         .push_bind(f.offset);
-    b.push(
-        ")
-        SELECT p.id, p.slug, p.product_type, p.serving_size, p.serving_unit, p.is_available,
-               b.id AS brand_id, b.slug AS brand_slug, b.name AS brand_name, b.is_local AS brand_is_local,
-               n.name, n.name_locale,
-               array(SELECT a.code FROM product_allergens a WHERE a.product_id = p.id ORDER BY a.code) AS allergens,
-               coalesce(best.stores_in_stock, 0)::int8 AS stores_in_stock, best.best_price,
-               best.price_per_serving, best.price_per_100g_protein, page.total
-        FROM page
-        JOIN products p ON p.id = page.id
-        JOIN brands b ON b.id = p.brand_id
-        LEFT JOIN product_figures best ON best.product_id = p.id
-        LEFT JOIN product_names n ON n.product_id = p.id AND n.locale = ",
-    )
+    b.push(concat!(
+        ") SELECT ",
+        product_row_columns!(),
+        ", page.total FROM page JOIN products p ON p.id = page.id",
+        product_row_joins!(),
+    ))
     .push_bind(f.locale);
     let figure = sort.figure().map(|_| "page.figure");
     push_order(
@@ -307,8 +321,8 @@ pub async fn list_products(pool: &PgPool, f: &Filter) -> sqlx::Result<(Vec<Produ
     Ok((rows.into_iter().map(|r| r.row).collect(), total))
 }
 
-/// One product's card: the summary row the list shows for the product plus its description, in one
-/// prepared statement by primary key.
+/// One product's card: the summary row the list shows for the product (`product_row_columns!`)
+/// plus its description, in one prepared statement by primary key.
 pub async fn product(
     pool: &PgPool,
     id: Uuid,
@@ -320,23 +334,17 @@ pub async fn product(
         row: ProductRow,
         description: Option<String>,
     }
-    let card: Option<Card> = sqlx::query_as(
-        "SELECT p.id, p.slug, p.product_type, p.serving_size, p.serving_unit, p.is_available,
-                b.id AS brand_id, b.slug AS brand_slug, b.name AS brand_name, b.is_local AS brand_is_local,
-                n.name, n.name_locale,
-                array(SELECT a.code FROM product_allergens a WHERE a.product_id = p.id ORDER BY a.code) AS allergens,
-                coalesce(best.stores_in_stock, 0)::int8 AS stores_in_stock, best.best_price,
-                best.price_per_serving, best.price_per_100g_protein,
-                (SELECT localized(t.description, t.locale, $2)
-                 FROM product_translations t JOIN locale_chain($2) c ON c.code = t.locale
-                 WHERE t.product_id = p.id AND t.description IS NOT NULL
-                 ORDER BY c.depth LIMIT 1) AS description
-         FROM products p
-         JOIN brands b ON b.id = p.brand_id
-         LEFT JOIN product_figures best ON best.product_id = p.id
-         LEFT JOIN product_names n ON n.product_id = p.id AND n.locale = $2
-         WHERE p.id = $1",
-    )
+    let card: Option<Card> = sqlx::query_as(concat!(
+        "SELECT ",
+        product_row_columns!(),
+        ", (SELECT localized(t.description, t.locale, $2)
+            FROM product_translations t JOIN locale_chain($2) c ON c.code = t.locale
+            WHERE t.product_id = p.id AND t.description IS NOT NULL
+            ORDER BY c.depth LIMIT 1) AS description
+         FROM products p",
+        product_row_joins!(),
+        "$2 WHERE p.id = $1",
+    ))
     .bind(id)
     .bind(locale)
     .fetch_optional(pool)
