@@ -586,3 +586,42 @@ async fn names_and_search_documents_follow_every_write() {
     .unwrap();
     assert_eq!(left, 0);
 }
+
+#[tokio::test]
+async fn the_costliest_search_anyone_can_send_is_answered_and_a_longer_one_refused() {
+    let app = TestApp::seeded().await;
+    // The most words `q` holds (100 characters): one-letter words, which no trigram narrows, on
+    // the largest page, ranked and then sorted by price.
+    let letters: Vec<String> = "abcdefghijklmnopqrstuvwxyz"
+        .chars()
+        .cycle()
+        .take(50)
+        .map(String::from)
+        .collect();
+    let q = letters.join("%20");
+    for sort in ["relevance", "price_per_serving"] {
+        let page = app
+            .json(&format!("/api/v1/products?q={q}&per_page=100&sort={sort}"))
+            .await;
+        assert_eq!(
+            page["total"].as_u64().unwrap() as usize,
+            page["items"].as_array().unwrap().len(),
+            "{sort}: {page}"
+        );
+    }
+    // Two words that every seeded product's brand or name holds in some form find them all.
+    let all = app.json("/api/v1/products?per_page=100").await["total"].clone();
+    let broad = app.json("/api/v1/products?q=a%20e&per_page=100").await;
+    assert!(broad["total"].as_u64().unwrap() > 0, "{broad}");
+    assert!(broad["total"].as_u64() <= all.as_u64());
+
+    let response = app
+        .get(&format!("/api/v1/products?q={}", "a".repeat(101)))
+        .await;
+    let status = response.status().as_u16();
+    assert!(status == 400 || status == 422, "{status}");
+    assert_eq!(
+        problem_fields(&assert_problem(response, status).await),
+        ["q"]
+    );
+}
