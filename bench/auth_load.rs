@@ -18,7 +18,6 @@ const PASSWORD: &str = "bench password for logins";
 
 fn main() -> anyhow::Result<()> {
     // As the binary's main does.
-    sports_nutrition::ops::memory::tune_allocator();
     tokio::runtime::Runtime::new()?.block_on(run())
 }
 

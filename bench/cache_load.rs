@@ -19,7 +19,6 @@ const DURATION: Duration = Duration::from_secs(10);
 const PRODUCTS: i32 = 1000;
 
 fn main() -> anyhow::Result<()> {
-    sports_nutrition::ops::memory::tune_allocator();
     tokio::runtime::Runtime::new()?.block_on(run())
 }
 

@@ -24,7 +24,6 @@ const FEED_ROWS: usize = 10_000;
 const GENERATED_PACKAGES: usize = 1_000;
 
 fn main() -> anyhow::Result<()> {
-    sports_nutrition::ops::memory::tune_allocator();
     tokio::runtime::Runtime::new()?.block_on(run())
 }
 

@@ -44,7 +44,6 @@ const QUERIES: &[&str] = &[
 ];
 
 fn main() -> anyhow::Result<()> {
-    sports_nutrition::ops::memory::tune_allocator();
     tokio::runtime::Runtime::new()?.block_on(run())
 }
 

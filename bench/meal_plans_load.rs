@@ -15,7 +15,6 @@ const DAILY: usize = 100;
 const WEEKLY: usize = 20;
 
 fn main() -> anyhow::Result<()> {
-    sports_nutrition::ops::memory::tune_allocator();
     tokio::runtime::Runtime::new()?.block_on(run())
 }
 

@@ -24,7 +24,6 @@ const CONNECTORS: usize = 4;
 const DURATION: Duration = Duration::from_secs(8);
 
 fn main() -> anyhow::Result<()> {
-    sports_nutrition::ops::memory::tune_allocator();
     tokio::runtime::Runtime::new()?.block_on(run())
 }
 

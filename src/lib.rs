@@ -9,6 +9,11 @@
 // request. Boxing it would buy nothing measurable and cost every handler a layer of indirection.
 #![allow(clippy::result_large_err)]
 
+/// The allocator of the binary and of everything built on this crate (tests and benchmarks measure
+/// what the node runs); its settings are [`ops::memory::MALLOC_CONF`].
+#[global_allocator]
+static ALLOCATOR: ops::memory::Jemalloc = ops::memory::Jemalloc;
+
 pub mod api;
 pub mod auth;
 pub mod cache;

@@ -7,7 +7,6 @@ use sports_nutrition::{
 };
 
 fn main() -> ExitCode {
-    ops::memory::tune_allocator();
     let cli = Cli::parse();
     // SAFETY: no other thread exists yet (the runtime starts below).
     let service_manager = unsafe { ops::systemd::ServiceManager::take_from_env() };

@@ -1,38 +1,30 @@
-//! Allocator tuning and resident-memory housekeeping for a long-running node.
+//! The allocator and resident-memory housekeeping for a long-running node.
 //!
 //! What a node holds resident is mostly two things: the pages of its own executable it has touched
 //! (code, and the embedded seed data), and the heap. Start-up touches much that serving never does
-//! again (migrations, the seed import and its CSV text), and glibc keeps heap memory freed by a burst
-//! (a seed, a sign-in storm, a planner's model) in its arenas: about half the heap after read load.
-//! [`spawn_housekeeping`] gives both back.
+//! again (migrations, the seed import and its CSV text): [`spawn_housekeeping`] gives those pages
+//! back. The heap is jemalloc's ([`Jemalloc`], this crate's global allocator), set by [`MALLOC_CONF`]
+//! to hand memory freed by a burst (a seed, a sign-in storm, a planner's model) back on its own.
 
 use std::time::Duration;
 
-/// Largest allocation served from the heap; larger ones get their own mapping, returned to the OS
-/// when freed. glibc raises this threshold on its own after large frees, after which each argon2id
-/// hash (19 MiB of working memory) stays in the heap: 50 concurrent sign-ins left ~500 MiB resident
-/// (bench/auth_load.rs). Pinning it keeps resident memory near the working set.
-const MMAP_THRESHOLD: i32 = 1024 * 1024;
+pub use tikv_jemallocator::Jemalloc;
 
-/// How often the heap's free pages are handed back. A trim walks the free lists of every arena
-/// (well under a millisecond at this heap's size), so this costs nothing a request would notice.
-pub const TRIM_EVERY: Duration = Duration::from_secs(10);
+/// jemalloc's settings, read at its first allocation (`_rjem_` is tikv-jemalloc's symbol prefix).
+/// - `background_thread`: a thread of jemalloc's own returns freed pages on time, so an idle node
+///   shrinks too (without it, only the next allocations would).
+/// - `dirty_decay_ms`: freed pages are kept for reuse about this long, then returned.
+/// - `muzzy_decay_ms:0`: returned means unmapped at once (`MADV_DONTNEED`); the lazy `MADV_FREE`
+///   leaves pages counted as resident until the kernel runs short of memory.
+/// - `narenas:2`: an arena per core; jemalloc's default of four per core keeps more memory that
+///   little traffic touches.
+#[unsafe(export_name = "_rjem_malloc_conf")]
+pub static MALLOC_CONF: &[u8] =
+    b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0,narenas:2\0";
 
-/// Call once at start-up, before the runtime spawns threads.
-pub fn tune_allocator() {
-    // SAFETY: mallopt only changes allocator parameters; called before other threads exist.
-    let ok = unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD) };
-    if ok != 1 {
-        eprintln!("warning: could not set the allocator's mmap threshold");
-    }
-}
-
-/// Returns the free pages of every heap arena to the system (`malloc_trim`); whether any were.
-pub fn trim_heap() -> bool {
-    // SAFETY: malloc_trim only releases memory the allocator holds as free; it takes each arena's
-    // lock, so it is safe beside other threads' allocations.
-    unsafe { libc::malloc_trim(0) == 1 }
-}
+/// How long after a burst its freed heap memory is back with the system, at the latest
+/// (`dirty_decay_ms` with the background thread's scheduling slack).
+pub const HEAP_RETURNED_WITHIN: Duration = Duration::from_secs(3);
 
 /// Unmaps the pages of this executable's read-only mappings that this process has touched so far,
 /// and returns how many bytes those mappings span. Meant for once start-up is over: what serving
@@ -109,19 +101,12 @@ fn file_mappings(smaps: &str, path: &str) -> Vec<Mapping> {
     found
 }
 
-/// Once start-up is over, releases the executable pages it touched ([`release_startup_pages`]);
-/// then, every [`TRIM_EVERY`], returns the heap's free pages to the system.
+/// Once start-up is over, releases the executable pages it touched ([`release_startup_pages`]).
 pub fn spawn_housekeeping() -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         match release_startup_pages() {
             Ok(bytes) => tracing::debug!(bytes, "start-up's executable pages released"),
             Err(e) => tracing::debug!(error = %e, "cannot release start-up's executable pages"),
-        }
-        let mut tick = tokio::time::interval(TRIM_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            trim_heap();
         }
     })
 }
@@ -171,14 +156,38 @@ Anonymous:          1024 kB
         assert_eq!(TEXT, before);
     }
 
+    /// This process's resident set, in bytes.
+    fn resident() -> usize {
+        let status = std::fs::read_to_string("/proc/self/status").expect("status");
+        let kib = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+            .expect("VmRSS");
+        kib * 1024
+    }
+
     #[test]
     fn freed_heap_memory_goes_back() {
-        // 16 MiB in blocks under the mmap threshold, then one more above them, so that freeing the
-        // blocks leaves a hole inside the heap that free() itself never gives back.
-        let blocks: Vec<Vec<u8>> = (0..4096).map(|_| vec![1u8; 4096]).collect();
-        let above = vec![1u8; 4096];
+        // 64 MiB in small blocks (as a burst of requests allocates), touched, then freed.
+        const BURST: usize = 64 * 1024 * 1024;
+        let before = resident();
+        let blocks: Vec<Vec<u8>> = (0..BURST / 4096).map(|_| vec![1u8; 4096]).collect();
+        let during = resident();
+        assert!(
+            during >= before + BURST / 2,
+            "the burst is resident: {before} -> {during}"
+        );
         drop(blocks);
-        assert!(trim_heap());
-        drop(above);
+        let deadline = std::time::Instant::now() + HEAP_RETURNED_WITHIN * 2;
+        let mut after = resident();
+        while after > before + BURST / 4 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+            after = resident();
+        }
+        assert!(
+            after <= before + BURST / 4,
+            "freed memory is still resident: {before} -> {during} -> {after} bytes"
+        );
     }
 }
