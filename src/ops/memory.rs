@@ -16,11 +16,8 @@ pub use tikv_jemallocator::Jemalloc;
 /// - `dirty_decay_ms`: freed pages are kept for reuse about this long, then returned.
 /// - `muzzy_decay_ms:0`: returned means unmapped at once (`MADV_DONTNEED`); the lazy `MADV_FREE`
 ///   leaves pages counted as resident until the kernel runs short of memory.
-/// - `narenas:2`: an arena per core; jemalloc's default of four per core keeps more memory that
-///   little traffic touches.
 #[unsafe(export_name = "_rjem_malloc_conf")]
-pub static MALLOC_CONF: &[u8] =
-    b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0,narenas:2\0";
+pub static MALLOC_CONF: &[u8] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
 
 /// How long after a burst its freed heap memory is back with the system, at the latest
 /// (`dirty_decay_ms` with the background thread's scheduling slack).
