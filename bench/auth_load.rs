@@ -17,7 +17,6 @@ const DURATION: Duration = Duration::from_secs(20);
 const PASSWORD: &str = "bench password for logins";
 
 fn main() -> anyhow::Result<()> {
-    // As the binary's main does.
     tokio::runtime::Runtime::new()?.block_on(run())
 }
 
