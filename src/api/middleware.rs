@@ -109,11 +109,13 @@ async fn observe_one<E: Endpoint>(
         ];
         if let Some(route) = route.as_deref().map(route_template) {
             in_span.record("http.route", route.as_str());
-            // The OpenTelemetry span has started (its trace id was read): rename it directly.
-            in_span
-                .context()
-                .span()
-                .update_name(format!("{method} {route}"));
+            if telemetry::exporting_spans() {
+                // The OpenTelemetry span has started (its trace id was read): rename it directly.
+                in_span
+                    .context()
+                    .span()
+                    .update_name(format!("{method} {route}"));
+            }
             attributes.push(KeyValue::new("http.route", route));
         }
         in_span.record("http.response.status_code", status.as_u16());

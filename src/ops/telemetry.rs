@@ -4,10 +4,12 @@
 //!   event is in at the top level — the request's `request_id` and `trace_id` on every line of it.
 //!   A thread of its own writes them from a bounded queue, so a request never waits for stderr;
 //!   when the queue is full, lines are dropped and counted.
-//! - Traces: `tracing` spans become OpenTelemetry spans (tracing-opentelemetry); requests follow the
-//!   HTTP semantic conventions and continue a caller's W3C `traceparent`; every sqlx query under a
-//!   span becomes a client span named by its statement (placeholders, never values). Exported over
-//!   OTLP when `telemetry.otlp_enabled`, from a background thread: a request never waits for it.
+//! - Traces: with `telemetry.otlp_enabled`, `tracing` spans become OpenTelemetry spans
+//!   (tracing-opentelemetry), exported over OTLP from a background thread (a request never waits
+//!   for it); requests follow the HTTP semantic conventions and every sqlx query under a span
+//!   becomes a client span named by its statement (placeholders, never values). Without it, spans
+//!   carry their trace and span ids only. Either way a request continues a caller's W3C
+//!   `traceparent`, and outbound calls carry one.
 //! - Metrics: OpenTelemetry instruments, read by the Prometheus exporter for `GET /metrics` and,
 //!   with OTLP on, pushed every `telemetry.metrics_interval_secs`.
 //!
@@ -18,7 +20,7 @@ use std::{
     io::IsTerminal,
     sync::{
         Arc, Mutex, OnceLock,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::{Duration, SystemTime},
 };
@@ -142,22 +144,19 @@ where
             .with_filter(level())
             .boxed()
     };
-    let spans = tracing_opentelemetry::layer().with_tracer(tracer.clone());
-    // With nothing exported, spans are kept for their ids only (log lines, traceparent, which read
-    // them from the span): what a span would carry to a collector (code location, thread, busy and
-    // idle time) and the OpenTelemetry context made current at every poll are work for nobody.
-    let spans = if telemetry.otlp_enabled {
-        spans
+    // With nothing exported, a span needs its ids only (for log lines and an outbound
+    // traceparent): an OpenTelemetry span built per request for a sampler to drop costs more
+    // than the rest of the request's tracing.
+    let (spans, ids) = if telemetry.otlp_enabled {
+        let spans = tracing_opentelemetry::layer().with_tracer(tracer.clone());
+        (Some(spans.with_filter(level())), None)
     } else {
-        spans
-            .with_location(false)
-            .with_threads(false)
-            .with_tracked_inactivity(false)
-            .with_context_activation(false)
+        (None, Some(SpanIds::default().with_filter(level())))
     };
     let installed = tracing_subscriber::registry()
         .with(logs)
-        .with(spans.with_filter(level()))
+        .with(spans)
+        .with(ids)
         .with(
             QuerySpans::new(tracer)
                 .with_filter(Targets::new().with_target("sqlx::query", tracing::Level::TRACE)),
@@ -165,6 +164,7 @@ where
         .try_init()
         .is_ok();
     if installed {
+        EXPORTING_SPANS.store(telemetry.otlp_enabled, Ordering::Relaxed);
         global::set_text_map_propagator(TextMapCompositePropagator::new(vec![Box::new(
             TraceContextPropagator::new(),
         )]));
@@ -459,8 +459,11 @@ pub fn prometheus_text() -> Option<String> {
     Some(out)
 }
 
-/// The trace id of the current span (for logs and responses), when there is one.
+/// The trace id of `span` (for logs and responses), when it has one.
 pub fn current_trace_id(span: &tracing::Span) -> Option<String> {
+    if let Some(ids) = SpanIds::of(span) {
+        return Some(ids.trace.to_string());
+    }
     let context = span.context();
     let span_context = context.span().span_context().clone();
     span_context
@@ -473,17 +476,102 @@ pub fn continue_trace(span: &tracing::Span, headers: &http::HeaderMap) {
     let parent = global::get_text_map_propagator(|propagator| {
         propagator.extract(&opentelemetry_http::HeaderExtractor(headers))
     });
-    if parent.span().span_context().is_valid() {
+    let remote = parent.span().span_context().clone();
+    if !remote.is_valid() {
+        return;
+    }
+    if !SpanIds::continue_trace(span, remote.trace_id()) {
         let _ = span.set_parent(parent);
     }
 }
 
 /// Adds the current span's `traceparent` to an outbound request.
 pub fn propagate(headers: &mut http::HeaderMap) {
-    let context = tracing::Span::current().context();
+    let current = tracing::Span::current();
+    let context = match SpanIds::of(&current) {
+        // Nothing is recorded here, so the callee is told not to expect this span (flags 00).
+        Some(ids) => opentelemetry::Context::new().with_remote_span_context(
+            opentelemetry::trace::SpanContext::new(
+                ids.trace,
+                ids.span,
+                opentelemetry::trace::TraceFlags::default(),
+                false,
+                Default::default(),
+            ),
+        ),
+        None => current.context(),
+    };
     global::get_text_map_propagator(|propagator| {
         propagator.inject_context(&context, &mut opentelemetry_http::HeaderInjector(headers))
     });
+}
+
+/// Whether spans become OpenTelemetry spans (OTLP is on); without it they carry [`SpanIds`] only.
+pub fn exporting_spans() -> bool {
+    EXPORTING_SPANS.load(Ordering::Relaxed)
+}
+
+static EXPORTING_SPANS: AtomicBool = AtomicBool::new(false);
+
+/// A span's trace and span ids when nothing is exported: a span continues its parent's trace, or
+/// starts one.
+#[derive(Clone, Copy, Debug)]
+struct Ids {
+    trace: opentelemetry::trace::TraceId,
+    span: opentelemetry::trace::SpanId,
+}
+
+/// The layer that gives every span [`Ids`].
+#[derive(Default)]
+struct SpanIds {
+    generator: opentelemetry_sdk::trace::RandomIdGenerator,
+}
+
+impl SpanIds {
+    /// `span`'s ids, when this layer is installed and the span is enabled.
+    fn of(span: &tracing::Span) -> Option<Ids> {
+        span.with_subscriber(|(id, dispatch)| {
+            let registry = dispatch.downcast_ref::<tracing_subscriber::Registry>()?;
+            registry.span(id)?.extensions().get::<Ids>().copied()
+        })
+        .flatten()
+    }
+
+    /// Moves `span` into a caller's trace; false when `span` has no [`Ids`].
+    fn continue_trace(span: &tracing::Span, trace: opentelemetry::trace::TraceId) -> bool {
+        span.with_subscriber(|(id, dispatch)| {
+            let registry = dispatch.downcast_ref::<tracing_subscriber::Registry>()?;
+            let span = registry.span(id)?;
+            let mut extensions = span.extensions_mut();
+            let ids = extensions.get_mut::<Ids>()?;
+            ids.trace = trace;
+            Some(())
+        })
+        .flatten()
+        .is_some()
+    }
+}
+
+impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for SpanIds {
+    fn on_new_span(
+        &self,
+        _attrs: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: Context<'_, S>,
+    ) {
+        use opentelemetry_sdk::trace::IdGenerator as _;
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let inherited = span
+            .parent()
+            .and_then(|parent| parent.extensions().get::<Ids>().map(|ids| ids.trace));
+        let ids = Ids {
+            trace: inherited.unwrap_or_else(|| self.generator.new_trace_id()),
+            span: self.generator.new_span_id(),
+        };
+        span.extensions_mut().insert(ids);
+    }
 }
 
 /// Sends an outbound HTTP request inside a client span (method, host, port, status — never the
@@ -547,13 +635,15 @@ struct QueryFields {
     statement: Option<String>,
     elapsed_secs: Option<f64>,
     rows: Option<u64>,
+    /// The statement's text goes into the span only: not copied when no span is exported.
+    keep_statement: bool,
 }
 
 impl Visit for QueryFields {
     fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
         match field.name() {
             "summary" => self.summary = Some(value.to_owned()),
-            "db.statement" => self.statement = Some(value.to_owned()),
+            "db.statement" if self.keep_statement => self.statement = Some(value.to_owned()),
             _ => {}
         }
     }
@@ -575,7 +665,10 @@ impl Visit for QueryFields {
 
 impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for QuerySpans {
     fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
-        let mut fields = QueryFields::default();
+        let mut fields = QueryFields {
+            keep_statement: exporting_spans(),
+            ..QueryFields::default()
+        };
         event.record(&mut fields);
         let Some(elapsed) = fields.elapsed_secs else {
             return;
@@ -747,4 +840,55 @@ pub fn open_fds() -> u64 {
     std::fs::read_dir("/proc/self/fd")
         .map(|d| d.count() as u64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn traceparent(trace: &str, span: &str) -> http::HeaderMap {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            "traceparent",
+            format!("00-{trace}-{span}-01").parse().unwrap(),
+        );
+        headers
+    }
+
+    #[test]
+    fn without_an_exporter_spans_carry_ids_that_continue_a_callers_trace() {
+        global::set_text_map_propagator(TraceContextPropagator::new());
+        let subscriber = tracing_subscriber::registry().with(SpanIds::default());
+        tracing::subscriber::with_default(subscriber, || {
+            let fresh = tracing::info_span!("request");
+            let fresh_trace = current_trace_id(&fresh).expect("a trace id");
+            assert_eq!(fresh_trace.len(), 32);
+            assert_ne!(fresh_trace, "0".repeat(32));
+            let other = tracing::info_span!("request");
+            assert_ne!(current_trace_id(&other).unwrap(), fresh_trace);
+
+            let caller = "4bf92f3577b34da6a3ce929d0e0e4736";
+            let request = tracing::info_span!("request");
+            continue_trace(&request, &traceparent(caller, "00f067aa0ba902b7"));
+            assert_eq!(current_trace_id(&request).unwrap(), caller);
+
+            // A child span, and an outbound call made in it, stay in the caller's trace.
+            let child = request.in_scope(|| tracing::info_span!("job"));
+            assert_eq!(current_trace_id(&child).unwrap(), caller);
+            let mut outbound = http::HeaderMap::new();
+            child.in_scope(|| propagate(&mut outbound));
+            let sent = outbound["traceparent"].to_str().unwrap();
+            let parts: Vec<&str> = sent.split('-').collect();
+            assert_eq!(parts.len(), 4, "{sent}");
+            assert_eq!(parts[1], caller);
+            assert_ne!(parts[2], "00f067aa0ba902b7", "the span sent is this node's");
+            assert_eq!(parts[3], "00", "nothing is recorded here: {sent}");
+
+            // A malformed traceparent leaves the span's own trace.
+            let own = tracing::info_span!("request");
+            let before = current_trace_id(&own).unwrap();
+            continue_trace(&own, &traceparent("not-a-trace", "00f067aa0ba902b7"));
+            assert_eq!(current_trace_id(&own).unwrap(), before);
+        });
+    }
 }

@@ -542,6 +542,23 @@ async fn log_lines_are_json_with_request_and_trace_ids_and_no_secrets() {
         .to_str()
         .unwrap()
         .to_owned();
+    // A caller's trace is continued with no exporter configured, too.
+    let caller_trace = "0af7651916cd43dd8448eb211c80319c";
+    let traced = app
+        .client
+        .get(app.url("/api/v1/products"))
+        .header(
+            "traceparent",
+            format!("00-{caller_trace}-b7ad6b7169203331-01"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(traced.status(), 200);
+    let traced_id = traced.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let text = String::from_utf8(lines.lock().unwrap().clone()).unwrap();
@@ -557,6 +574,16 @@ async fn log_lines_are_json_with_request_and_trace_ids_and_no_secrets() {
         assert!(line.get(field).is_some(), "{field} in {line}");
     }
     assert_eq!(line["trace_id"].as_str().unwrap().len(), 32, "{line}");
+    let traced_line = parsed
+        .iter()
+        .find(|l| l["request_id"] == json!(traced_id) && l["message"] == "request")
+        .unwrap_or_else(|| panic!("no request line for {traced_id}:\n{text}"));
+    assert_eq!(
+        traced_line["trace_id"],
+        json!(caller_trace),
+        "{traced_line}"
+    );
+    assert_ne!(line["trace_id"], json!(caller_trace));
     for secret in [
         PASSWORD,
         "wrong password, not logged",
