@@ -184,7 +184,7 @@ impl Application {
             }
             _ => None,
         };
-        let state = AppState {
+        let state = AppState::new(api::NodeState {
             pool: db.pool.clone(),
             db_mode: db.mode(),
             started: Instant::now(),
@@ -215,7 +215,7 @@ impl Application {
             },
             settings: api::settings::effective(config),
             db_probe: Default::default(),
-        };
+        });
         background
             .0
             .push(ops::node_metrics::observe(ops::node_metrics::Node {

@@ -48,9 +48,26 @@ use crate::{
     db::Mode,
 };
 
-/// Shared by every handler.
+/// Shared by every handler: one reference count, since every request clones it.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<NodeState>);
+
+impl AppState {
+    pub fn new(state: NodeState) -> Self {
+        Self(Arc::new(state))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = NodeState;
+
+    fn deref(&self) -> &NodeState {
+        &self.0
+    }
+}
+
+/// What the handlers of one node share.
+pub struct NodeState {
     pub pool: PgPool,
     pub db_mode: Mode,
     pub started: Instant,
