@@ -1,4 +1,7 @@
-//! The command line: `serve`, `migrate`, `seed`, `config check`, `openapi`.
+//! The command line: `serve`, and the commands an operator runs beside it (`admin`, `backup`,
+//! `check`, `migrate`, `seed`, `config check`, `openapi`). A command prints its result for people on
+//! standard output and its error as one line on standard error; its logs only with `-v` or
+//! `RUST_LOG`, and it exports no telemetry.
 
 use std::path::{Path, PathBuf};
 
@@ -25,6 +28,9 @@ pub struct Cli {
     /// Configuration file [default: ./config.toml when it exists]
     #[arg(long, short, env = "SN_CONFIG", global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Log what a command does on standard error (-vv for more); `serve` logs at log.level
+    #[arg(long, short, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -33,9 +39,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the service (starts the managed PostgreSQL cluster when database.url is unset)
     Serve,
-    /// Apply pending database migrations and exit
+    /// Apply pending database migrations and exit (beside a running node too)
     Migrate,
-    /// Load the reference data in seeds/ (idempotent) and exit
+    /// Load the reference data in seeds/ (idempotent) and exit (beside a running node too)
     Seed,
     /// Inspect the configuration
     Config {
@@ -49,7 +55,7 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
-    /// Backups of the database (stop the service first when it runs the managed cluster)
+    /// Backups of the database
     Backup {
         #[command(subcommand)]
         command: BackupCommand,
@@ -144,52 +150,65 @@ pub async fn run(
         eprintln!("configuration OK");
         return Ok(());
     }
-    // Only the service exports telemetry; a command's logs go to stderr.
-    let mut local = config.clone();
     if !matches!(cli.command, Command::Serve) {
-        local.telemetry.otlp_enabled = false;
+        ops::telemetry::init_command_logs(cli.verbose);
+        return command(cli.command, &config).await;
     }
-    let telemetry = ops::telemetry::init(&local)?;
-    match cli.command {
-        Command::Serve => {
-            // Pinging from the start: creating the managed cluster and seeding take a while.
-            let watchdog = service_manager.as_ref().and_then(|m| m.spawn_watchdog());
-            if let Some(manager) = &service_manager {
-                manager.notify(&ops::systemd::status(
-                    "starting: database, migrations, seed data",
-                ));
-            }
-            let served = match Application::build(config).await {
-                Ok(app) => {
-                    let app = match service_manager.clone() {
-                        Some(manager) => app.notifying(manager),
-                        None => app,
-                    };
-                    app.run_until(ops::shutdown::signal()).await
-                }
-                Err(e) => Err(e),
+    let telemetry = ops::telemetry::init(&config)?;
+    // Pinging from the start: creating the managed cluster and seeding take a while.
+    let watchdog = service_manager.as_ref().and_then(|m| m.spawn_watchdog());
+    if let Some(manager) = &service_manager {
+        manager.notify(&ops::systemd::status(
+            "starting: database, migrations, seed data",
+        ));
+    }
+    let served = match Application::build(config).await {
+        Ok(app) => {
+            let app = match service_manager.clone() {
+                Some(manager) => app.notifying(manager),
+                None => app,
             };
-            if let (Err(e), Some(manager)) = (&served, &service_manager) {
-                manager.notify(&ops::systemd::status(&format!("failed: {e:#}")));
-            }
-            if let Some(watchdog) = watchdog {
-                watchdog.abort();
-            }
-            telemetry.shutdown();
-            served
+            app.run_until(ops::shutdown::signal()).await
         }
+        Err(e) => Err(e),
+    };
+    if let (Err(e), Some(manager)) = (&served, &service_manager) {
+        manager.notify(&ops::systemd::status(&format!("failed: {e:#}")));
+    }
+    if let Some(watchdog) = watchdog {
+        watchdog.abort();
+    }
+    telemetry.shutdown();
+    served
+}
+
+/// Runs a command other than `serve`. Each opens the database as `serve` would, or, while a node
+/// runs the managed cluster, connects to that cluster as a client.
+async fn command(command: Command, config: &Config) -> anyhow::Result<()> {
+    match command {
         Command::Migrate => {
-            let db = Database::open(&config).await?;
-            let result = db::migrate(&db.pool)
-                .await
-                .context("applying database migrations");
+            let db = Database::open_beside_service(config).await?;
+            let result = async {
+                let pending = db::pending_migrations(&db.pool).await?;
+                db::migrate(&db.pool)
+                    .await
+                    .context("applying database migrations")?;
+                anyhow::Ok(pending)
+            }
+            .await;
             db.close().await;
-            result?;
-            tracing::info!("migrations applied");
+            match result?.as_slice() {
+                [] => println!("the database is up to date"),
+                applied => println!(
+                    "applied {} migration(s), up to version {}",
+                    applied.len(),
+                    applied.iter().max().unwrap_or(&0)
+                ),
+            }
             Ok(())
         }
         Command::Seed => {
-            let db = Database::open(&config).await?;
+            let db = Database::open_beside_service(config).await?;
             let result = async {
                 db::migrate(&db.pool)
                     .await
@@ -199,8 +218,14 @@ pub async fn run(
             .await;
             db.close().await;
             let report = result?;
-            tracing::info!(?report, "seed data loaded");
-            println!("{}", serde_json::to_string(&report)?);
+            println!(
+                "seed data loaded: {} foods and {} portions written; {} dishes, {} products and {} demo prices added",
+                report.foods_written,
+                report.portions_written,
+                report.dishes_inserted,
+                report.products_inserted,
+                report.demo_prices_inserted
+            );
             Ok(())
         }
         Command::Admin {
@@ -221,7 +246,7 @@ pub async fn run(
                 .map_err(|m| anyhow::anyhow!("the password {m}"))?;
             let hasher = Hasher::new(&config.auth.argon2, 1)?;
             let hash = hasher.hash(password.expose()).await?;
-            let db = Database::open(&config).await?;
+            let db = Database::open_beside_service(config).await?;
             let result = async {
                 db::migrate(&db.pool)
                     .await
@@ -258,20 +283,22 @@ pub async fn run(
             Ok(())
         }
         Command::Backup { command } => {
-            let db = Database::open_beside_service(&config).await?;
-            let result = backup(&config, &db, command).await;
+            let db = Database::open_beside_service(config).await?;
+            let result = backup(config, &db, command).await;
             db.close().await;
             result
         }
         Command::Check { json } => {
-            let db = Database::open_beside_service(&config)
+            let db = Database::open_beside_service(config)
                 .await
                 .context("self-check failed: cannot reach the database")?;
-            let result = check(&config, &db, json).await;
+            let result = check(config, &db, json).await;
             db.close().await;
             result
         }
-        Command::Openapi | Command::Config { .. } => unreachable!("handled above"),
+        Command::Serve | Command::Openapi | Command::Config { .. } => {
+            unreachable!("handled by run")
+        }
     }
 }
 

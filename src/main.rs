@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use sports_nutrition::{
     cli::{self, Cli},
+    config::ConfigError,
     ops,
 };
 
@@ -15,7 +16,12 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            // The exit statuses the man page lists.
+            if e.downcast_ref::<ConfigError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

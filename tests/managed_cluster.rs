@@ -1,7 +1,7 @@
 //! The embedded default: the real binary creates, supervises and stops its own PostgreSQL cluster.
 
 use std::{
-    io::{BufRead, BufReader},
+    io::{BufRead, BufReader, Write},
     os::unix::fs::PermissionsExt,
     path::Path,
     process::{Child, Command, Stdio},
@@ -229,6 +229,64 @@ async fn managed_cluster_starts_serves_survives_a_crash_and_stops_on_sigterm() {
     }
     assert_eq!(health["database"], "connected");
     assert_eq!(health["maintenance"], false);
+
+    // README's quick start, second terminal: the first admin is made beside the running node, with
+    // one line of output and no log lines, and signs in to that node at once (the runbook's steps).
+    let password = "ajvar od paprika 2026";
+    let mut admin = binary(
+        &[
+            "admin",
+            "create-user",
+            "--email",
+            "admin@club.rs",
+            "--role",
+            "admin",
+        ],
+        &data_dir,
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    admin
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    let admin = admin.wait_with_output().unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&admin.stdout),
+        String::from_utf8_lossy(&admin.stderr),
+    );
+    assert!(admin.status.success(), "{err}");
+    assert!(out.starts_with("created admin admin@club.rs ("), "{out}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert_eq!(err, "", "nothing but the result without -v");
+    let migrated = binary(&["migrate"], &data_dir).output().unwrap();
+    assert!(migrated.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&migrated.stdout),
+        "the database is up to date\n"
+    );
+    assert!(migrated.stderr.is_empty());
+    let login: serde_json::Value = client
+        .post(format!("{address}/api/auth/login"))
+        .json(&serde_json::json!({ "email": "admin@club.rs", "password": password }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let profile = client
+        .get(format!("{address}/api/profile"))
+        .bearer_auth(login["token"].as_str().expect("a token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(profile.status(), 200);
 
     // SIGTERM: graceful stop, nothing left running.
     kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();

@@ -62,13 +62,14 @@ pub struct Config {
 /// A configuration that cannot be used, with every key that is wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    // figment's message is whole: not a source too, or it would print twice.
     #[error("configuration: {0}")]
-    Parse(#[from] Box<figment::Error>),
-    #[error("configuration: cannot read secret file {path} for `{key}`: {source}")]
+    Parse(Box<figment::Error>),
+    #[error("configuration: cannot read secret file {path} for `{key}`: {reason}")]
     SecretFile {
         key: String,
         path: PathBuf,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     #[error("configuration: {}", .0.join("; "))]
     Invalid(Vec<String>),
@@ -88,7 +89,9 @@ impl Config {
         for (key, value) in secret_overrides(std::env::vars())? {
             figment = figment.merge((key, value));
         }
-        let config: Config = figment.extract().map_err(Box::new)?;
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Parse(Box::new(e)))?;
         config.validate()?;
         Ok(config)
     }
@@ -207,10 +210,10 @@ fn secret_overrides(
     let env: Vec<(String, String)> = env.collect();
     let mut out = Vec::new();
     if let Some((_, dir)) = env.iter().find(|(k, _)| k == "CREDENTIALS_DIRECTORY") {
-        let entries = std::fs::read_dir(dir).map_err(|source| ConfigError::SecretFile {
+        let entries = std::fs::read_dir(dir).map_err(|reason| ConfigError::SecretFile {
             key: "CREDENTIALS_DIRECTORY".into(),
             path: dir.into(),
-            source,
+            reason,
         })?;
         let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         files.sort();
@@ -235,10 +238,10 @@ fn secret_overrides(
 }
 
 fn read_secret(key: &str, path: &Path) -> Result<String, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::SecretFile {
+    let text = std::fs::read_to_string(path).map_err(|reason| ConfigError::SecretFile {
         key: key.to_string(),
         path: path.to_path_buf(),
-        source,
+        reason,
     })?;
     Ok(text.trim_end_matches(['\n', '\r']).to_string())
 }

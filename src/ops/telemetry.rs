@@ -122,8 +122,14 @@ where
     let meter_provider = meter_provider(telemetry, resource)?;
     let tracer = tracer_provider.tracer(SCOPE);
 
+    // OpenTelemetry announces its providers at info: noise in the node's log.
+    let configured = if config.log.level.contains("opentelemetry") {
+        config.log.level.clone()
+    } else {
+        format!("{},opentelemetry=warn", config.log.level)
+    };
     let level =
-        || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+        || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&configured));
     let json = match config.log.format {
         LogFormat::Json => true,
         LogFormat::Pretty => false,
@@ -177,6 +183,25 @@ where
         meter_provider,
         log_writer: None,
     })
+}
+
+/// A command's logs: none unless asked for with `-v` (info; `-vv` debug, `-vvv` trace) or
+/// `RUST_LOG`, as plain lines on stderr, where they stay apart from the result on stdout. Nothing is
+/// exported, and no OpenTelemetry provider is installed (their start-up lines are noise here).
+pub fn init_command_logs(verbosity: u8) {
+    let filter = match (std::env::var("RUST_LOG"), verbosity) {
+        (Ok(directives), 0) => EnvFilter::new(directives),
+        (_, 0) => EnvFilter::new("off"),
+        (_, 1) => EnvFilter::new("info,opentelemetry=warn"),
+        (_, 2) => EnvFilter::new("debug"),
+        _ => EnvFilter::new("trace"),
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .with_env_filter(filter)
+        .try_init();
 }
 
 /// `service.name` (`OTEL_SERVICE_NAME` wins), version and this node's name, plus

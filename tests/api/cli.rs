@@ -18,7 +18,6 @@ fn create_user(db: &TestDatabase, args: &[&str], stdin: &str) -> std::process::O
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("SN_CONFIG", "/dev/null")
         .env("SN_DATABASE__URL", &db.url)
-        .env("SN_LOG__LEVEL", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -48,6 +47,11 @@ async fn the_first_admin_comes_from_the_command_line_and_can_sign_in() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("created admin admin@club.rs"));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "",
+        "no log lines without -v"
+    );
     let all = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
@@ -62,6 +66,7 @@ async fn the_first_admin_comes_from_the_command_line_and_can_sign_in() {
         &format!("{password}\n"),
     );
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    assert_eq!(again.status.code(), Some(1), "a failed command");
     let weak = create_user(&db, &["--email", "b@club.rs"], "short\n");
     assert!(!weak.status.success());
     assert!(String::from_utf8_lossy(&weak.stderr).contains("at least 10 characters"));
@@ -104,4 +109,22 @@ async fn the_first_admin_comes_from_the_command_line_and_can_sign_in() {
     assert_eq!(audit["entries"][0]["details"]["via"], "cli");
     let _ = tx.send(());
     server.await.unwrap().unwrap();
+}
+
+/// The man page's exit statuses: 2 when the configuration is unusable, with one line saying why.
+#[test]
+fn a_bad_configuration_exits_2_with_one_line() {
+    let output = Command::new(env!("CARGO_BIN_EXE_sports-nutrition"))
+        .args(["migrate"])
+        .env_clear()
+        .env("SN_CONFIG", "/dev/null")
+        .env("SN_SERVER__PORT", "eighty")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: configuration: "), "{stderr}");
+    assert_eq!(stderr.matches("eighty").count(), 1, "said once: {stderr}");
+    assert!(output.stdout.is_empty());
 }
