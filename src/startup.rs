@@ -76,6 +76,13 @@ impl Drop for Background {
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         check_secrets(&config)?;
+        if config.database.url.is_none() {
+            // Before a key is generated or a file written.
+            crate::db::cluster::ManagedCluster::preflight(
+                &config.managed_cluster_dir(),
+                &config.database.managed,
+            )?;
+        }
         let jwt_secret = authn::jwt_secret(&config)?;
         let hasher = Hasher::new(&config.auth.argon2, config.auth.hash_concurrency)?;
         let fetcher = Fetcher::new(&config.feeds)?;

@@ -117,12 +117,28 @@ impl Config {
         ]
         .into_iter()
         .flatten()
+        .chain(self.acme_key_problem())
         .collect();
         if errors.is_empty() {
             Ok(())
         } else {
             Err(ConfigError::Invalid(errors))
         }
+    }
+
+    /// Nodes on a shared database store their certificates sealed with one key, which a node
+    /// cannot make up for itself (a single node keeps a generated one in `storage.data_dir`).
+    pub fn acme_key_problem(&self) -> Option<String> {
+        (self.tls.mode == TlsMode::Acme
+            && self.tls.acme.storage_key.is_none()
+            && self.database.url.is_some()
+            && self.security.mode == RunMode::Production)
+            .then(|| {
+                "tls.acme.storage_key: required when database.url is set, since every node must open \
+                 the certificates the others store; generate one with `openssl rand -base64 48` and \
+                 pass it as SN_TLS__ACME__STORAGE_KEY_FILE or a systemd credential"
+                    .into()
+            })
     }
 
     /// Secrets an attacker could guess, each with the key that holds it: a JWT secret shorter than
@@ -152,22 +168,15 @@ impl Config {
                 weak.push("tls.acme.storage_key: a default or example value".into());
             }
         }
-        if let Some(url) = &self.database.url {
-            if let Ok(url) = url::Url::parse(url.expose_secret()) {
-                let password = url.password().map(|p| {
-                    percent_encoding::percent_decode_str(p)
-                        .decode_utf8_lossy()
-                        .into_owned()
-                });
-                match password {
-                    Some(p) if p.chars().count() < 16 => {
-                        weak.push("database.url: the password is shorter than 16 characters".into())
-                    }
-                    Some(p) if looks_like_placeholder(&p) => {
-                        weak.push("database.url: the password is a default or example value".into())
-                    }
-                    _ => {}
-                }
+        for (key, url) in [
+            ("database.url", &self.database.url),
+            ("cache.redis_url", &self.cache.redis_url),
+        ] {
+            if let Some(problem) = url
+                .as_ref()
+                .and_then(|u| weak_url_password(u.expose_secret()))
+            {
+                weak.push(format!("{key}: the password is {problem}"));
             }
         }
         weak
@@ -189,6 +198,21 @@ impl Config {
     /// The managed cluster's directory (used only when `database.url` is unset).
     pub fn managed_cluster_dir(&self) -> PathBuf {
         self.storage.data_dir.join("postgres")
+    }
+}
+
+/// What makes the password in a connection URL guessable, if anything.
+fn weak_url_password(url: &str) -> Option<&'static str> {
+    let url = url::Url::parse(url).ok()?;
+    let password = percent_encoding::percent_decode_str(url.password()?)
+        .decode_utf8_lossy()
+        .into_owned();
+    if password.chars().count() < 16 {
+        Some("shorter than 16 characters")
+    } else if looks_like_placeholder(&password) {
+        Some("a default or example value")
+    } else {
+        None
     }
 }
 

@@ -254,6 +254,16 @@ fn acme_settings_are_checked_and_name_their_key() {
                 .iter()
                 .any(|w| w.starts_with("tls.acme.storage_key"))
         );
+        // Nodes on a shared database need the key given, not made up by each: said when the
+        // configuration is read, before any work.
+        jail.clear_env();
+        jail.set_env("SN_DATABASE__URL", "postgres://sn@db.example.rs/sn");
+        let err = Config::load(Some(&jail.directory().join("e.toml")))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("tls.acme.storage_key: required"), "{err}");
+        jail.set_env("SN_SECURITY__MODE", "development");
+        Config::load(Some(&jail.directory().join("e.toml"))).unwrap();
         Ok(())
     });
 }

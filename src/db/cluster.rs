@@ -91,11 +91,24 @@ struct Account {
 }
 
 impl ManagedCluster {
+    /// What would stop the cluster from starting under `root` that can be seen without touching
+    /// anything: the user it runs as, a directory on the way it cannot enter, missing binaries.
+    pub fn preflight(root: &Path, config: &ManagedDatabaseConfig) -> anyhow::Result<()> {
+        let layout = Layout::new(root)?;
+        if let Some((uid, gid)) = account(config)?.switch_to {
+            check_reachable(&layout.root, &config.run_as, uid, gid)?;
+        }
+        find_bin_dir(config.bin_dir.as_deref(), &layout.pgdata).map(drop)
+    }
+
     /// Creates the cluster on first use, clears what a crash left behind, starts it and waits until
     /// it accepts connections.
     pub async fn start(root: &Path, config: &ManagedDatabaseConfig) -> anyhow::Result<Self> {
         let layout = Layout::new(root)?;
         let account = account(config)?;
+        if let Some((uid, gid)) = account.switch_to {
+            check_reachable(&layout.root, &config.run_as, uid, gid)?;
+        }
         prepare_directories(&layout, &account)?;
         let lock = lock_cluster(&layout)?;
         let bin_dir = find_bin_dir(config.bin_dir.as_deref(), &layout.pgdata)?;
@@ -235,6 +248,52 @@ fn account(config: &ManagedDatabaseConfig) -> anyhow::Result<Account> {
     }
     Ok(Account {
         switch_to: Some((user.uid.as_raw(), user.gid.as_raw())),
+    })
+}
+
+/// PostgreSQL, started as `user`, must pass through every directory above its own; root creates
+/// those directories, so the first run under a private parent (`/root`, a 0700 home) would fail
+/// inside initdb with a bare "Permission denied".
+fn check_reachable(root: &Path, user: &str, uid: u32, gid: u32) -> anyhow::Result<()> {
+    let groups = std::ffi::CString::new(user)
+        .ok()
+        .and_then(|name| nix::unistd::getgrouplist(&name, nix::unistd::Gid::from_raw(gid)).ok())
+        .map(|groups| groups.into_iter().map(|g| g.as_raw()).collect::<Vec<_>>())
+        .unwrap_or_else(|| vec![gid]);
+    let Some((dir, mode, owner)) = closed_ancestor(root, uid, &groups) else {
+        return Ok(());
+    };
+    let owner = User::from_uid(nix::unistd::Uid::from_raw(owner))
+        .ok()
+        .flatten()
+        .map_or_else(|| owner.to_string(), |u| u.name);
+    bail!(
+        "storage.data_dir: the managed PostgreSQL cluster runs as `{user}`, which cannot enter {} \
+         (mode {mode:04o}, owner {owner}) on the way to {}. Put storage.data_dir where `{user}` can \
+         reach it (the package uses /var/lib/sports-nutrition), or let it pass: chmod o+x {}",
+        dir.display(),
+        root.display(),
+        dir.display()
+    )
+}
+
+/// The first existing directory above `dir` that a user with `uid` and `groups` has no search
+/// permission on, with its mode and owner.
+fn closed_ancestor(dir: &Path, uid: u32, groups: &[u32]) -> Option<(PathBuf, u32, u32)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut ancestors: Vec<&Path> = dir.ancestors().skip(1).collect();
+    ancestors.reverse();
+    ancestors.into_iter().find_map(|ancestor| {
+        let meta = fs::metadata(ancestor).ok()?;
+        let mode = meta.mode() & 0o7777;
+        let search = if meta.uid() == uid {
+            mode & 0o100
+        } else if groups.contains(&meta.gid()) {
+            mode & 0o010
+        } else {
+            mode & 0o001
+        };
+        (search == 0).then(|| (ancestor.to_path_buf(), mode, meta.uid()))
     })
 }
 
@@ -563,5 +622,53 @@ async fn supervise(
             }
         };
         postmaster.store(child.id().map_or(0, |p| p as i32), Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::MetadataExt;
+
+    use super::*;
+
+    #[test]
+    fn a_directory_the_cluster_user_cannot_enter_is_named_with_the_fix() {
+        let base = tempfile::tempdir().unwrap();
+        fs::set_permissions(base.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        let private = base.path().join("home");
+        let data = private.join("club").join("data");
+        fs::create_dir_all(&data).unwrap();
+        fs::set_permissions(&private, fs::Permissions::from_mode(0o700)).unwrap();
+        let meta = fs::metadata(&private).unwrap();
+        let stranger = 4_242_424;
+
+        assert_eq!(
+            closed_ancestor(&data, stranger, &[stranger]),
+            Some((private.clone(), 0o700, meta.uid()))
+        );
+        assert_eq!(closed_ancestor(&data, meta.uid(), &[]), None, "its owner");
+        fs::set_permissions(&private, fs::Permissions::from_mode(0o710)).unwrap();
+        assert_eq!(
+            closed_ancestor(&data, stranger, &[meta.gid()]),
+            None,
+            "its group"
+        );
+        assert!(closed_ancestor(&data, stranger, &[stranger]).is_some());
+        fs::set_permissions(&private, fs::Permissions::from_mode(0o701)).unwrap();
+        assert_eq!(closed_ancestor(&data, stranger, &[stranger]), None, "o+x");
+
+        fs::set_permissions(&private, fs::Permissions::from_mode(0o700)).unwrap();
+        let nobody = User::from_name("nobody").unwrap().expect("Debian's nobody");
+        let error = check_reachable(&data, "nobody", nobody.uid.as_raw(), nobody.gid.as_raw())
+            .unwrap_err()
+            .to_string();
+        for part in [
+            "storage.data_dir",
+            "`nobody`",
+            &format!("cannot enter {} (mode 0700", private.display()),
+            &format!("chmod o+x {}", private.display()),
+        ] {
+            assert!(error.contains(part), "{part:?} in {error}");
+        }
     }
 }

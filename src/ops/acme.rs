@@ -37,7 +37,7 @@ use time::OffsetDateTime;
 use tokio::sync::Notify;
 
 use crate::{
-    config::{AcmeChallenge, AcmeConfig, Config, RunMode},
+    config::{AcmeChallenge, AcmeConfig, Config},
     db,
     domain::renewal,
     ops::{
@@ -55,12 +55,8 @@ pub fn storage_key(config: &Config) -> anyhow::Result<SecretString> {
     if let Some(key) = &config.tls.acme.storage_key {
         return Ok(key.clone());
     }
-    if config.database.url.is_some() && config.security.mode == RunMode::Production {
-        anyhow::bail!(
-            "tls.acme.storage_key: required when database.url is set, since every node must open the \
-             certificates the others store; generate one with `openssl rand -base64 48` and pass it as \
-             SN_TLS__ACME__STORAGE_KEY_FILE or a systemd credential"
-        );
+    if let Some(problem) = config.acme_key_problem() {
+        anyhow::bail!(problem);
     }
     crate::auth::load_or_generate(
         &config.storage.data_dir.join(STORAGE_KEY_FILE),

@@ -5,7 +5,10 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
-use sports_nutrition::{config::RunMode, startup::Application};
+use sports_nutrition::{
+    config::{Config, RunMode},
+    startup::Application,
+};
 
 use crate::helpers::{
     PASSWORD, TestApp, TestDatabase, assert_problem, problem_fields, random_secret, test_config,
@@ -672,26 +675,27 @@ async fn rate_limits_answer_429_with_retry_after_then_recover() {
     app.stop().await.unwrap();
 }
 
+/// Why `Application::build` refused `config`.
+async fn refusal(config: Config) -> String {
+    Application::build(config)
+        .await
+        .err()
+        .expect("refused")
+        .to_string()
+}
+
 #[tokio::test]
 async fn weak_secrets_stop_production_and_warn_in_development() {
     let db = TestDatabase::create().await;
     let mut config = test_config(&db);
     config.auth.jwt_secret = Some(SecretString::from("too-short".to_string()));
-    let err = Application::build(config.clone())
-        .await
-        .err()
-        .expect("refused")
-        .to_string();
+    let err = refusal(config.clone()).await;
     assert!(err.contains("auth.jwt_secret"), "{err}");
 
     config.auth.jwt_secret = Some(SecretString::from(
         "change-me-change-me-change-me-change-me".to_string(),
     ));
-    let err = Application::build(config.clone())
-        .await
-        .err()
-        .expect("refused")
-        .to_string();
+    let err = refusal(config.clone()).await;
     assert!(
         err.contains("auth.jwt_secret") && err.contains("example"),
         "{err}"
@@ -707,23 +711,26 @@ async fn weak_secrets_stop_production_and_warn_in_development() {
         .expose_secret()
         .replace("postgres@", "postgres:short@");
     weak_db.database.url = Some(SecretString::from(url));
-    let err = Application::build(weak_db)
-        .await
-        .err()
-        .expect("refused")
-        .to_string();
+    let err = refusal(weak_db).await;
     assert!(
         err.contains("database.url") && !err.contains("short@"),
+        "{err}"
+    );
+    let mut weak_redis = config.clone();
+    weak_redis.auth.jwt_secret = Some(SecretString::from(random_secret()));
+    weak_redis.cache.redis_url = Some(SecretString::from(
+        "redis://:guessable@127.0.0.1:6379".to_string(),
+    ));
+    let err = refusal(weak_redis).await;
+    assert!(
+        err.contains("cache.redis_url: the password is shorter than 16")
+            && !err.contains("guessable"),
         "{err}"
     );
 
     // With database.url set and no key, production refuses: the nodes would not share a key.
     config.auth.jwt_secret = None;
-    let err = Application::build(config.clone())
-        .await
-        .err()
-        .expect("refused")
-        .to_string();
+    let err = refusal(config.clone()).await;
     assert!(err.contains("auth.jwt_secret"), "{err}");
 
     // Development mode starts anyway.
