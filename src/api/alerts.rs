@@ -240,6 +240,7 @@ impl AlertsApi {
             above("disk_data", a.disk_pct, "%"),
             above("disk_backup", a.disk_pct, "%"),
             above("cache_evictions", a.cache_evictions_per_sec, "per_s"),
+            above("redis_evictions", a.cache_evictions_per_sec, "per_s"),
             above("latency_p95", a.p95_ms, "ms"),
             above("error_rate", a.error_rate_pct, "%"),
             above("backup_age", a.backup_max_age_hours, "h"),

@@ -147,21 +147,30 @@ impl RedisTier {
         format!("{}v:{name}", self.0.prefix)
     }
 
-    pub async fn get(&self, key: &str) -> Option<Vec<u8>> {
-        let mut conn = self.conn().await?;
-        match tokio::time::timeout(CALL_TIMEOUT, conn.get::<_, Option<Vec<u8>>>(self.key(key)))
-            .await
-        {
-            Ok(Ok(v)) => v,
+    /// `call`'s answer within `limit`; a failure or a timeout marks Redis down.
+    async fn within<T>(
+        &self,
+        what: &str,
+        limit: Duration,
+        call: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Option<T> {
+        match tokio::time::timeout(limit, call).await {
+            Ok(Ok(answer)) => Some(answer),
             Ok(Err(e)) => {
-                self.failed("GET", &e);
+                self.failed(what, &e);
                 None
             }
             Err(e) => {
-                self.failed("GET", &e);
+                self.failed(what, &e);
                 None
             }
         }
+    }
+
+    pub async fn get(&self, key: &str) -> Option<Vec<u8>> {
+        let mut conn = self.conn().await?;
+        let call = conn.get::<_, Option<Vec<u8>>>(self.key(key));
+        self.within("GET", CALL_TIMEOUT, call).await.flatten()
     }
 
     pub async fn set(&self, key: &str, value: &[u8], ttl: Duration) {
@@ -170,11 +179,20 @@ impl RedisTier {
         };
         let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         let call = conn.pset_ex::<_, _, ()>(self.key(key), value, ms);
-        match tokio::time::timeout(CALL_TIMEOUT, call).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => self.failed("SET", &e),
-            Err(e) => self.failed("SET", &e),
-        }
+        self.within("SET", CALL_TIMEOUT, call).await;
+    }
+
+    /// The keys Redis has evicted to stay within its `maxmemory` since it started (`INFO stats`).
+    pub async fn evicted_keys(&self) -> Option<u64> {
+        let mut conn = self.conn().await?;
+        let mut info = redis::cmd("INFO");
+        info.arg("stats");
+        let call = info.query_async::<String>(&mut conn);
+        let stats = self.within("INFO", CALL_TIMEOUT, call).await?;
+        stats
+            .lines()
+            .find_map(|line| line.strip_prefix("evicted_keys:"))
+            .and_then(|n| n.trim().parse().ok())
     }
 
     /// The shared versions of these namespaces (0 for one never bumped).
@@ -184,17 +202,13 @@ impl RedisTier {
         let mut mget = redis::cmd("MGET");
         mget.arg(&keys);
         let call = mget.query_async::<Vec<Option<u64>>>(&mut conn);
-        match tokio::time::timeout(CALL_TIMEOUT, call).await {
-            Ok(Ok(v)) => Some(v.into_iter().map(Option::unwrap_or_default).collect()),
-            Ok(Err(e)) => {
-                self.failed("MGET", &e);
-                None
-            }
-            Err(e) => {
-                self.failed("MGET", &e);
-                None
-            }
-        }
+        let versions = self.within("MGET", CALL_TIMEOUT, call).await?;
+        Some(
+            versions
+                .into_iter()
+                .map(Option::unwrap_or_default)
+                .collect(),
+        )
     }
 
     /// Bumps a namespace's version and tells every node; the new version, or `None` when Redis
@@ -207,17 +221,7 @@ impl RedisTier {
                 .await?;
             Ok::<_, redis::RedisError>(version)
         };
-        match tokio::time::timeout(CALL_TIMEOUT * 2, call).await {
-            Ok(Ok(v)) => Some(v),
-            Ok(Err(e)) => {
-                self.failed("INCR", &e);
-                None
-            }
-            Err(e) => {
-                self.failed("INCR", &e);
-                None
-            }
-        }
+        self.within("INCR", CALL_TIMEOUT * 2, call).await
     }
 
     /// Starts the tasks that hear invalidations and watch the link, for as long as the cache lives.

@@ -39,6 +39,7 @@ const NODE_FRESH_SECS: i64 = 300;
 #[derive(Object, Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct Check {
     /// Also the name of its alert rule: `database`, `db_pool`, `cache`, `cache_evictions`,
+    /// `redis_evictions` (with Redis),
     /// `disk_data`, `disk_backup`, `cpu`, `memory`, `tls_cert` (with TLS), `backup_age`,
     /// `backup_failed`, `backup_upload` (with `backup.s3`), `latency_p95`, `error_rate` (and `nodes`
     /// from the command line).
@@ -113,6 +114,8 @@ struct Sampler {
     system: sysinfo::System,
     pid: Option<sysinfo::Pid>,
     evictions: (u64, Instant),
+    /// Redis's own `evicted_keys`, when Redis is the cache and answered.
+    redis_evictions: Option<(u64, Instant)>,
 }
 
 impl SelfCheck {
@@ -129,6 +132,7 @@ impl SelfCheck {
             system: sysinfo::System::new(),
             pid: sysinfo::get_current_pid().ok(),
             evictions: (cache.stats().evictions, Instant::now()),
+            redis_evictions: None,
         };
         // The first CPU reading is measured from here.
         sampler.refresh();
@@ -253,6 +257,47 @@ impl SelfCheck {
                     "no interval yet",
                 ),
             });
+            if let Some(redis) = inner.cache.redis() {
+                // Redis drops shared entries (rate-limit windows among them) at its maxmemory,
+                // which this node's own tier never sees.
+                let evicted = redis.evicted_keys().await;
+                let rate = {
+                    let mut sampler = inner.sampler.lock().unwrap_or_else(|p| p.into_inner());
+                    let now = Instant::now();
+                    let rate = match (evicted, sampler.redis_evictions) {
+                        (Some(count), Some((before, at))) => {
+                            let secs = now.duration_since(at).as_secs_f64();
+                            (secs > 0.0).then(|| count.saturating_sub(before) as f64 / secs)
+                        }
+                        _ => None,
+                    };
+                    if let Some(count) = evicted {
+                        sampler.redis_evictions = Some((count, now));
+                    }
+                    rate
+                };
+                checks.push(match rate {
+                    Some(rate) => Check::above(
+                        "redis_evictions",
+                        rate,
+                        thresholds.cache_evictions_per_sec,
+                        "per_s",
+                        "keys Redis dropped to stay within its maxmemory (evicted_keys)".into(),
+                    ),
+                    None => Check::new(
+                        "redis_evictions",
+                        true,
+                        None,
+                        None,
+                        "per_s",
+                        if evicted.is_some() {
+                            "no interval yet"
+                        } else {
+                            "redis: not answering"
+                        },
+                    ),
+                });
+            }
             checks.push(match cpu {
                 Some(pct) => Check::above(
                     "cpu",
@@ -794,6 +839,7 @@ mod tests {
             system: sysinfo::System::new(),
             pid: sysinfo::get_current_pid().ok(),
             evictions: (0, Instant::now()),
+            redis_evictions: None,
         };
         let work = || {
             let started = Instant::now();

@@ -664,3 +664,89 @@ async fn admins_see_the_rules_and_channels_and_send_a_test() {
     .await;
     assert_eq!(crate::helpers::problem_fields(&problem), ["channel"]);
 }
+
+/// With Redis as the cache, the keys Redis itself evicts at its maxmemory (shared entries and rate
+/// windows the node's own tier never sees) raise their own alert.
+#[tokio::test]
+async fn redis_evicting_keys_raises_an_alert() {
+    let redis = crate::helpers::TestRedis::start().await;
+    let url = redis.url();
+    let app = TestApp::spawn_with(|c| {
+        calm(c);
+        c.alerts.for_secs = 0;
+        c.cache.backend = sports_nutrition::config::CacheBackend::Redis;
+        c.cache.redis_url = Some(url.clone().into());
+    })
+    .await;
+    let token = admin(&app).await;
+    let redis_check = |run: &Value| {
+        run["report"]["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "redis_evictions")
+            .unwrap_or_else(|| panic!("no redis_evictions check in {run}"))
+            .clone()
+    };
+    let first = self_check(&app, &token).await;
+    assert_eq!(redis_check(&first)["ok"], true, "{first}");
+    let quiet = self_check(&app, &token).await;
+    assert_eq!(
+        (&redis_check(&quiet)["ok"], &redis_check(&quiet)["value"]),
+        (&json!(true), &json!(0.0))
+    );
+
+    // Redis at its memory limit: writing past it evicts.
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let info: String = redis::cmd("INFO")
+        .arg("memory")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let used: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let _: () = redis::cmd("CONFIG")
+        .arg(&["SET", "maxmemory-policy", "allkeys-lru"])
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory")
+        .arg(used + 512 * 1024)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let filler = vec![b'x'; 4096];
+    for i in 0..1_000 {
+        let _: () = redis::cmd("SET")
+            .arg(format!("filler:{i}"))
+            .arg(&filler)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+
+    let run = self_check(&app, &token).await;
+    let check = redis_check(&run);
+    assert_eq!(check["ok"], false, "{check}");
+    assert!(check["value"].as_f64().unwrap() > 0.0, "{check}");
+    let alert = find(run["notified"].as_array().unwrap(), "redis_evictions");
+    assert_eq!(alert["state"], "firing", "{alert}");
+    let rules = app.get_authed("/api/v1/admin/alerts/rules", &token).await;
+    let rules: Value = rules.json().await.unwrap();
+    assert!(
+        rules["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["rule"] == "redis_evictions"),
+        "{rules}"
+    );
+}
