@@ -1,5 +1,13 @@
 // Interface strings per locale (JSON beside this module, resolved through the import map).
-export const LOCALES = { en: "English", "sr-Latn": "Srpski (latinica)" };
+export const LOCALES = {
+  "sr-Latn": "Srpski (latinica)",
+  "sr-Cyrl": "Српски (ћирилица)",
+  en: "English",
+  hu: "Magyar",
+  ro: "Română",
+  ru: "Русский",
+  uk: "Українська",
+};
 
 export class I18n {
   constructor(locale, messages, fallback) {
@@ -51,5 +59,7 @@ export function preferredLocale() {
   const saved = localStorage.getItem("sn-admin-locale");
   if (saved && saved in LOCALES) return saved;
   const browser = navigator.language || "en";
-  return browser.startsWith("sr") ? "sr-Latn" : "en";
+  if (browser.startsWith("sr")) return browser.includes("Cyrl") ? "sr-Cyrl" : "sr-Latn";
+  const primary = browser.split("-")[0];
+  return primary in LOCALES ? primary : "en";
 }

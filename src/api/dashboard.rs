@@ -175,4 +175,61 @@ mod tests {
         assert!(dashboard.csp.contains("script-src 'self' 'sha256-"));
         assert!(!dashboard.csp.contains("unsafe"));
     }
+
+    /// Every interface locale has every message of the English one, with the same placeholders,
+    /// and the language menu offers exactly the locales there are files for.
+    #[test]
+    fn every_locale_has_every_message_with_its_placeholders() {
+        use std::collections::{BTreeMap, BTreeSet};
+        let read = |name: &str| -> BTreeMap<String, String> {
+            let file = Files::get(&format!("i18n/{name}.json")).expect(name);
+            serde_json::from_slice(&file.data).expect(name)
+        };
+        let placeholders = |text: &str| -> BTreeSet<String> {
+            text.split('{')
+                .skip(1)
+                .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_owned()))
+                .collect()
+        };
+        let english = read("en");
+        let locales: BTreeSet<String> = Files::iter()
+            .filter_map(|f| {
+                f.strip_prefix("i18n/")
+                    .and_then(|f| f.strip_suffix(".json"))
+                    .map(str::to_owned)
+            })
+            .collect();
+        let expected: BTreeSet<String> = crate::domain::account::LOCALES
+            .iter()
+            .map(|l| (*l).to_owned())
+            .collect();
+        assert_eq!(locales, expected, "a file per locale the product speaks");
+        let menu = String::from_utf8(Files::get("i18n.js").unwrap().data.into_owned()).unwrap();
+        for locale in &locales {
+            assert!(
+                menu.contains(&format!("\"{locale}\":")) || menu.contains(&format!("  {locale}:")),
+                "{locale} in the language menu"
+            );
+            let messages = read(locale);
+            let missing: Vec<&String> = english
+                .keys()
+                .filter(|k| !messages.contains_key(*k))
+                .collect();
+            assert!(missing.is_empty(), "{locale} lacks {missing:?}");
+            let extra: Vec<&String> = messages
+                .keys()
+                .filter(|k| !english.contains_key(*k))
+                .collect();
+            assert!(extra.is_empty(), "{locale} has unknown keys {extra:?}");
+            for (key, text) in &english {
+                assert_eq!(
+                    placeholders(&messages[key]),
+                    placeholders(text),
+                    "{locale} {key}: {:?}",
+                    messages[key]
+                );
+                assert!(!messages[key].trim().is_empty(), "{locale} {key} is empty");
+            }
+        }
+    }
 }

@@ -3,7 +3,7 @@
 // Screenshots of every page go to ARTIFACTS. Any page error or console error (a CSP violation
 // shows as one) fails the run.
 import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 
 const { BASE_URL, ADMIN_EMAIL, ADMIN_PASSWORD, ATHLETE_EMAIL, ATHLETE_PASSWORD, ARTIFACTS } = process.env;
 mkdirSync(ARTIFACTS, { recursive: true });
@@ -58,6 +58,8 @@ try {
   await page.getByRole("link", { name: "Alerts" }).click();
   await page.getByRole("heading", { level: 1, name: "Alerts" }).waitFor();
   await page.getByRole("button", { name: "Run a self-check now" }).click();
+  // The page is drawn anew when the check is done; a test sent before would lose its answer.
+  await page.getByRole("status").getByText("Checking…").waitFor({ state: "detached", timeout: 60_000 });
   await page.getByRole("cell", { name: "database", exact: true }).first().waitFor();
   await page.getByRole("cell", { name: "latency_p95", exact: true }).first().waitFor();
   step("sends a test notification to the webhook");
@@ -222,14 +224,23 @@ try {
   await page.getByLabel("Key contains").fill("");
   await page.screenshot({ path: `${ARTIFACTS}/settings.png`, fullPage: true });
 
-  step("switches to Serbian (Latin)");
+  step("speaks all seven languages, each picked from the language menu in the one before");
+  const messages = (locale) =>
+    JSON.parse(readFileSync(new URL(`../../assets/admin/i18n/${locale}.json`, import.meta.url), "utf8"));
   await page.getByLabel("Language").selectOption("sr-Latn");
   await page.getByRole("heading", { level: 1, name: "Podešavanja" }).waitFor();
   await page.getByRole("link", { name: "Pregled" }).click();
-  await page.getByRole("heading", { level: 1, name: "Pregled" }).waitFor();
+  await page.getByRole("heading", { level: 1, name: "Pregled", exact: true }).waitFor();
   await page.screenshot({ path: `${ARTIFACTS}/overview-sr-Latn.png`, fullPage: true });
-  await page.getByLabel("Jezik").selectOption("en");
-  await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
+  let current = messages("sr-Latn");
+  for (const locale of ["sr-Cyrl", "hu", "ro", "ru", "uk", "en"]) {
+    const next = messages(locale);
+    await page.getByLabel(current["nav.language"]).selectOption(locale);
+    await page.getByRole("heading", { level: 1, name: next["nav.overview"], exact: true }).waitFor();
+    await page.getByRole("heading", { level: 2, name: next["overview.charts"], exact: true }).waitFor();
+    if (locale !== "en") await page.screenshot({ path: `${ARTIFACTS}/overview-${locale}.png`, fullPage: true });
+    current = next;
+  }
 
   step("signs out; an athlete is turned away");
   await page.getByRole("button", { name: "Sign out" }).click();
