@@ -32,8 +32,18 @@ async fn seeding_loads_reference_data_once_and_changes_nothing_the_second_time()
     assert_eq!(count("contraindication_rules").await, 67);
     assert_eq!(count("substance_life_stages").await, 59);
     assert_eq!(count("contraindication_rule_translations").await, 7 * 67);
-    // Every seeded product has a name in the three seeded languages and at least one substance.
-    assert_eq!(count("product_translations").await, 3 * 47);
+    // Every seeded product has a name and a description in all seven languages, and at least one
+    // substance.
+    assert_eq!(count("product_translations").await, 7 * 47);
+    let undescribed: Vec<String> = sqlx::query_scalar(
+        "SELECT p.slug || ' ' || l.code FROM products p CROSS JOIN locales l
+         LEFT JOIN product_translations t ON t.product_id = p.id AND t.locale = l.code
+         WHERE t.description IS NULL OR t.name IS NULL ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(undescribed.is_empty(), "{undescribed:?}");
     let without_substance: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM products p WHERE NOT EXISTS (SELECT 1 FROM product_substances s WHERE s.product_id = p.id)",
     )

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::parse;
 
-pub const FILES: [(&str, &str); 9] = [
+pub const FILES: [(&str, &str); 10] = [
     (
         "catalogue/substances.csv",
         include_str!("../../../seeds/catalogue/substances.csv"),
@@ -25,6 +25,10 @@ pub const FILES: [(&str, &str); 9] = [
     (
         "catalogue/products.csv",
         include_str!("../../../seeds/catalogue/products.csv"),
+    ),
+    (
+        "catalogue/product_texts.csv",
+        include_str!("../../../seeds/catalogue/product_texts.csv"),
     ),
     (
         "catalogue/product_substances.csv",
@@ -229,6 +233,7 @@ pub async fn load(tx: &mut Transaction<'_, Postgres>) -> anyhow::Result<Inserted
         &file("packages.csv")?,
     )
     .await?;
+    load_product_texts(tx, &file("product_texts.csv")?).await?;
     let prices: Vec<PriceRow> = file("prices.csv")?;
     // Demo prices: marked `demo`, for trying the appliance; a store's feed or an admin replaces them.
     let inserted = sqlx::query(
@@ -366,6 +371,74 @@ async fn load_substances(
                 .await?;
         }
     }
+    Ok(())
+}
+
+/// A product's name and description in the languages `products.csv` leaves out.
+#[derive(Debug, Deserialize)]
+struct ProductTextsRow {
+    slug: String,
+    name_hu: String,
+    description_hu: String,
+    name_ro: String,
+    description_ro: String,
+    name_ru: String,
+    description_ru: String,
+    name_uk: String,
+    description_uk: String,
+    description_sr_cyrl: String,
+}
+
+/// The seeded products' names and descriptions in Hungarian, Romanian, Russian and Ukrainian, and
+/// their descriptions in Cyrillic Serbian, where the product has none yet (an admin's text is kept).
+async fn load_product_texts(
+    tx: &mut Transaction<'_, Postgres>,
+    rows: &[ProductTextsRow],
+) -> anyhow::Result<()> {
+    let (mut slugs, mut locales, mut names, mut descriptions) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for r in rows {
+        for (locale, name, description) in [
+            ("hu", &r.name_hu, &r.description_hu),
+            ("ro", &r.name_ro, &r.description_ro),
+            ("ru", &r.name_ru, &r.description_ru),
+            ("uk", &r.name_uk, &r.description_uk),
+        ] {
+            slugs.push(r.slug.as_str());
+            locales.push(locale);
+            names.push(name.as_str());
+            descriptions.push(description.as_str());
+        }
+    }
+    sqlx::query(
+        "INSERT INTO product_translations (product_id, locale, name, description)
+         SELECT p.id, r.locale, r.name, r.description
+         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[]) AS r (slug, locale, name, description)
+         JOIN products p ON p.slug = r.slug
+         ON CONFLICT (product_id, locale) DO NOTHING",
+    )
+    .bind(&slugs)
+    .bind(&locales)
+    .bind(&names)
+    .bind(&descriptions)
+    .execute(&mut **tx)
+    .await
+    .context("seeds/catalogue/product_texts.csv")?;
+    let slugs: Vec<&str> = rows.iter().map(|r| r.slug.as_str()).collect();
+    let cyrillic: Vec<&str> = rows
+        .iter()
+        .map(|r| r.description_sr_cyrl.as_str())
+        .collect();
+    sqlx::query(
+        "UPDATE product_translations t SET description = r.description
+         FROM UNNEST($1::text[], $2::text[]) AS r (slug, description), products p
+         WHERE p.slug = r.slug AND t.product_id = p.id AND t.locale = 'sr-Cyrl' AND t.description IS NULL",
+    )
+    .bind(&slugs)
+    .bind(&cyrillic)
+    .execute(&mut **tx)
+    .await
+    .context("seeds/catalogue/product_texts.csv: Cyrillic descriptions")?;
     Ok(())
 }
 
