@@ -94,24 +94,15 @@ impl ManagedCluster {
     /// What would stop the cluster from starting under `root` that can be seen without touching
     /// anything: the user it runs as, a directory on the way it cannot enter, missing binaries.
     pub fn preflight(root: &Path, config: &ManagedDatabaseConfig) -> anyhow::Result<()> {
-        let layout = Layout::new(root)?;
-        if let Some((uid, gid)) = account(config)?.switch_to {
-            check_reachable(&layout.root, &config.run_as, uid, gid)?;
-        }
-        find_bin_dir(config.bin_dir.as_deref(), &layout.pgdata).map(drop)
+        plan(root, config).map(drop)
     }
 
     /// Creates the cluster on first use, clears what a crash left behind, starts it and waits until
     /// it accepts connections.
     pub async fn start(root: &Path, config: &ManagedDatabaseConfig) -> anyhow::Result<Self> {
-        let layout = Layout::new(root)?;
-        let account = account(config)?;
-        if let Some((uid, gid)) = account.switch_to {
-            check_reachable(&layout.root, &config.run_as, uid, gid)?;
-        }
+        let (layout, account, bin_dir) = plan(root, config)?;
         prepare_directories(&layout, &account)?;
         let lock = lock_cluster(&layout)?;
-        let bin_dir = find_bin_dir(config.bin_dir.as_deref(), &layout.pgdata)?;
         if !layout.pgdata.join("PG_VERSION").exists() {
             initdb(&bin_dir, &layout, &account).await?;
         }
@@ -249,6 +240,18 @@ fn account(config: &ManagedDatabaseConfig) -> anyhow::Result<Account> {
     Ok(Account {
         switch_to: Some((user.uid.as_raw(), user.gid.as_raw())),
     })
+}
+
+/// The cluster's layout, the account it runs as (checked to reach the directory) and the
+/// PostgreSQL binaries: what [`ManagedCluster::preflight`] checks and `start` then uses.
+fn plan(root: &Path, config: &ManagedDatabaseConfig) -> anyhow::Result<(Layout, Account, PathBuf)> {
+    let layout = Layout::new(root)?;
+    let account = account(config)?;
+    if let Some((uid, gid)) = account.switch_to {
+        check_reachable(&layout.root, &config.run_as, uid, gid)?;
+    }
+    let bin_dir = find_bin_dir(config.bin_dir.as_deref(), &layout.pgdata)?;
+    Ok((layout, account, bin_dir))
 }
 
 /// PostgreSQL, started as `user`, must pass through every directory above its own; root creates

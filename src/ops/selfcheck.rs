@@ -113,9 +113,34 @@ struct Inner {
 struct Sampler {
     system: sysinfo::System,
     pid: Option<sysinfo::Pid>,
-    evictions: (u64, Instant),
+    evictions: Option<(u64, Instant)>,
     /// Redis's own `evicted_keys`, when Redis is the cache and answered.
     redis_evictions: Option<(u64, Instant)>,
+}
+
+/// A counter's rate per second since the `last` reading, which this one replaces; `None` for the
+/// first reading.
+fn per_second(last: &mut Option<(u64, Instant)>, count: u64, now: Instant) -> Option<f64> {
+    let rate = last.and_then(|(before, at)| {
+        let secs = now.duration_since(at).as_secs_f64();
+        (secs > 0.0).then(|| count.saturating_sub(before) as f64 / secs)
+    });
+    *last = Some((count, now));
+    rate
+}
+
+/// A check of evictions per second against `threshold`; `unmeasured` says why there is no rate.
+fn evictions_check(
+    name: &str,
+    rate: Option<f64>,
+    threshold: f64,
+    detail: &str,
+    unmeasured: &str,
+) -> Check {
+    match rate {
+        Some(rate) => Check::above(name, rate, threshold, "per_s", detail.into()),
+        None => Check::new(name, true, None, None, "per_s", unmeasured),
+    }
 }
 
 impl SelfCheck {
@@ -131,7 +156,7 @@ impl SelfCheck {
         let mut sampler = Sampler {
             system: sysinfo::System::new(),
             pid: sysinfo::get_current_pid().ok(),
-            evictions: (cache.stats().evictions, Instant::now()),
+            evictions: Some((cache.stats().evictions, Instant::now())),
             redis_evictions: None,
         };
         // The first CPU reading is measured from here.
@@ -231,72 +256,36 @@ impl SelfCheck {
         if service {
             let (evictions_per_s, cpu, memory) = {
                 let mut sampler = inner.sampler.lock().unwrap_or_else(|p| p.into_inner());
-                let now = Instant::now();
-                let (before, at) = sampler.evictions;
-                sampler.evictions = (stats.evictions, now);
-                let secs = now.duration_since(at).as_secs_f64();
-                let rate =
-                    (secs > 0.0).then(|| stats.evictions.saturating_sub(before) as f64 / secs);
+                let rate = per_second(&mut sampler.evictions, stats.evictions, Instant::now());
                 let (cpu, memory) = sampler.refresh();
                 (rate, cpu, memory)
             };
-            checks.push(match evictions_per_s {
-                Some(rate) => Check::above(
-                    "cache_evictions",
-                    rate,
-                    thresholds.cache_evictions_per_sec,
-                    "per_s",
-                    "entries dropped to stay within cache.max_bytes".into(),
-                ),
-                None => Check::new(
-                    "cache_evictions",
-                    true,
-                    None,
-                    None,
-                    "per_s",
-                    "no interval yet",
-                ),
-            });
+            checks.push(evictions_check(
+                "cache_evictions",
+                evictions_per_s,
+                thresholds.cache_evictions_per_sec,
+                "entries dropped to stay within cache.max_bytes",
+                "no interval yet",
+            ));
             if let Some(redis) = inner.cache.redis() {
                 // Redis drops shared entries (rate-limit windows among them) at its maxmemory,
                 // which this node's own tier never sees.
                 let evicted = redis.evicted_keys().await;
-                let rate = {
+                let rate = evicted.and_then(|count| {
                     let mut sampler = inner.sampler.lock().unwrap_or_else(|p| p.into_inner());
-                    let now = Instant::now();
-                    let rate = match (evicted, sampler.redis_evictions) {
-                        (Some(count), Some((before, at))) => {
-                            let secs = now.duration_since(at).as_secs_f64();
-                            (secs > 0.0).then(|| count.saturating_sub(before) as f64 / secs)
-                        }
-                        _ => None,
-                    };
-                    if let Some(count) = evicted {
-                        sampler.redis_evictions = Some((count, now));
-                    }
-                    rate
-                };
-                checks.push(match rate {
-                    Some(rate) => Check::above(
-                        "redis_evictions",
-                        rate,
-                        thresholds.cache_evictions_per_sec,
-                        "per_s",
-                        "keys Redis dropped to stay within its maxmemory (evicted_keys)".into(),
-                    ),
-                    None => Check::new(
-                        "redis_evictions",
-                        true,
-                        None,
-                        None,
-                        "per_s",
-                        if evicted.is_some() {
-                            "no interval yet"
-                        } else {
-                            "redis: not answering"
-                        },
-                    ),
+                    per_second(&mut sampler.redis_evictions, count, Instant::now())
                 });
+                checks.push(evictions_check(
+                    "redis_evictions",
+                    rate,
+                    thresholds.cache_evictions_per_sec,
+                    "keys Redis dropped to stay within its maxmemory (evicted_keys)",
+                    if evicted.is_some() {
+                        "no interval yet"
+                    } else {
+                        "redis: not answering"
+                    },
+                ));
             }
             checks.push(match cpu {
                 Some(pct) => Check::above(
@@ -838,7 +827,7 @@ mod tests {
         let mut sampler = Sampler {
             system: sysinfo::System::new(),
             pid: sysinfo::get_current_pid().ok(),
-            evictions: (0, Instant::now()),
+            evictions: Some((0, Instant::now())),
             redis_evictions: None,
         };
         let work = || {

@@ -553,27 +553,25 @@ struct SpanIds {
 }
 
 impl SpanIds {
-    /// `span`'s ids, when this layer is installed and the span is enabled.
-    fn of(span: &tracing::Span) -> Option<Ids> {
-        span.with_subscriber(|(id, dispatch)| {
-            let registry = dispatch.downcast_ref::<tracing_subscriber::Registry>()?;
-            registry.span(id)?.extensions().get::<Ids>().copied()
-        })
-        .flatten()
-    }
-
-    /// Moves `span` into a caller's trace; false when `span` has no [`Ids`].
-    fn continue_trace(span: &tracing::Span, trace: opentelemetry::trace::TraceId) -> bool {
+    /// `f` applied to `span`'s ids, when this layer is installed and the span is enabled.
+    fn with<R>(span: &tracing::Span, f: impl FnOnce(&mut Ids) -> R) -> Option<R> {
         span.with_subscriber(|(id, dispatch)| {
             let registry = dispatch.downcast_ref::<tracing_subscriber::Registry>()?;
             let span = registry.span(id)?;
             let mut extensions = span.extensions_mut();
-            let ids = extensions.get_mut::<Ids>()?;
-            ids.trace = trace;
-            Some(())
+            extensions.get_mut::<Ids>().map(f)
         })
         .flatten()
-        .is_some()
+    }
+
+    /// `span`'s ids, when it has them.
+    fn of(span: &tracing::Span) -> Option<Ids> {
+        Self::with(span, |ids| *ids)
+    }
+
+    /// Moves `span` into a caller's trace; false when `span` has no [`Ids`].
+    fn continue_trace(span: &tracing::Span, trace: opentelemetry::trace::TraceId) -> bool {
+        Self::with(span, |ids| ids.trace = trace).is_some()
     }
 }
 
@@ -711,6 +709,9 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for QuerySpans {
                 KeyValue::new("db.operation.name", operation.clone()),
             ],
         );
+        if !exporting_spans() {
+            return;
+        }
         let parent = tracing::Span::current().context();
         if !parent.span().span_context().is_sampled() {
             return;
