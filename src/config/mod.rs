@@ -142,7 +142,7 @@ impl Config {
     }
 
     /// Secrets an attacker could guess, each with the key that holds it: a JWT secret shorter than
-    /// 32 characters, an external database password shorter than 16, or a default/example value.
+    /// 32 characters, a database or Redis password shorter than 16, or a default/example value.
     /// Production refuses to start with any of them; development warns.
     pub fn weak_secrets(&self) -> Vec<String> {
         let mut weak = Vec::new();
