@@ -114,6 +114,9 @@ pub enum AdminCommand {
         #[arg(long, default_value = "sr-Latn")]
         language: String,
     },
+    /// Print a new one-time link whose page creates the first admin in the browser (while no
+    /// active admin exists; valid for auth.setup_link_ttl_secs)
+    SetupLink,
 }
 
 #[derive(Debug, Subcommand)]
@@ -280,6 +283,30 @@ async fn command(command: Command, config: &Config) -> anyhow::Result<()> {
                 user.email,
                 user.id
             );
+            Ok(())
+        }
+        Command::Admin {
+            command: AdminCommand::SetupLink,
+        } => {
+            let ttl = std::time::Duration::from_secs(match config.auth.setup_link_ttl_secs {
+                0 => 3600,
+                secs => secs,
+            });
+            let db = Database::open_beside_service(config).await?;
+            let result = async {
+                db::migrate(&db.pool)
+                    .await
+                    .context("applying database migrations")?;
+                anyhow::Ok(crate::service::setup::offer(&db.pool, ttl).await?)
+            }
+            .await;
+            db.close().await;
+            let link = result?.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "an admin already exists: sign in, or create another with `admin create-user --role admin`"
+                )
+            })?;
+            println!("{}", link.url(&config.public_base_url(config.server.port)));
             Ok(())
         }
         Command::Backup { command } => {

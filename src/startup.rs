@@ -48,6 +48,15 @@ pub struct Application {
     state: AppState,
     /// systemd (`Type=notify`), when it started this process.
     service_manager: Option<ops::systemd::ServiceManager>,
+    /// While no admin exists: the one-time link that creates the first one.
+    first_run: Option<FirstRun>,
+}
+
+/// The setup link this node offers, where it is written and the URL it is opened at.
+struct FirstRun {
+    link: crate::service::setup::SetupLink,
+    base_url: String,
+    file: std::path::PathBuf,
 }
 
 /// What [`Application::assemble`] builds on the open database.
@@ -61,6 +70,7 @@ struct Parts {
     running: ops::jobs::Running,
     acme: Option<ops::acme::Acme>,
     state: AppState,
+    first_run: Option<FirstRun>,
 }
 
 /// Tasks started while assembling the node, aborted if the start fails.
@@ -129,6 +139,7 @@ impl Application {
                 shutdown_timeout: Duration::from_secs(config.server.shutdown_timeout_secs),
                 state: parts.state,
                 service_manager: None,
+                first_run: parts.first_run,
             }),
             Err(e) => {
                 drop(background);
@@ -150,6 +161,7 @@ impl Application {
         background: &mut Background,
     ) -> anyhow::Result<Parts> {
         let (acceptor, local_addr) = Self::prepare(config, db).await?;
+        let first_run = first_run(config, db, local_addr.port()).await;
         let cache = Cache::new(&config.cache).await?;
         let limiter = RateLimiter::with_redis(
             &config.rate_limit,
@@ -222,6 +234,7 @@ impl Application {
             },
             settings: api::settings::effective(config),
             db_probe: Default::default(),
+            setup_link_file: config.setup_link_file(),
         });
         background
             .0
@@ -290,6 +303,7 @@ impl Application {
             running,
             acme,
             state,
+            first_run,
         })
     }
 
@@ -351,6 +365,9 @@ impl Application {
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr, scheme = self.scheme, database = self.db.mode().as_str(), "listening");
+        if let Some(first_run) = &self.first_run {
+            first_run.announce();
+        }
         let stop = tokio_util::sync::CancellationToken::new();
         let plain = self.plain.map(|(acceptor, addr, app)| {
             tracing::info!(%addr, "listening for plain HTTP (probes and the redirect to HTTPS)");
@@ -422,6 +439,73 @@ impl Application {
         self.db.close().await;
         tracing::info!("stopped");
         served.context("HTTP server failed")
+    }
+}
+
+/// The setup link to offer when no active admin exists and `auth.setup_link_ttl_secs` allows one,
+/// written to its file (the link is a credential: only the service's user reads it); otherwise a
+/// file left by an earlier start is removed. A failure only loses the link (the CLI still creates
+/// admins), never the start.
+async fn first_run(config: &Config, db: &Database, port: u16) -> Option<FirstRun> {
+    let file = config.setup_link_file();
+    let ttl = Duration::from_secs(config.auth.setup_link_ttl_secs);
+    let offered = match ttl.is_zero() {
+        true => Ok(None),
+        false => crate::service::setup::offer(&db.pool, ttl).await,
+    };
+    let link = match offered {
+        Ok(Some(link)) => link,
+        Ok(None) => {
+            if let Err(e) = ops::files::remove(&file) {
+                tracing::warn!(file = %file.display(), error = %e, "cannot remove the used setup link");
+            }
+            return None;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot offer a setup link; create the first admin with `sports-nutrition admin create-user --role admin`");
+            return None;
+        }
+    };
+    let first_run = FirstRun {
+        link,
+        base_url: config.public_base_url(port),
+        file,
+    };
+    let url = first_run.link.url(&first_run.base_url);
+    let written = match (first_run.file.parent(), first_run.file.file_name()) {
+        (Some(dir), Some(name)) => {
+            ops::files::write_private(dir, &name.to_string_lossy(), format!("{url}\n").as_bytes())
+        }
+        _ => Err(std::io::ErrorKind::InvalidInput.into()),
+    };
+    if let Err(e) = written {
+        tracing::warn!(file = %first_run.file.display(), error = %e, "cannot write the setup link");
+    }
+    Some(first_run)
+}
+
+impl FirstRun {
+    /// Tells the operator how to create the first admin: the link itself when standard error is a
+    /// terminal; the log names only the file.
+    fn announce(&self) {
+        use std::io::IsTerminal;
+        if std::io::stderr().is_terminal() {
+            let minutes = (self.link.expires_at - time::OffsetDateTime::now_utc())
+                .whole_minutes()
+                .max(1);
+            eprintln!(
+                "No admin account yet: open {} within {minutes} minutes to create one \
+                 (or run `sports-nutrition admin create-user --role admin`).",
+                self.link.url(&self.base_url)
+            );
+        }
+        tracing::info!(
+            file = %self.file.display(),
+            expires_at = %self.link.expires_at,
+            "no admin account yet: the one-time link in {} creates one in the browser, \
+             or run `sports-nutrition admin create-user --role admin`",
+            self.file.display()
+        );
     }
 }
 

@@ -1,4 +1,6 @@
-// The public API (/api/v1) with the access token held in memory only: a reload signs out.
+// The public API (/api/v1) with the access token held in memory. The session outlives a reload
+// through /admin/session, which keeps the refresh token in an HttpOnly cookie this page never
+// reads: on load, and whenever the access token has expired, the page asks it for a new one.
 export class ApiError extends Error {
   constructor(status, problem) {
     super(problem?.detail || problem?.title || `HTTP ${status}`);
@@ -7,8 +9,15 @@ export class ApiError extends Error {
   }
 }
 
+const SESSION = "/admin/session";
+
+async function problemOf(response) {
+  try { return await response.json(); } catch { return null; }
+}
+
 export class Api {
   #token = null;
+  #refreshing = null;
   user = null;
   // Asks the admin for their password again (a promise of it, or null when they cancel): destructive
   // operations need it entered lately. Set by the app, which owns the dialogs.
@@ -18,17 +27,62 @@ export class Api {
     return this.#token !== null;
   }
 
-  async login(email, password) {
-    const tokens = await this.request("POST", "/auth/login", { email, password });
-    this.#token = tokens.token;
-    this.user = tokens.user;
-    return tokens.user;
+  login(email, password) {
+    return this.#session("POST", SESSION, { email, password });
   }
 
-  signOut() {
+  // Creates the first admin with a setup link's token, and signs them in.
+  setUp(token, email, password, language) {
+    return this.#session("POST", `${SESSION}/setup`, { token, email, password, language });
+  }
+
+  // Picks up the session the cookie still holds (after a reload): true when there is one.
+  async resume() {
+    try {
+      await this.#refresh();
+      return true;
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 401 || e.status === 403)) return false;
+      throw e;
+    }
+  }
+
+  // Ends the session on the server too, and clears the cookie.
+  async signOut() {
+    this.#forget();
+    await fetch(SESSION, { method: "DELETE", headers: { "x-dashboard": "1" }, credentials: "same-origin" })
+      .catch(() => { /* offline: the session ends when it expires */ });
+  }
+
+  #forget() {
     this.#token = null;
     this.user = null;
     this.#confirmedAt = 0;
+  }
+
+  async #session(method, path, body) {
+    const headers = { accept: "application/json", "x-dashboard": "1" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+    });
+    if (!response.ok) throw new ApiError(response.status, await problemOf(response));
+    const session = await response.json();
+    this.#token = session.token;
+    this.user = session.user;
+    return session.user;
+  }
+
+  // One refresh at a time: a refresh token works once, and presenting it twice ends the session.
+  // Tabs of one browser share the cookie, so where the browser has Web Locks they take turns too.
+  #refresh() {
+    const refresh = () => this.#session("POST", `${SESSION}/refresh`);
+    this.#refreshing ??= (navigator.locks ? navigator.locks.request("sn-dashboard-refresh", refresh) : refresh())
+      .finally(() => { this.#refreshing = null; });
+    return this.#refreshing;
   }
 
   // When the password was last entered again (ms), to ask only once while the server still
@@ -46,7 +100,7 @@ export class Api {
     return this.request(method, path, body);
   }
 
-  async request(method, path, body, { raw = false, confirmed = false } = {}) {
+  async request(method, path, body, { raw = false, confirmed = false, renewed = false } = {}) {
     const headers = { accept: "application/json" };
     if (body !== undefined) headers["content-type"] = "application/json";
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
@@ -57,9 +111,12 @@ export class Api {
       credentials: "omit",
     });
     if (!response.ok) {
-      let problem = null;
-      try { problem = await response.json(); } catch { /* not JSON */ }
-      if (response.status === 401 && path !== "/auth/login") this.signOut();
+      const problem = await problemOf(response);
+      if (response.status === 401 && this.#token && !renewed) {
+        // The access token expired: a new one from the cookie, then the same call again.
+        if (await this.resume()) return this.request(method, path, body, { raw, confirmed, renewed: true });
+        this.#forget();
+      }
       if (response.status === 403 && problem?.detail_code === "reauthentication_required"
           && this.askPassword && !confirmed) {
         const password = await this.askPassword();

@@ -1,5 +1,6 @@
-// The admin dashboard: sign-in, a shell with navigation, and one module per page. Pages are chosen
-// by the URL fragment (#/backups), so the server serves a single page.
+// The admin dashboard: sign-in (or the first admin's setup, from a one-time link), a shell with
+// navigation, and one module per page. Pages are chosen by the URL fragment (#/backups), so the
+// server serves a single page.
 import { Api, ApiError } from "app/api.js";
 import { h } from "app/dom.js";
 import { I18n, LOCALES, preferredLocale } from "app/i18n.js";
@@ -40,40 +41,74 @@ function page() {
   return name in PAGES ? name : "overview";
 }
 
-function signIn(message = "") {
-  document.title = `${i18n.t("sign_in.title")} · Sports Nutrition`;
+// The token of a setup link (#/setup/<token>), which never reaches the server in a request line.
+function setupToken() {
+  return location.hash.match(/^#\/setup\/([\w-]+)$/)?.[1] ?? null;
+}
+
+// A page with a form of labelled fields (`<id>.<field>` names each), a submit button and a line for
+// errors (`message` at first); `submit` gets the values and throws what the line should say.
+function accountForm(id, { title, intro = null, message = "" }, fields, submitLabel, submit) {
+  document.title = `${title} · Sports Nutrition`;
   const error = h("p", { class: "error", role: "alert" }, message);
-  const email = h("input", { id: "email", type: "email", name: "email", autocomplete: "username", required: true });
-  const password = h("input", { id: "password", type: "password", name: "password", autocomplete: "current-password", required: true });
-  const button = h("button", { type: "submit" }, i18n.t("sign_in.submit"));
+  const inputs = Object.fromEntries(fields.map(([name, attrs]) =>
+    [name, h("input", { id: `${id}-${name}`, name, required: true, ...attrs })]));
+  const button = h("button", { type: "submit" }, submitLabel);
   const form = h("form", {
     class: "sign-in",
-    "aria-labelledby": "sign-in-title",
+    "aria-labelledby": `${id}-title`,
     onsubmit: async (event) => {
       event.preventDefault();
       button.disabled = true;
       error.textContent = "";
       try {
-        const user = await api.login(email.value, password.value);
-        if (user.role !== "admin") {
-          api.signOut();
-          error.textContent = i18n.t("sign_in.not_admin");
-          return;
-        }
-        render();
+        await submit(Object.fromEntries(Object.entries(inputs).map(([name, input]) => [name, input.value])));
       } catch (e) {
-        error.textContent = e instanceof ApiError && e.status === 401 ? i18n.t("sign_in.wrong") : e.message;
+        error.textContent = e.message;
       } finally {
         button.disabled = false;
       }
     },
   },
-  h("h1", { id: "sign-in-title" }, i18n.t("sign_in.title")),
-  h("label", { for: "email" }, i18n.t("sign_in.email")), email,
-  h("label", { for: "password" }, i18n.t("sign_in.password")), password,
+  h("h1", { id: `${id}-title` }, title),
+  intro && h("p", {}, intro),
+  fields.map(([name]) => [h("label", { for: `${id}-${name}` }, i18n.t(`${id}.${name}`)), inputs[name]]),
   button, error);
   root.replaceChildren(h("main", { id: "main", class: "narrow" }, languagePicker(), form));
-  email.focus();
+  inputs[fields[0][0]].focus();
+}
+
+function setUp(token) {
+  accountForm("setup", { title: i18n.t("setup.title"), intro: i18n.t("setup.why") }, [
+    ["email", { type: "email", autocomplete: "username" }],
+    ["password", { type: "password", autocomplete: "new-password", minlength: 10 }],
+  ], i18n.t("setup.submit"), async ({ email, password }) => {
+    try {
+      await api.setUp(token, email, password, i18n.locale);
+    } catch (e) {
+      const expired = e instanceof ApiError && e.problem?.errors?.some((f) => f.field === "token");
+      throw expired ? new Error(i18n.t("setup.invalid")) : e;
+    }
+    // The link is used up: off the address bar and the history.
+    history.replaceState(null, "", "#/overview");
+    render();
+  });
+}
+
+function signIn(message = "") {
+  accountForm("sign_in", { title: i18n.t("sign_in.title"), message }, [
+    ["email", { type: "email", autocomplete: "username" }],
+    ["password", { type: "password", autocomplete: "current-password" }],
+  ], i18n.t("sign_in.submit"), async ({ email, password }) => {
+    try {
+      await api.login(email, password);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) throw new Error(i18n.t("sign_in.wrong"));
+      if (e instanceof ApiError && e.status === 403) throw new Error(i18n.t("sign_in.not_admin"));
+      throw e;
+    }
+    render();
+  });
 }
 
 function languagePicker() {
@@ -88,6 +123,8 @@ function languagePicker() {
 
 async function render() {
   document.documentElement.lang = i18n.locale;
+  const token = setupToken();
+  if (token && !api.signedIn) return setUp(token);
   if (!api.signedIn) return signIn();
   const current = page();
   const nav = h("nav", { "aria-label": i18n.t("nav.label") }, h("ul", {}, Object.keys(PAGES).map((name) =>
@@ -99,7 +136,7 @@ async function render() {
     h("div", { class: "account" },
       languagePicker(),
       h("span", { class: "who" }, api.user?.email ?? ""),
-      h("button", { type: "button", class: "secondary", onclick: () => { api.signOut(); render(); } }, i18n.t("nav.sign_out"))));
+      h("button", { type: "button", class: "secondary", onclick: async () => { await api.signOut(); render(); } }, i18n.t("nav.sign_out"))));
   root.replaceChildren(header, main);
   document.title = `${i18n.t(`nav.${current}`)} · Sports Nutrition`;
   try {
@@ -112,4 +149,6 @@ async function render() {
 }
 
 window.addEventListener("hashchange", render);
+// A reload keeps the session the cookie holds.
+if (!setupToken()) await api.resume().catch(() => false);
 render();

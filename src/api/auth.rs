@@ -156,31 +156,7 @@ impl AuthApi {
         client: Data<&ClientInfo>,
         body: Json<Login>,
     ) -> Result<Json<Tokens>, ApiError> {
-        limit(&state, Bucket::AuthAttempts, client.ip.map(client_key)).await?;
-        let email = Email::parse(&body.email).map_err(|m| ApiError::invalid("email", m))?;
-        // Failed sign-ins count per account and address; an address the guessing did not come from
-        // still signs in (see cache::rate_limit).
-        let address = client.ip.map(client_key).unwrap_or_default();
-        state
-            .limiter
-            .sign_in_allowed(email.as_str(), &address)
-            .await
-            .map_err(ApiError::rate_limited)?;
-        let user = verified_user(&state, &client, &email, &address, &body.password).await?;
-        audit::record(
-            &state.pool,
-            &audit::Event {
-                action: "auth.login",
-                success: true,
-                actor: Some(user.id),
-                subject: Some(user.id),
-                email: Some(email.as_str()),
-                ip: client.ip,
-                user_agent: client.user_agent.as_deref(),
-                ..Default::default()
-            },
-        )
-        .await?;
+        let user = sign_in(&state, &client, &body.email, &body.password).await?;
         Ok(Json(open_session(&state, &client, user.into()).await?))
     }
 
@@ -195,46 +171,7 @@ impl AuthApi {
         client: Data<&ClientInfo>,
         body: Json<Refresh>,
     ) -> Result<Json<Tokens>, ApiError> {
-        let (successor, successor_hash) = new_refresh_token()?;
-        let presented = refresh_token_hash(body.refresh_token.trim());
-        match db::sessions::rotate(
-            &state.pool,
-            &presented,
-            &successor_hash,
-            state.session_terms,
-        )
-        .await?
-        {
-            Rotation::Rotated { user, session, .. } => {
-                let user = db::users::by_id(&state.pool, user).await?.ok_or_else(|| {
-                    ApiError::unauthorized("the session has ended; sign in again")
-                })?;
-                Ok(Json(tokens(&state, user.into(), session, successor)?))
-            }
-            Rotation::Reused { user, session } => {
-                state.cache.invalidate(&[Ns::User(user)]).await;
-                tracing::warn!(%user, %session, "a used refresh token was presented again; session revoked");
-                audit::record(
-                    &state.pool,
-                    &audit::Event {
-                        action: "auth.refresh_reuse",
-                        success: false,
-                        subject: Some(user),
-                        ip: client.ip,
-                        user_agent: client.user_agent.as_deref(),
-                        details: Some(serde_json::json!({ "session": session })),
-                        ..Default::default()
-                    },
-                )
-                .await?;
-                Err(ApiError::unauthorized(
-                    "the session has ended; sign in again",
-                ))
-            }
-            Rotation::Invalid => Err(ApiError::unauthorized(
-                "the refresh token is invalid or expired",
-            )),
-        }
+        Ok(Json(rotate(&state, &client, &body.refresh_token).await?))
     }
 
     /// Confirm the password
@@ -284,12 +221,100 @@ impl AuthApi {
     }
 }
 
+/// Checks a sign-in: attempts are limited per client address, failed ones counted per account and
+/// address (an address the guessing did not come from still signs in; see cache::rate_limit).
+/// The success is audited; the caller opens the session.
+pub(super) async fn sign_in(
+    state: &AppState,
+    client: &ClientInfo,
+    email: &str,
+    password: &str,
+) -> Result<db::users::User, ApiError> {
+    limit(state, Bucket::AuthAttempts, client.ip.map(client_key)).await?;
+    let email = Email::parse(email).map_err(|m| ApiError::invalid("email", m))?;
+    let address = client.ip.map(client_key).unwrap_or_default();
+    state
+        .limiter
+        .sign_in_allowed(email.as_str(), &address)
+        .await
+        .map_err(ApiError::rate_limited)?;
+    let user = verified_user(state, client, &email, &address, password).await?;
+    audit::record(
+        &state.pool,
+        &audit::Event {
+            action: "auth.login",
+            success: true,
+            actor: Some(user.id),
+            subject: Some(user.id),
+            email: Some(email.as_str()),
+            ip: client.ip,
+            user_agent: client.user_agent.as_deref(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(user)
+}
+
+/// Uses the refresh token `presented` once and returns the session's next tokens. A token used
+/// before ends its whole session (a copy of it is in someone else's hands).
+pub(super) async fn rotate(
+    state: &AppState,
+    client: &ClientInfo,
+    presented: &str,
+) -> Result<Tokens, ApiError> {
+    let (successor, successor_hash) = new_refresh_token()?;
+    let presented = refresh_token_hash(presented.trim());
+    match db::sessions::rotate(
+        &state.pool,
+        &presented,
+        &successor_hash,
+        state.session_terms,
+    )
+    .await?
+    {
+        Rotation::Rotated { user, session, .. } => {
+            let user = db::users::by_id(&state.pool, user)
+                .await?
+                .ok_or_else(|| ApiError::unauthorized("the session has ended; sign in again"))?;
+            tokens(state, user.into(), session, successor)
+        }
+        Rotation::Reused { user, session } => {
+            state.cache.invalidate(&[Ns::User(user)]).await;
+            tracing::warn!(%user, %session, "a used refresh token was presented again; session revoked");
+            audit::record(
+                &state.pool,
+                &audit::Event {
+                    action: "auth.refresh_reuse",
+                    success: false,
+                    subject: Some(user),
+                    ip: client.ip,
+                    user_agent: client.user_agent.as_deref(),
+                    details: Some(serde_json::json!({ "session": session })),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            Err(ApiError::unauthorized(
+                "the session has ended; sign in again",
+            ))
+        }
+        Rotation::Invalid => Err(ApiError::unauthorized(
+            "the refresh token is invalid or expired",
+        )),
+    }
+}
+
 fn wrong_credentials() -> ApiError {
     ApiError::unauthorized("wrong e-mail address or password")
 }
 
 /// Counts one attempt against `key` in `bucket` (no key: the client address is unknown).
-async fn limit(state: &AppState, bucket: Bucket, key: Option<String>) -> Result<(), ApiError> {
+pub(super) async fn limit(
+    state: &AppState,
+    bucket: Bucket,
+    key: Option<String>,
+) -> Result<(), ApiError> {
     match key {
         Some(key) => state
             .limiter
@@ -301,7 +326,7 @@ async fn limit(state: &AppState, bucket: Bucket, key: Option<String>) -> Result<
 }
 
 /// Starts a session for `user` and returns its first tokens.
-async fn open_session(
+pub(super) async fn open_session(
     state: &AppState,
     client: &ClientInfo,
     user: Account,

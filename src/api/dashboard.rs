@@ -5,7 +5,8 @@
 //! cache and gzip; the page maps module names to those URLs with an import map (so modules import
 //! `app/api.js` and fetch `import.meta.resolve("i18n/en.json")`), and is served `no-cache` with a
 //! strict CSP: scripts from this origin plus the import map's hash, nothing from elsewhere. The
-//! page talks only to the public API (`/api/v1`), with the access token held in memory.
+//! page talks only to the public API (`/api/v1`), with the access token held in memory; its session
+//! outlives a reload through `/admin/session` ([`super::dashboard_session`]).
 
 use std::{collections::HashMap, io::Write, sync::OnceLock};
 

@@ -276,7 +276,8 @@ pub async fn client_and_limits<E: Endpoint>(next: Arc<E>, mut req: Request) -> R
         *req.method(),
         poem::http::Method::GET | poem::http::Method::HEAD
     );
-    if write && path.starts_with("/api/") && state.maintenance.is_on() {
+    let writes_data = path.starts_with("/api/") || path.starts_with(super::dashboard_session::PATH);
+    if write && writes_data && state.maintenance.is_on() {
         return Err(ApiError::maintenance().into());
     }
     let caller = match bearer_token(&req) {

@@ -11,6 +11,7 @@ pub mod catalogue_admin;
 pub mod coach;
 pub mod confirmations;
 pub mod dashboard;
+pub mod dashboard_session;
 pub mod dishes;
 pub mod enums;
 pub mod error;
@@ -104,6 +105,8 @@ pub struct NodeState {
     pub settings: Arc<Vec<settings::Setting>>,
     /// The database probe `/api/v1/health` and `/ready` share.
     pub db_probe: health::SharedProbe,
+    /// Where this node wrote its first-run setup link, removed once the link has been used.
+    pub setup_link_file: std::path::PathBuf,
 }
 
 #[derive(Tags)]
@@ -247,6 +250,18 @@ pub fn app(state: AppState, config: &Config) -> impl Endpoint<Output = poem::Res
         .at("/admin", get(dashboard::page))
         .at("/admin/", get(dashboard::page))
         .at("/admin/assets/:name", get(dashboard::asset))
+        .at(
+            dashboard_session::PATH,
+            poem::post(dashboard_session::sign_in).delete(dashboard_session::sign_out),
+        )
+        .at(
+            format!("{}/refresh", dashboard_session::PATH),
+            poem::post(dashboard_session::refresh),
+        )
+        .at(
+            format!("{}/setup", dashboard_session::PATH),
+            poem::post(dashboard_session::set_up),
+        )
         .around(middleware::body_limit(middleware::BodyLimits {
             signed_in: config.server.body_limit_bytes,
             anonymous: config

@@ -1,6 +1,7 @@
-//! The API's operations as the served OpenAPI document lists them, found by method and path before
-//! routing: what the request path needs to know of an operation before a handler runs (how large a
-//! body it takes, whether it is expensive) and its path template for metrics.
+//! The API's operations as the served OpenAPI document lists them, and the dashboard's session calls
+//! beside them, found by method and path before routing: what the request path needs to know of an
+//! operation before a handler runs (how large a body it takes, whether it is expensive) and its path
+//! template for metrics.
 
 use std::{collections::HashMap, sync::OnceLock};
 
@@ -100,8 +101,48 @@ fn index() -> &'static Index {
     })
 }
 
-/// The operation `method path` (a path under `/api/v1`) calls, if it is one of the document's.
+/// The dashboard's session calls (`api::dashboard_session`), which are not in the document.
+fn dashboard_session() -> &'static [(Method, Operation)] {
+    static CALLS: OnceLock<Vec<(Method, Operation)>> = OnceLock::new();
+    CALLS.get_or_init(|| {
+        let path = super::dashboard_session::PATH;
+        let call = |method: Method, id: &str, template: String, expensive: bool| {
+            let operation = Operation {
+                id: id.to_owned(),
+                template,
+                expensive,
+                upload: false,
+            };
+            (method, operation)
+        };
+        vec![
+            call(Method::POST, "dashboardSignIn", path.to_owned(), true),
+            call(Method::DELETE, "dashboardSignOut", path.to_owned(), false),
+            call(
+                Method::POST,
+                "dashboardRefresh",
+                format!("{path}/refresh"),
+                false,
+            ),
+            call(
+                Method::POST,
+                "dashboardSetUp",
+                format!("{path}/setup"),
+                true,
+            ),
+        ]
+    })
+}
+
+/// The operation `method path` calls, if it is one of the document's (a path under `/api/v1`) or
+/// one of the dashboard's session calls.
 pub fn find(method: &Method, path: &str) -> Option<&'static Operation> {
+    if path.starts_with(super::dashboard_session::PATH) {
+        return dashboard_session()
+            .iter()
+            .find(|(m, op)| m == method && op.template == path)
+            .map(|(_, op)| op);
+    }
     let rest = path.strip_prefix(ROOT)?;
     let segments: Vec<&str> = rest.split('/').skip(1).collect();
     if !rest.starts_with('/') || segments.iter().any(|s| s.is_empty()) {
@@ -128,6 +169,11 @@ mod tests {
     fn requests_find_their_operation() {
         let id = |m: Method, p: &str| find(&m, p).map(|o| o.id.as_str());
         assert_eq!(id(Method::GET, "/api/v1/products"), Some("listProducts"));
+        assert_eq!(
+            id(Method::POST, "/admin/session/refresh"),
+            Some("dashboardRefresh")
+        );
+        assert_eq!(id(Method::GET, "/admin/session"), None);
         assert_eq!(
             id(
                 Method::GET,

@@ -25,6 +25,9 @@ pub struct AuthConfig {
     pub reauthentication_window_secs: u64,
     /// Password hashes computed at once; 0 means one per CPU. Further sign-ins wait their turn.
     pub hash_concurrency: usize,
+    /// While no admin exists, `serve` offers a one-time link to create the first one in the
+    /// browser, valid this many seconds; 0 offers none (the first admin then comes from the CLI).
+    pub setup_link_ttl_secs: u64,
     pub argon2: Argon2Config,
 }
 
@@ -39,6 +42,7 @@ impl Default for AuthConfig {
             session_max_age_days: 90,
             reauthentication_window_secs: 300,
             hash_concurrency: 0,
+            setup_link_ttl_secs: 3600,
             argon2: Argon2Config::default(),
         }
     }
@@ -65,6 +69,9 @@ impl AuthConfig {
         }
         if !(30..=3600).contains(&self.reauthentication_window_secs) {
             errors.push("auth.reauthentication_window_secs: must be between 30 and 3600".into());
+        }
+        if self.setup_link_ttl_secs > 7 * 24 * 3600 {
+            errors.push("auth.setup_link_ttl_secs: must be at most 604800 (a week)".into());
         }
         if let Err(e) = argon2::Params::new(
             self.argon2.memory_kib,

@@ -199,6 +199,40 @@ impl Config {
     pub fn managed_cluster_dir(&self) -> PathBuf {
         self.storage.data_dir.join("postgres")
     }
+
+    /// Where the first-run setup link is written while no admin exists.
+    pub fn setup_link_file(&self) -> PathBuf {
+        self.storage.data_dir.join("setup-link")
+    }
+
+    /// The URL a person opens to reach this node, whose main listener has `port`: its certificate's
+    /// first domain with ACME, else the address it listens on (a node listening on every address,
+    /// by this machine's name).
+    pub fn public_base_url(&self, port: u16) -> String {
+        let https = self.tls.mode != TlsMode::Off;
+        let port = match https {
+            true => self.tls.public_https_port.unwrap_or(port),
+            false => port,
+        };
+        let host = match (self.tls.mode, self.tls.acme.domains.first()) {
+            (TlsMode::Acme, Some(domain)) => domain.clone(),
+            _ if self.server.host.is_unspecified() => nix::unistd::gethostname()
+                .ok()
+                .and_then(|h| h.into_string().ok())
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "127.0.0.1".into()),
+            _ => match self.server.host {
+                std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+                v4 => v4.to_string(),
+            },
+        };
+        let (scheme, default_port) = if https { ("https", 443) } else { ("http", 80) };
+        if port == default_port {
+            format!("{scheme}://{host}")
+        } else {
+            format!("{scheme}://{host}:{port}")
+        }
+    }
 }
 
 /// What makes the password in a connection URL guessable, if anything.

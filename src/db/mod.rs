@@ -17,6 +17,7 @@ pub mod progress;
 pub mod safety;
 pub mod seed;
 pub mod sessions;
+pub mod setup;
 pub mod supplements;
 pub mod users;
 

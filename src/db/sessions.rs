@@ -216,6 +216,25 @@ pub async fn revoke(
     Ok(done.rows_affected() == 1)
 }
 
+/// Revokes the session `refresh_token` (current or already used) belongs to; its user when it was
+/// still active.
+pub async fn revoke_by_refresh_token(
+    db: impl PgExecutor<'_>,
+    refresh_token: &[u8; 32],
+    why: Revocation,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "UPDATE sessions s SET revoked_at = now(), revoked_reason = $2
+         FROM refresh_tokens t
+         WHERE t.token_hash = $1 AND s.id = t.session_id AND s.revoked_at IS NULL
+         RETURNING s.user_id",
+    )
+    .bind(&refresh_token[..])
+    .bind(why.as_str())
+    .fetch_optional(db)
+    .await
+}
+
 /// Revokes every session of `user` except `keep`.
 pub async fn revoke_others(
     db: impl PgExecutor<'_>,

@@ -11,9 +11,7 @@
 //! - Copies of the account and of the certificate and key are written to `<data_dir>/acme` (0600).
 
 use std::{
-    io::Write,
-    os::unix::fs::{DirBuilderExt, OpenOptionsExt},
-    path::{Path, PathBuf},
+    path::PathBuf,
     pin::Pin,
     sync::{
         Arc, Mutex,
@@ -433,8 +431,10 @@ impl Acme {
             .map(String::as_str)
             .unwrap_or("certificate");
         let dir = inner.dir.join(first);
-        if let Err(e) = write_private(&dir, "fullchain.pem", chain_pem.as_bytes())
-            .and_then(|()| write_private(&dir, "privkey.pem", key_pem.as_bytes()))
+        if let Err(e) =
+            crate::ops::files::write_private(&dir, "fullchain.pem", chain_pem.as_bytes()).and_then(
+                |()| crate::ops::files::write_private(&dir, "privkey.pem", key_pem.as_bytes()),
+            )
         {
             tracing::warn!(error = %e, dir = %dir.display(), "ACME: copying the certificate to the data directory");
         }
@@ -574,7 +574,8 @@ impl Acme {
                     &inner.sealer.seal(&purpose, &json)?,
                 )
                 .await?;
-                if let Err(e) = write_private(&inner.dir, "account.json", &json) {
+                if let Err(e) = crate::ops::files::write_private(&inner.dir, "account.json", &json)
+                {
                     tracing::warn!(error = %e, "ACME: copying the account to the data directory");
                 }
                 tracing::info!(id = account.id(), directory, "ACME: account registered");
@@ -804,22 +805,4 @@ fn jitter() -> f64 {
         return 0.5;
     }
     f64::from(u32::from_le_bytes(bytes)) / (f64::from(u32::MAX) + 1.0)
-}
-
-/// Writes `name` in `dir` (created 0700) with mode 0600, atomically.
-fn write_private(dir: &Path, name: &str, contents: &[u8]) -> std::io::Result<()> {
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)?;
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    file.write_all(contents)?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, dir.join(name))
 }

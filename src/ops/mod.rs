@@ -6,6 +6,7 @@ pub mod backup;
 pub mod compute;
 pub mod connections;
 pub mod feeds;
+pub mod files;
 pub mod jobs;
 pub mod leader;
 pub mod maintenance;

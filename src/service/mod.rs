@@ -17,6 +17,7 @@ pub mod feeds;
 pub mod meal_plans;
 pub mod progress;
 pub mod recommendations;
+pub mod setup;
 pub mod shopping_plan;
 pub mod words;
 

@@ -1,4 +1,5 @@
-//! `sports-nutrition admin create-user`: the first admin, created from the command line.
+//! `sports-nutrition admin create-user` and `admin setup-link`: the first admin, from the command
+//! line; the exit statuses of a bad configuration.
 
 use std::{
     io::Write,
@@ -10,9 +11,10 @@ use sports_nutrition::startup::Application;
 
 use crate::helpers::{TestDatabase, test_config};
 
-fn create_user(db: &TestDatabase, args: &[&str], stdin: &str) -> std::process::Output {
+/// `sports-nutrition admin <args>` on `db`, with `stdin`.
+fn admin(db: &TestDatabase, args: &[&str], stdin: &str) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sports-nutrition"))
-        .args(["admin", "create-user"])
+        .arg("admin")
         .args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -36,9 +38,22 @@ fn create_user(db: &TestDatabase, args: &[&str], stdin: &str) -> std::process::O
 async fn the_first_admin_comes_from_the_command_line_and_can_sign_in() {
     let db = TestDatabase::create().await;
     let password = "ajvar od paprika 2026";
-    let output = create_user(
+    // While no admin exists, the command line offers a setup link as `serve` does.
+    let link = admin(&db, &["setup-link"], "");
+    let stdout = String::from_utf8_lossy(&link.stdout);
+    assert!(
+        link.status.success(),
+        "{}",
+        String::from_utf8_lossy(&link.stderr)
+    );
+    assert!(
+        stdout.starts_with("http://127.0.0.1:8080/admin/#/setup/sns_")
+            && stdout.lines().count() == 1,
+        "{stdout}"
+    );
+    let output = admin(
         &db,
-        &["--email", "Admin@Club.rs", "--role", "admin"],
+        &["create-user", "--email", "Admin@Club.rs", "--role", "admin"],
         &format!("{password}\n"),
     );
     assert!(
@@ -60,22 +75,25 @@ async fn the_first_admin_comes_from_the_command_line_and_can_sign_in() {
     assert!(!all.contains(password), "the password is never printed");
 
     // A second account with the same address, a weak password, an unknown role: one clear line each.
-    let again = create_user(
+    let again = admin(
         &db,
-        &["--email", "admin@club.rs", "--role", "admin"],
+        &["create-user", "--email", "admin@club.rs", "--role", "admin"],
         &format!("{password}\n"),
     );
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
     assert_eq!(again.status.code(), Some(1), "a failed command");
-    let weak = create_user(&db, &["--email", "b@club.rs"], "short\n");
+    let weak = admin(&db, &["create-user", "--email", "b@club.rs"], "short\n");
     assert!(!weak.status.success());
     assert!(String::from_utf8_lossy(&weak.stderr).contains("at least 10 characters"));
-    let role = create_user(
+    let role = admin(
         &db,
-        &["--email", "c@club.rs", "--role", "root"],
+        &["create-user", "--email", "c@club.rs", "--role", "root"],
         &format!("{password}\n"),
     );
     assert!(String::from_utf8_lossy(&role.stderr).contains("--role"));
+    let no_link = admin(&db, &["setup-link"], "");
+    assert_eq!(no_link.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&no_link.stderr).contains("an admin already exists"));
 
     // The admin signs in and reads the audit log, which recorded the creation.
     let app = Application::build(test_config(&db)).await.unwrap();

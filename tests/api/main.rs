@@ -10,6 +10,7 @@ mod catalogue_admin;
 mod cli;
 mod clock;
 mod dashboard;
+mod dashboard_session;
 mod errors;
 mod faults;
 mod feeds;

@@ -1,11 +1,12 @@
 // The admin dashboard in a real browser: Debian's Chromium driven by playwright-core, against the
-// real binary that tests/api/dashboard.rs started (BASE_URL) with an admin and an athlete.
+// real binary that tests/api/dashboard.rs started (BASE_URL) with an athlete and no admin: the
+// first admin comes from the setup link the node wrote (SETUP_LINK).
 // Screenshots of every page go to ARTIFACTS. Any page error or console error (a CSP violation
 // shows as one) fails the run.
 import { chromium } from "playwright-core";
 import { mkdirSync, readFileSync } from "node:fs";
 
-const { BASE_URL, ADMIN_EMAIL, ADMIN_PASSWORD, ATHLETE_EMAIL, ATHLETE_PASSWORD, ARTIFACTS } = process.env;
+const { BASE_URL, SETUP_LINK, STORE_ID, ADMIN_EMAIL, ADMIN_PASSWORD, ATHLETE_EMAIL, ATHLETE_PASSWORD, ARTIFACTS } = process.env;
 mkdirSync(ARTIFACTS, { recursive: true });
 
 const browser = await chromium.launch({
@@ -21,7 +22,11 @@ async function newPage(viewport = { width: 1280, height: 900 }) {
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
+  page.on("console", (m) => {
+    // A refused sign-in, setup or refresh is an answer the page shows, not a fault.
+    const expected = m.text().startsWith("Failed to load resource") && m.location().url.includes("/admin/session");
+    if (m.type() === "error" && !expected) problems.push(`console: ${m.text()}`);
+  });
   page.on("response", (r) => { if (r.url().includes("/api/")) calls.push(`${r.request().method()} ${r.url().replace(BASE_URL, "")} ${r.status()}`); });
   return page;
 }
@@ -33,12 +38,57 @@ async function signIn(page, email, password) {
   await page.getByRole("button", { name: "Sign in" }).click();
 }
 
+// A store's price list, sent through the API as the admin: one row the catalogue cannot match.
+async function sendPriceList() {
+  const json = { "content-type": "application/json" };
+  const signedIn = await (await fetch(`${BASE_URL}/api/v1/auth/login`, {
+    method: "POST", headers: json, body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
+  })).json();
+  const response = await fetch(`${BASE_URL}/api/v1/admin/stores/${STORE_ID}/price-feed`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${signedIn.token}`, "content-type": "text/csv" },
+    body: readFileSync(new URL("../../seeds/feeds/muscle-shop.csv", import.meta.url)),
+  });
+  const run = await response.json();
+  if (run.rows_queued !== 1) throw new Error(`the price list: ${response.status} ${JSON.stringify(run)}`);
+}
+
 try {
   const page = await newPage();
 
-  step("signs in and sees the overview");
-  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  step("creates the first admin from the node's setup link");
+  await page.goto(SETUP_LINK);
+  await page.getByRole("heading", { level: 1, name: "Create the first admin" }).waitFor();
+  await page.getByLabel("E-mail").fill(ADMIN_EMAIL);
+  await page.getByLabel("Password (at least 10 characters)").fill(ADMIN_PASSWORD);
+  await page.screenshot({ path: `${ARTIFACTS}/setup.png`, fullPage: true });
+  await page.getByRole("button", { name: "Create the admin account" }).click();
   await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
+  if (page.url().includes("setup")) problems.push(`the used setup link stays in the address bar: ${page.url()}`);
+
+  step("keeps the session across a reload, its refresh token out of the page's reach");
+  await page.reload();
+  await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
+  const cookie = (await page.context().cookies()).find((c) => c.name === "sn_dashboard_refresh");
+  if (!cookie?.httpOnly || cookie.sameSite !== "Strict" || cookie.path !== "/admin/session") {
+    problems.push(`the session cookie: ${JSON.stringify(cookie)}`);
+  }
+  if ((await page.evaluate(() => document.cookie)).includes("sn_dashboard_refresh")) {
+    problems.push("a script on the page reads the refresh token");
+  }
+
+  step("the used link creates nobody");
+  const again = await newPage();
+  await again.goto(SETUP_LINK);
+  await again.getByLabel("E-mail").fill("second@club.rs");
+  await again.getByLabel("Password (at least 10 characters)").fill(ADMIN_PASSWORD);
+  await again.getByRole("button", { name: "Create the admin account" }).click();
+  await again.getByRole("alert").getByText("This setup link has expired or was used").waitFor();
+  await again.context().close();
+
+  await sendPriceList();
+
+  step("sees the overview");
   await page.getByRole("group", { name: "Node" }).getByText("Healthy").waitFor();
   await page.getByRole("group", { name: "Database" }).getByText("connected").waitFor();
   await page.getByText("Requests per second").waitFor();
@@ -242,8 +292,11 @@ try {
     current = next;
   }
 
-  step("signs out; an athlete is turned away");
+  step("signs out, which a reload does not undo; an athlete is turned away");
   await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("heading", { level: 1, name: "Sign in to the admin dashboard" }).waitFor();
+  await page.reload();
+  await page.getByRole("heading", { level: 1, name: "Sign in to the admin dashboard" }).waitFor();
   await signIn(page, ATHLETE_EMAIL, ATHLETE_PASSWORD);
   await page.getByRole("alert").getByText("This dashboard is for admins").waitFor();
   await page.screenshot({ path: `${ARTIFACTS}/forbidden.png`, fullPage: true });
