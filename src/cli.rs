@@ -60,6 +60,14 @@ pub enum Command {
         #[command(subcommand)]
         command: BackupCommand,
     },
+    /// Undo the latest upgrade's migrations: restore the backup taken before them (verified again;
+    /// the current data goes to a safety backup first), then run the previous version. Every node
+    /// must be stopped
+    Rollback {
+        /// Do not ask for confirmation (needed when standard input is not a terminal)
+        #[arg(long)]
+        yes: bool,
+    },
     /// Run the self-checks once and print them; exits non-zero when any fails (for cron,
     /// monitoring and the post-deployment check). Includes the serving nodes' newest reports.
     Check {
@@ -191,16 +199,13 @@ async fn command(command: Command, config: &Config) -> anyhow::Result<()> {
     match command {
         Command::Migrate => {
             let db = Database::open_beside_service(config).await?;
-            let result = async {
-                let pending = db::pending_migrations(&db.pool).await?;
-                db::migrate(&db.pool)
-                    .await
-                    .context("applying database migrations")?;
-                anyhow::Ok(pending)
-            }
-            .await;
+            let result = ops::upgrade::migrate(config, &db).await;
             db.close().await;
-            match result?.as_slice() {
+            let migrated = result?;
+            if let Some(backup) = &migrated.backup {
+                println!("backed up the database first: {}", backup.file_name);
+            }
+            match migrated.applied.as_slice() {
                 [] => println!("the database is up to date"),
                 applied => println!(
                     "applied {} migration(s), up to version {}",
@@ -213,9 +218,7 @@ async fn command(command: Command, config: &Config) -> anyhow::Result<()> {
         Command::Seed => {
             let db = Database::open_beside_service(config).await?;
             let result = async {
-                db::migrate(&db.pool)
-                    .await
-                    .context("applying database migrations")?;
+                ops::upgrade::migrate(config, &db).await?;
                 db::seed::run(&db.pool, false).await
             }
             .await;
@@ -251,9 +254,7 @@ async fn command(command: Command, config: &Config) -> anyhow::Result<()> {
             let hash = hasher.hash(password.expose()).await?;
             let db = Database::open_beside_service(config).await?;
             let result = async {
-                db::migrate(&db.pool)
-                    .await
-                    .context("applying database migrations")?;
+                ops::upgrade::migrate(config, &db).await?;
                 let mut tx = db.pool.begin().await?;
                 let user = db::users::insert(&mut *tx, &email, &hash, role, language.as_str())
                     .await?
@@ -294,9 +295,7 @@ async fn command(command: Command, config: &Config) -> anyhow::Result<()> {
             });
             let db = Database::open_beside_service(config).await?;
             let result = async {
-                db::migrate(&db.pool)
-                    .await
-                    .context("applying database migrations")?;
+                ops::upgrade::migrate(config, &db).await?;
                 anyhow::Ok(crate::service::setup::offer(&db.pool, ttl).await?)
             }
             .await;
@@ -312,6 +311,21 @@ async fn command(command: Command, config: &Config) -> anyhow::Result<()> {
         Command::Backup { command } => {
             let db = Database::open_beside_service(config).await?;
             let result = backup(config, &db, command).await;
+            db.close().await;
+            result
+        }
+        Command::Rollback { yes } => {
+            // Not beside a node: it would go on writing with the new version into the old data.
+            let db = Database::open(config).await.map_err(|e| {
+                match e.is::<db::cluster::ClusterInUse>() {
+                    true => e.context(
+                        "rollback replaces the database under a running node: stop every node first \
+                         (systemctl stop sports-nutrition)",
+                    ),
+                    false => e,
+                }
+            })?;
+            let result = rollback(config, &db, yes).await;
             db.close().await;
             result
         }
@@ -331,9 +345,7 @@ async fn command(command: Command, config: &Config) -> anyhow::Result<()> {
 
 async fn backup(config: &Config, db: &Database, command: BackupCommand) -> anyhow::Result<()> {
     use ops::backup::{Backups, Trigger};
-    db::migrate(&db.pool)
-        .await
-        .context("applying database migrations")?;
+    ops::upgrade::migrate(config, db).await?;
     let backups = Backups::new(
         db.pool.clone(),
         db.target().clone(),
@@ -342,9 +354,11 @@ async fn backup(config: &Config, db: &Database, command: BackupCommand) -> anyho
     )?;
     let show = |b: &ops::backup::Backup| {
         println!(
-            "{}  {}  {:<7}  {:>12}  verified={}  {}",
+            "{}  {}  {:<8}  schema={}  {:<7}  {:>12}  verified={}  {}",
             b.id,
             b.file_name,
+            b.trigger,
+            b.schema_version.map_or("-".to_string(), |v| v.to_string()),
             b.status,
             b.size_bytes.map(|s| s.to_string()).unwrap_or_default(),
             b.verify_ok.map_or("-".to_string(), |v| v.to_string()),
@@ -378,20 +392,7 @@ async fn backup(config: &Config, db: &Database, command: BackupCommand) -> anyho
                 .get(id)
                 .await?
                 .with_context(|| format!("no backup {id}"))?;
-            if !yes {
-                use std::io::IsTerminal;
-                anyhow::ensure!(
-                    std::io::stdin().is_terminal(),
-                    "restoring replaces the database: pass --yes to confirm"
-                );
-                eprint!(
-                    "restore {} over the live database? type the file name to confirm: ",
-                    b.file_name
-                );
-                let mut line = String::new();
-                std::io::stdin().read_line(&mut line)?;
-                anyhow::ensure!(line.trim() == b.file_name, "not confirmed; nothing changed");
-            }
+            confirm(yes, "restoring replaces the database", &b.file_name)?;
             let by = ops::backup::RestoredBy {
                 via: "cli",
                 ..Default::default()
@@ -403,6 +404,55 @@ async fn backup(config: &Config, db: &Database, command: BackupCommand) -> anyho
             );
         }
     }
+    Ok(())
+}
+
+async fn rollback(config: &Config, db: &Database, yes: bool) -> anyhow::Result<()> {
+    let plan = ops::upgrade::plan(config, db).await?;
+    let backup = &plan.backup;
+    let version = backup.schema_version.unwrap_or_default();
+    eprintln!(
+        "rolling back the database from schema {} to {version}: the data as it was at {} (backup {}); \
+         what was written since goes to a safety backup",
+        plan.current, backup.started_at, backup.file_name
+    );
+    confirm(yes, "rolling back replaces the database", &backup.file_name)?;
+    let file = backup.file_name.clone();
+    let restored = plan.run().await?;
+    println!(
+        "rolled back to schema {version} from {file}; the data before it is in the safety backup {}; {} sessions ended",
+        restored.safety.file_name, restored.sessions_ended
+    );
+    let previous = std::fs::read_to_string(config.storage.data_dir.join(PREVIOUS_PACKAGE))
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty());
+    match previous {
+        Some(version) => println!(
+            "now install the previous version and start it: apt install --allow-downgrades sports-nutrition={version}"
+        ),
+        None => println!("now start the version that ran schema {version}"),
+    }
+    Ok(())
+}
+
+/// Where the package notes the version an upgrade replaced (postinst), for `rollback` to name.
+const PREVIOUS_PACKAGE: &str = "previous-version";
+
+/// Asks for `file_name` to be typed unless `yes`; refuses without a terminal to ask on.
+fn confirm(yes: bool, what: &str, file_name: &str) -> anyhow::Result<()> {
+    if yes {
+        return Ok(());
+    }
+    use std::io::IsTerminal;
+    anyhow::ensure!(
+        std::io::stdin().is_terminal(),
+        "{what}: pass --yes to confirm"
+    );
+    eprint!("{what}; type the backup's file name to confirm: ");
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    anyhow::ensure!(line.trim() == file_name, "not confirmed; nothing changed");
     Ok(())
 }
 

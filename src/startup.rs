@@ -309,9 +309,7 @@ impl Application {
 
     async fn prepare(config: &Config, db: &Database) -> anyhow::Result<(TcpAcceptor, SocketAddr)> {
         if config.database.migrate_on_start {
-            db::migrate(&db.pool)
-                .await
-                .context("applying database migrations")?;
+            ops::upgrade::migrate(config, db).await?;
         }
         // A backup this node was taking when it stopped will never finish (no table yet: nothing to do).
         if let Err(e) = db::backups::fail_abandoned(&db.pool).await {

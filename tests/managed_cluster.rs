@@ -230,6 +230,13 @@ async fn managed_cluster_starts_serves_survives_a_crash_and_stops_on_sigterm() {
     assert_eq!(health["database"], "connected");
     assert_eq!(health["maintenance"], false);
 
+    // Before there is an admin, the node offers the browser's way too: a one-time setup link, in a
+    // file only its user reads.
+    let link = std::fs::read_to_string(data_dir.join("setup-link")).unwrap();
+    assert!(
+        link.starts_with(&format!("{address}/admin/#/setup/sns_")),
+        "{link}"
+    );
     // README's quick start, second terminal: the first admin is made beside the running node, with
     // one line of output and no log lines, and signs in to that node at once (the runbook's steps).
     let password = "ajvar od paprika 2026";

@@ -23,6 +23,9 @@ pub struct BackupConfig {
     pub keep_last: u32,
     /// …and the newest of each week for this many weeks.
     pub keep_weekly_weeks: u32,
+    /// Before migrations change a database that holds data (an upgrade), take a verified backup of
+    /// it and migrate only when it is good: the way back (`sports-nutrition rollback`).
+    pub before_migrating: bool,
     /// Restore the newest backup into a scratch database and compare it with the live one, on this
     /// cron (default weekly, Sunday 04:30 UTC); empty: never.
     pub deep_verify_schedule: String,
@@ -44,6 +47,7 @@ impl Default for BackupConfig {
             keep_days: 30,
             keep_last: 7,
             keep_weekly_weeks: 8,
+            before_migrating: true,
             deep_verify_schedule: "0 30 4 * * 0".into(),
             pg_bin_dir: None,
             timeout_secs: 3600,

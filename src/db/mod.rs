@@ -300,6 +300,24 @@ pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
     MIGRATOR.run(pool).await
 }
 
+/// The newest migration the database has applied; `None` for one never migrated.
+pub async fn schema_version(db: impl sqlx::PgExecutor<'_>) -> Result<Option<i64>, sqlx::Error> {
+    match sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
+        .fetch_one(db)
+        .await
+    {
+        Ok(version) => Ok(version),
+        // 42P01 undefined_table: a database that has never been migrated.
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The newest migration this binary carries.
+pub fn newest_known_migration() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
 /// Versions of embedded migrations the database has not applied successfully.
 pub async fn pending_migrations(pool: &PgPool) -> Result<Vec<i64>, sqlx::Error> {
     let applied: Vec<i64> =

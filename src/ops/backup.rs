@@ -33,7 +33,7 @@ pub struct RestoredBy {
     pub actor: Option<Uuid>,
     pub ip: Option<std::net::IpAddr>,
     pub user_agent: Option<String>,
-    /// `api` or `cli`.
+    /// `api`, `cli` or `rollback`.
     pub via: &'static str,
 }
 
@@ -288,10 +288,7 @@ impl Backups {
             .with_context(|| format!("creating backup.dir {}", self.dir.display()))?;
         let version = self.tool_version("pg_dump").await?;
         self.check_versions(&version).await?;
-        let schema_version: Option<i64> =
-            sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
-                .fetch_one(&self.pool)
-                .await?;
+        let schema_version = db::schema_version(&self.pool).await?;
         let partial = self.dir.join(format!(".{file_name}.partial"));
         // Password hashes and health data: the file is the owner's alone before pg_dump writes a
         // byte (it keeps the mode of a file it truncates), whatever the umask.
@@ -652,9 +649,14 @@ impl Backups {
         })
     }
 
-    /// Deletes what the retention policy lets go (files and manifest entries).
+    /// Deletes what the retention policy lets go (files and manifest entries), never the way back
+    /// from the latest upgrade (the newest good backup of an earlier schema).
     pub async fn apply_retention(&self, now: OffsetDateTime) -> anyhow::Result<Vec<Uuid>> {
         let all = db::backups::list(&self.pool).await?;
+        let way_back = match db::schema_version(&self.pool).await? {
+            Some(current) => super::upgrade::way_back(&all, current, i64::MAX).map(|b| b.id),
+            None => None,
+        };
         let policy = retention::Policy {
             keep_days: self.config.keep_days,
             keep_last: self.config.keep_last,
@@ -669,7 +671,8 @@ impl Backups {
                 good: b.status == "ok",
             })
             .collect();
-        let expired = retention::expired(&view, policy, now);
+        let mut expired = retention::expired(&view, policy, now);
+        expired.retain(|id| Some(*id) != way_back);
         for b in all.iter().filter(|b| expired.contains(&b.id)) {
             if let Some(path) = self.path_of(b) {
                 match tokio::fs::remove_file(&path).await {

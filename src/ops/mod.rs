@@ -22,3 +22,4 @@ pub mod shutdown;
 pub mod systemd;
 pub mod telemetry;
 pub mod tls;
+pub mod upgrade;

@@ -31,3 +31,4 @@ mod supplements;
 mod systemd;
 mod telemetry;
 mod tls;
+mod upgrade;

@@ -3,7 +3,9 @@
 # build it with cargo-deb, lintian (no errors), the unit's hardening score, install with dpkg,
 # start the installed binary the way its systemd unit would (service user, packaged config,
 # credentials, Type=notify with the watchdog, CAP_NET_BIND_SERVICE on port 80), run the runbook's
-# checks, upgrade over itself (configuration edit, secrets and data kept), remove, purge.
+# checks, upgrade to a next version with one more migration (configuration edit, secrets and data
+# kept, a verified backup taken before migrating), roll back to this version (the data as it was
+# before the upgrade), remove, purge.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 repo=$(pwd)
@@ -39,9 +41,24 @@ deb=$(cargo deb --locked --output "$work/" 2>"$work/cargo-deb.log" | tail -n 1) 
     { cat "$work/cargo-deb.log" >&2; fail "cargo deb"; }
 version=$(dpkg-deb --field "$deb" Version)
 echo "$deb ($version, $(du -h "$deb" | cut -f1))"
-# The same binary, packaged as the next revision: what an upgrade installs.
-deb2=$(cargo deb --locked --no-build --deb-revision 2 --output "$work/next/" 2>>"$work/cargo-deb.log" | tail -n 1)
+# The next version: these sources with one more migration, packaged as the next revision. It builds
+# in the same target directory (only this crate compiles again); this version's binary is put back
+# afterwards for whatever runs after this test.
+next_src=$work/next-src
+mkdir -p "$next_src"
+git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$next_src"
+newest_migration=$(find migrations -name '*.sql' -printf '%f\n' | sort | tail -n 1 | cut -d_ -f1)
+cat >"$next_src/migrations/29991231000000_next_version.sql" <<'SQL'
+-- The next version's change, for the upgrade and rollback test only.
+ALTER TABLE users ADD COLUMN nickname text;
+SQL
+cp --remove-destination target/release/sports-nutrition "$work/sports-nutrition.this"
+(cd "$next_src" && CARGO_TARGET_DIR="$repo/target" cargo build --release --locked) 2>>"$work/cargo-deb.log" ||
+    { tail -n 30 "$work/cargo-deb.log" >&2; fail "building the next version"; }
+deb2=$(cd "$next_src" && CARGO_TARGET_DIR="$repo/target" cargo deb --locked --no-build --deb-revision 2 \
+    --output "$work/next/" 2>>"$work/cargo-deb.log" | tail -n 1)
 version2=$(dpkg-deb --field "$deb2" Version)
+cp --remove-destination "$work/sports-nutrition.this" target/release/sports-nutrition
 
 step "lintian"
 lintian --fail-on error --tag-display-limit 0 "$deb" || fail "lintian reports errors"
@@ -140,6 +157,12 @@ stop_service() {
     grep -E '^supervise: ' "$work/service.log" | tail -n 3
 }
 
+# A command of the installed binary, run as the service user, as docs/operations.md shows.
+as_service() {
+    setpriv --reuid="$run_user" --regid="$run_user" --init-groups -- \
+        /usr/bin/sports-nutrition --config /etc/sports-nutrition/config.toml "$@"
+}
+
 runbook() { # email
     curl -fsSI "$base/health" | head -n 1 | grep -q ' 200' || fail "curl -I /health"
     local health
@@ -167,17 +190,41 @@ owner=$(stat -c %U /var/lib/sports-nutrition/postgres)
 [ "$owner" = "$run_user" ] || fail "the cluster belongs to $owner"
 stop_service
 
-step "upgrade $version -> $version2"
+step "upgrade $version -> $version2 (one more migration)"
 dpkg --install "$deb2"
 [ "$(dpkg-query -W -f='${Version}' "$PKG")" = "$version2" ] || fail "not upgraded"
 grep -q '^# edited by the admin' /etc/sports-nutrition/config.toml || fail "the admin's edit is gone"
 grep -q '^port = 80$' /etc/sports-nutrition/config.toml || fail "the admin's port is gone"
 expect_stat /etc/sports-nutrition/config.toml "640 root:$PKG"
 [ "$(cat /etc/sports-nutrition/credentials/* | sha256sum)" = "$secrets_before" ] || fail "secrets changed"
+[ "$(cat /var/lib/sports-nutrition/previous-version)" = "$version" ] || fail "the replaced version is not noted"
 start_service
+grep -q 'backup before migrating taken and verified' "$work/service.log" ||
+    fail "no backup before the migration"
 runbook ana@klub.rs
 weight=$(curl -fsS "$base/api/v1/progress/2026-11-20" -H "Authorization: Bearer $token" | jq -r .weight_kg)
 [ "$weight" = "61.5" ] || fail "the progress entry is gone after the upgrade: $weight"
+# Written by the new version only: the rollback takes it away.
+curl -fsS -o /dev/null -X POST "$base/api/v1/progress" -H "Authorization: Bearer $token" \
+    -H 'content-type: application/json' -d '{"date":"2026-11-21","weight_kg":62.0}' || fail "progress"
+backups=$(as_service backup list)
+echo "$backups"
+echo "$backups" | grep -E " safety +schema=$newest_migration +ok .* verified=true" >/dev/null ||
+    fail "no verified backup at schema $newest_migration"
+stop_service
+
+step "roll back to $version"
+rollback=$(as_service rollback --yes 2>&1) || { echo "$rollback" >&2; fail "rollback"; }
+echo "$rollback"
+echo "$rollback" | grep -q "sports-nutrition=$version" || fail "rollback does not name the previous version"
+dpkg --install "$deb"
+[ "$(dpkg-query -W -f='${Version}' "$PKG")" = "$version" ] || fail "not downgraded"
+start_service
+runbook ana@klub.rs
+weight=$(curl -fsS "$base/api/v1/progress/2026-11-20" -H "Authorization: Bearer $token" | jq -r .weight_kg)
+[ "$weight" = "61.5" ] || fail "the progress entry of before the upgrade is gone: $weight"
+status=$(curl -sS -o /dev/null -w '%{http_code}' "$base/api/v1/progress/2026-11-21" -H "Authorization: Bearer $token")
+[ "$status" = "404" ] || fail "the entry written after the upgrade is still there ($status)"
 stop_service
 
 step "remove"
