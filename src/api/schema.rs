@@ -13,23 +13,54 @@ use crate::domain::invalid::Invalid;
 /// (what `rust_decimal` parses exactly, within its 28 significant digits).
 const DECIMAL_PATTERN: &str = r"^-?[0-9]{1,15}(\.[0-9]{1,13})?$";
 
-/// The OpenAPI document `/openapi.json` and `/docs` serve: poem-openapi's, in the formats clients
-/// and code generators know. Its dates say `naive-date`, which no tool reads as a date, so they say
-/// `date` (RFC 3339 full-date, what they are); its decimals are strings of any shape, so they get
-/// the pattern the server reads.
+/// The OpenAPI document `/openapi.json` and `/docs` serve: poem-openapi's, in the shapes clients
+/// and code generators read (tests/clients generates a Python client and TypeScript types from it):
+/// - dates say `date` (RFC 3339 full-date, what they are), not `naive-date`, which no tool knows;
+/// - decimals, strings of any shape, get the pattern the server reads;
+/// - a property that refers to another schema is a plain `$ref` (with its description beside it),
+///   not `allOf: [{$ref}, {description}]`, which generators take for a new type: a duplicate model
+///   class for an object, and for an enum no model at all, which drops every operation using it;
+/// - JSON bodies are keyed `application/json`, not `application/json; charset=utf-8`, which typed
+///   clients do not recognise as JSON;
+/// - a price list sent as JSON is an array of items, not a binary string.
 pub fn document() -> &'static str {
     static DOCUMENT: OnceLock<String> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
         let mut spec: Value = serde_json::from_str(&super::openapi().spec())
             .expect("poem-openapi writes its document as JSON");
         standardize(&mut spec);
+        if let Some(schema) = spec.pointer_mut(PRICE_LIST_JSON) {
+            *schema = serde_json::json!({
+                "type": "array",
+                "description": "The price list's items, each with the CSV columns (or their aliases) as keys.",
+                "items": { "type": "object", "additionalProperties": true },
+            });
+        }
         serde_json::to_string_pretty(&spec).expect("a JSON value serializes")
     })
 }
 
+/// The JSON body's schema of `POST /admin/stores/{id}/price-feed` (a binary string as poem-openapi
+/// writes the upload's every content type).
+const PRICE_LIST_JSON: &str =
+    "/paths/~1admin~1stores~1{id}~1price-feed/post/requestBody/content/application~1json/schema";
+
 fn standardize(value: &mut Value) {
     match value {
         Value::Object(map) => {
+            plain_reference(map);
+            if let Some(Value::Object(content)) = map.get_mut("content") {
+                let keys: Vec<String> = content
+                    .keys()
+                    .filter(|k| k.starts_with("application/json;"))
+                    .cloned()
+                    .collect();
+                for key in keys {
+                    if let Some(media) = content.remove(&key) {
+                        content.entry("application/json").or_insert(media);
+                    }
+                }
+            }
             match map.get("format").and_then(Value::as_str) {
                 Some("naive-date") => {
                     map.insert("format".into(), "date".into());
@@ -45,6 +76,32 @@ fn standardize(value: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(standardize),
         _ => {}
     }
+}
+
+/// `{allOf: [{$ref: X}, {description: D}], description: D}` → `{$ref: X, description: D}`.
+fn plain_reference(map: &mut serde_json::Map<String, Value>) {
+    let Some(Value::Array(all)) = map.get("allOf") else {
+        return;
+    };
+    let mut reference = None;
+    for member in all {
+        let Value::Object(member) = member else {
+            return;
+        };
+        match member.get("$ref") {
+            Some(r) if member.len() == 1 && reference.is_none() => reference = Some(r.clone()),
+            _ if member.keys().all(|k| k == "description") => {}
+            _ => return,
+        }
+    }
+    let Some(reference) = reference else {
+        return;
+    };
+    if map.keys().any(|k| k != "allOf" && k != "description") {
+        return;
+    }
+    map.remove("allOf");
+    map.insert("$ref".into(), reference);
 }
 
 fn spec() -> &'static Value {
@@ -97,14 +154,7 @@ fn resolve(schema: &Value) -> &Value {
         .and_then(|r| r.strip_prefix("#/components/schemas/"))
     {
         Some(name) => resolve(&spec()["components"]["schemas"][name]),
-        // A documented reference is `allOf: [{$ref}, {description}]`: the typed member is the schema.
-        None => match schema["allOf"].as_array().and_then(|all| {
-            all.iter()
-                .find(|s| s.get("$ref").is_some() || s.get("type").is_some())
-        }) {
-            Some(typed) => resolve(typed),
-            None => schema,
-        },
+        None => schema,
     }
 }
 
@@ -336,6 +386,25 @@ mod tests {
         for text in ["", "1.", ".5", "1e5", "+1", "1,5", "NaN", "1 000"] {
             assert!(!pattern.is_match(text), "{text}");
         }
+    }
+
+    #[test]
+    fn references_are_plain_and_json_is_application_json() {
+        let doc: Value = serde_json::from_str(document()).unwrap();
+        let text = doc.to_string();
+        assert!(!text.contains("allOf"), "no allOf wrapper is left");
+        assert!(!text.contains("charset=utf-8"));
+        let training = &doc["components"]["schemas"]["Calculate"]["properties"]["training"];
+        assert_eq!(training["$ref"], "#/components/schemas/TrainingLoadName");
+        assert!(training["description"].as_str().is_some());
+        let progress = &doc["paths"]["/progress"]["post"];
+        assert!(progress["requestBody"]["content"]["application/json"].is_object());
+        assert!(progress["responses"]["201"]["content"]["application/json"].is_object());
+        let price_list = doc.pointer(PRICE_LIST_JSON).unwrap();
+        assert_eq!(price_list["type"], "array");
+        // What an upload sends as bytes stays bytes.
+        let feed = &doc["paths"]["/admin/stores/{id}/price-feed"]["post"]["requestBody"]["content"];
+        assert_eq!(feed["text/csv"]["schema"]["format"], "binary");
     }
 
     #[test]

@@ -2,7 +2,8 @@
 # Schemathesis (from PyPI) against /openapi.json of a running instance, signed in as an athlete
 # (every operation outside /admin) and as an admin (every /admin operation), for a bounded number
 # of examples per operation: no 5xx, and every response conforms to the spec (status codes, content
-# types, headers, bodies). .ci/test runs it after the suite, on the binary the suite built.
+# types, headers, bodies). Then the clients generated from that document (tests/clients/run.sh) against the
+# same node. .ci/test runs it after the suite, on the binary the suite built.
 #
 #   tests/schemathesis/run.sh [--max-examples N] [--binary target/debug/sports-nutrition]
 set -euo pipefail
@@ -74,5 +75,7 @@ schemathesis run "$base/openapi.json" -H "Authorization: Bearer $athlete" "${com
 echo "== as an admin: every /admin operation"
 schemathesis run "$base/openapi.json" -H "Authorization: Bearer $admin" "${common[@]}" \
     --include-path-regex '^/admin' || status=1
+echo "== clients generated from the document"
+tests/clients/run.sh "$base" || status=1
 if [ "$status" -ne 0 ]; then tail -n 50 "$work/app.log" >&2; fi
 exit "$status"
