@@ -3,8 +3,9 @@ import uPlot from "app/vendor/uPlot.esm.js";
 
 const COLOURS = ["#1b6ac9", "#c2410c", "#15803d", "#7e22ce", "#0e7490"];
 
-// `hours`: the x axis spans the last this many hours, however few points there are.
-export function lineChart(title, points, field, unit, width, hours, timeLabel) {
+// `hours`: the x axis spans the last this many hours, however few points there are. Times and
+// numbers on the axes and in the legend are written as `i18n`'s locale writes them.
+export function lineChart(title, points, field, unit, width, hours, i18n) {
   const nodes = [...new Set(points.map((p) => p.node))];
   const times = [...new Set(points.map((p) => Date.parse(p.at) / 1000))].sort((a, b) => a - b);
   const index = new Map(times.map((t, i) => [t, i]));
@@ -23,8 +24,17 @@ export function lineChart(title, points, field, unit, width, hours, timeLabel) {
     width: Math.max(280, width),
     height: 180,
     scales: { x: { time: true, range: () => [Date.now() / 1000 - hours * 3600, Date.now() / 1000] } },
-    series: [{ label: timeLabel }, ...nodes.map((node, i) => ({ label: node, stroke: COLOURS[i % COLOURS.length], width: 2, spanGaps: true }))],
-    axes: [{}, { size: 56 }],
+    series: [
+      { label: i18n.t("chart.time"), value: (u, v) => (v === null ? "—" : i18n.date(v * 1000)) },
+      ...nodes.map((node, i) => ({
+        label: node, stroke: COLOURS[i % COLOURS.length], width: 2, spanGaps: true,
+        value: (u, v) => i18n.number(v, 2),
+      })),
+    ],
+    axes: [
+      { values: (u, splits) => splits.map((s) => i18n.axisTime(s, hours > 24)) },
+      { size: 56, values: (u, splits) => splits.map((v) => i18n.number(v, 2)) },
+    ],
   }, [times, ...series], box);
   return box;
 }

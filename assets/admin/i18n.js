@@ -47,11 +47,19 @@ export class I18n {
     return `${this.number(v, u ? 1 : 0)} ${units[u]}`;
   }
 
+  // Days, hours and minutes in the locale's own short units ("2 ч 5 мин", "2 óra 5 perc").
   duration(seconds) {
     const d = Math.floor(seconds / 86400), h = Math.floor((seconds % 86400) / 3600), m = Math.floor((seconds % 3600) / 60);
-    if (d) return h ? `${d} d ${h} h` : `${d} d`;
-    if (h) return m ? `${h} h ${m} min` : `${h} h`;
-    return `${m} min`;
+    const unit = (value, name) => new Intl.NumberFormat(this.locale, { style: "unit", unit: name, unitDisplay: "short" }).format(value);
+    if (d) return h ? `${unit(d, "day")} ${unit(h, "hour")}` : unit(d, "day");
+    if (h) return m ? `${unit(h, "hour")} ${unit(m, "minute")}` : unit(h, "hour");
+    return unit(m, "minute");
+  }
+
+  // A time on a chart's axis: the hour and minute, with the day when the chart spans days.
+  axisTime(seconds, withDay) {
+    const options = withDay ? { weekday: "short", hour: "2-digit", minute: "2-digit" } : { hour: "2-digit", minute: "2-digit" };
+    return new Intl.DateTimeFormat(this.locale, options).format(new Date(seconds * 1000));
   }
 }
 

@@ -282,17 +282,19 @@ fn same_origin(req: &Request) -> Result<(), ApiError> {
         }
     }
     if let Some(origin) = headers.get(header::ORIGIN) {
-        // HTTP/2 names the host in the URI's authority rather than a `Host` header.
-        let host = headers
-            .get(header::HOST)
-            .map(HeaderValue::as_bytes)
-            .or_else(|| req.uri().authority().map(|a| a.as_str().as_bytes()));
         let origin_host = origin
             .to_str()
             .ok()
             .and_then(|o| o.split_once("://"))
             .map(|(_, authority)| authority.as_bytes());
-        if origin_host.is_none() || origin_host != host {
+        // The host asked: `Host`, or the URI's authority (HTTP/2); behind a proxy that rewrites
+        // `Host` (nginx's default), the one it names in `X-Forwarded-Host`.
+        let asked = [
+            headers.get(header::HOST).map(HeaderValue::as_bytes),
+            req.uri().authority().map(|a| a.as_str().as_bytes()),
+            headers.get("x-forwarded-host").map(HeaderValue::as_bytes),
+        ];
+        if origin_host.is_none_or(|o| !asked.contains(&Some(o))) {
             return Err(refused());
         }
     }

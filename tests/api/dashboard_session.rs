@@ -129,7 +129,20 @@ async fn the_dashboard_keeps_its_session_in_a_cookie_scripts_cannot_read() {
         .await
         .unwrap();
     assert_eq!(own_origin.status(), 200);
-    let (next, _) = set_cookie(&own_origin);
+    let (proxied, _) = set_cookie(&own_origin);
+    // Behind a proxy that rewrites `Host`, the page's origin is the host the proxy forwards.
+    let behind_proxy = app
+        .client
+        .post(app.url("/admin/session/refresh"))
+        .header(DASHBOARD.0, DASHBOARD.1)
+        .header("origin", "https://club.example.rs")
+        .header("x-forwarded-host", "club.example.rs")
+        .header(COOKIE, format!("sn_dashboard_refresh={proxied}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(behind_proxy.status(), 200);
+    let (next, _) = set_cookie(&behind_proxy);
     assert_ne!(next, refresh, "the refresh token is replaced");
     let body: Value = own_origin.json().await.unwrap();
     assert_eq!(

@@ -288,6 +288,8 @@ try {
     await page.getByLabel(current["nav.language"]).selectOption(locale);
     await page.getByRole("heading", { level: 1, name: next["nav.overview"], exact: true }).waitFor();
     await page.getByRole("heading", { level: 2, name: next["overview.charts"], exact: true }).waitFor();
+    // Durations in the locale's own units: the node's uptime, in minutes so early.
+    if (locale === "ru") await page.getByRole("group", { name: next["overview.status"] }).getByText(/мин/).waitFor();
     if (locale !== "en") await page.screenshot({ path: `${ARTIFACTS}/overview-${locale}.png`, fullPage: true });
     current = next;
   }

@@ -41,10 +41,10 @@ export async function render({ api, i18n, refresh }) {
   // One chart per column of at least 540 px (one column on a phone), less its padding.
   const width = Math.min(520, (document.getElementById("main")?.clientWidth ?? 600) - 56);
   const charts = h("section", { class: "charts", "aria-label": t("overview.charts") },
-    lineChart(t("overview.requests"), history.points, "requests_per_s", "req/s", width, hours, t("chart.time")),
-    lineChart(t("overview.p95"), history.points, "p95_ms", "ms", width, hours, t("chart.time")),
-    lineChart(t("overview.errors"), history.points, "error_rate_pct", "%", width, hours, t("chart.time")),
-    lineChart(t("overview.pool"), history.points, "db_pool_pct", "%", width, hours, t("chart.time")));
+    lineChart(t("overview.requests"), history.points, "requests_per_s", "req/s", width, hours, i18n),
+    lineChart(t("overview.p95"), history.points, "p95_ms", "ms", width, hours, i18n),
+    lineChart(t("overview.errors"), history.points, "error_rate_pct", "%", width, hours, i18n),
+    lineChart(t("overview.pool"), history.points, "db_pool_pct", "%", width, hours, i18n));
   const empty = history.points.length ? null : h("p", { class: "hint" }, t("overview.no_history"));
   return [h("h1", {}, t("nav.overview")), cards, h("h2", {}, t("overview.charts")), range, empty, charts];
 }
