@@ -120,8 +120,8 @@ pub async fn create_first_admin(state: &AppState, first: FirstAdmin<'_>) -> Resu
     .ok_or_else(|| {
         Error::conflict(
             "email",
-            "an account with this e-mail address already exists; sign in with it and ask for the \
-             admin role, or choose another address",
+            "an account with this e-mail address already exists: choose another address for the \
+             admin (a link can make only a new account an admin)",
         )
     })?;
     audit::record(

@@ -285,6 +285,16 @@ async fn the_setup_link_creates_the_first_admin_once() {
     let problem = assert_problem(weak, 422).await;
     assert_eq!(problem_fields(&problem), ["password", "language"]);
     assert_eq!(app.users().await, 0);
+    // An address already taken by an athlete: another one, and the link still works.
+    app.register("taken@club.rs", PASSWORD).await;
+    let taken = app
+        .session_call(
+            "/setup",
+            None,
+            json!({ "token": token, "email": "taken@club.rs", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(problem_fields(&assert_problem(taken, 409).await), ["email"]);
 
     let created = app
         .session_call(
@@ -335,7 +345,7 @@ async fn the_setup_link_creates_the_first_admin_once() {
             .unwrap()
             .is_none()
     );
-    assert_eq!(app.users().await, 1);
+    assert_eq!(app.users().await, 2, "the athlete and the admin");
 }
 
 #[tokio::test]
