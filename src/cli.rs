@@ -346,12 +346,7 @@ async fn command(command: Command, config: &Config) -> anyhow::Result<()> {
 async fn backup(config: &Config, db: &Database, command: BackupCommand) -> anyhow::Result<()> {
     use ops::backup::{Backups, Trigger};
     ops::upgrade::migrate(config, db).await?;
-    let backups = Backups::new(
-        db.pool.clone(),
-        db.target().clone(),
-        config.backup_dir(),
-        config.backup.clone(),
-    )?;
+    let backups = Backups::new(config, db)?;
     let show = |b: &ops::backup::Backup| {
         println!(
             "{}  {}  {:<8}  schema={}  {:<7}  {:>12}  verified={}  {}",

@@ -174,12 +174,7 @@ impl Application {
             .push(ops::price_figures::spawn(db.pool.clone(), cache.clone()));
         // Seeding and migrating are over: what they left resident goes back.
         background.0.push(ops::memory::spawn_housekeeping());
-        let backups = Backups::new(
-            db.pool.clone(),
-            db.target().clone(),
-            config.backup_dir(),
-            config.backup.clone(),
-        )?;
+        let backups = Backups::new(config, db)?;
         let restored_cache = cache.clone();
         background.0.push(backups.maintenance().watch(move || {
             let cache = restored_cache.clone();

@@ -161,7 +161,9 @@ pub async fn sign_out(
     }
     Ok(with_cookie(
         StatusCode::NO_CONTENT.into_response(),
-        removal(req, &state),
+        req,
+        &state,
+        None,
     ))
 }
 
@@ -197,14 +199,6 @@ struct Session {
 
 fn signed_in(req: &Request, state: &AppState, tokens: Tokens, status: StatusCode) -> Response {
     use poem_openapi::types::ToJSON;
-    let max_age = time::Duration::days(i64::from(state.session_terms.refresh_ttl_days));
-    let cookie = cookie::Cookie::build((COOKIE, tokens.refresh_token))
-        .http_only(true)
-        .same_site(cookie::SameSite::Strict)
-        .path(PATH)
-        .secure(over_https(req, state))
-        .max_age(max_age)
-        .build();
     let body = Session {
         token: tokens.token,
         token_type: tokens.token_type,
@@ -216,27 +210,35 @@ fn signed_in(req: &Request, state: &AppState, tokens: Tokens, status: StatusCode
         .header(header::CACHE_CONTROL, "no-store")
         .content_type("application/json")
         .body(serde_json::to_vec(&body).unwrap_or_default());
-    with_cookie(response, cookie.to_string())
+    with_cookie(response, req, state, Some(tokens.refresh_token))
 }
 
 /// `error`, with the cookie cleared.
 fn cleared(req: &Request, state: &AppState, error: ApiError) -> Response {
-    with_cookie(error.into_response(), removal(req, state))
+    with_cookie(error.into_response(), req, state, None)
 }
 
-fn removal(req: &Request, state: &AppState) -> String {
-    let mut cookie = cookie::Cookie::build((COOKIE, ""))
+/// `response`, setting the cookie to `refresh_token` for the refresh lifetime, or clearing it.
+fn with_cookie(
+    mut response: Response,
+    req: &Request,
+    state: &AppState,
+    refresh_token: Option<String>,
+) -> Response {
+    let clear = refresh_token.is_none();
+    let mut cookie = cookie::Cookie::build((COOKIE, refresh_token.unwrap_or_default()))
         .http_only(true)
         .same_site(cookie::SameSite::Strict)
         .path(PATH)
+        .secure(over_https(req, state))
         .build();
-    cookie.set_secure(over_https(req, state));
-    cookie.make_removal();
-    cookie.to_string()
-}
-
-fn with_cookie(mut response: Response, cookie: String) -> Response {
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
+    match clear {
+        true => cookie.make_removal(),
+        false => cookie.set_max_age(time::Duration::days(i64::from(
+            state.session_terms.refresh_ttl_days,
+        ))),
+    }
+    if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     response

@@ -55,15 +55,7 @@ pub async fn consume(
         .bind(SETUP_LOCK)
         .execute(&mut **tx)
         .await?;
-    if active_admin_exists(&mut **tx).await? {
-        return Ok(false);
-    }
-    let valid: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM setup_links WHERE token_hash = $1 AND expires_at > now())",
-    )
-    .bind(&token_hash[..])
-    .fetch_one(&mut **tx)
-    .await?;
+    let valid = usable(&mut **tx, token_hash).await?;
     if valid {
         sqlx::query("DELETE FROM setup_links")
             .execute(&mut **tx)

@@ -19,8 +19,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    config::BackupConfig,
-    db::{self, ToolTarget, backups::Outcome},
+    config::{BackupConfig, Config},
+    db::{self, Database, ToolTarget, backups::Outcome},
     domain::retention,
     ops::{jobs, leader, maintenance::Maintenance, offsite::Offsite},
 };
@@ -103,17 +103,15 @@ pub fn is_backup_file_name(name: &str) -> bool {
 }
 
 impl Backups {
-    pub fn new(
-        pool: PgPool,
-        target: ToolTarget,
-        dir: PathBuf,
-        config: BackupConfig,
-    ) -> anyhow::Result<Self> {
+    /// Backups of `db` as `config` has them (`backup.*`, `backup_dir()`).
+    pub fn new(config: &Config, db: &Database) -> anyhow::Result<Self> {
+        let dir = config.backup_dir();
+        let config = config.backup.clone();
         let maintenance = Maintenance::new(&dir);
         let offsite = Offsite::new(&config.s3, Duration::from_secs(config.timeout_secs))?;
         Ok(Self {
-            pool,
-            target,
+            pool: db.pool.clone(),
+            target: db.target().clone(),
             dir,
             config,
             maintenance,

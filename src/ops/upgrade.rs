@@ -34,7 +34,7 @@ pub async fn migrate(config: &Config, db: &Database) -> anyhow::Result<Migrated>
                 ?pending,
                 "taking a backup before the migrations change the database"
             );
-            let backup = backups(config, db)?.create(Trigger::Safety).await?;
+            let backup = Backups::new(config, db)?.create(Trigger::Safety).await?;
             if backup.status != "ok" || backup.verify_ok != Some(true) {
                 bail!(
                     "the backup before migrating failed, so nothing was migrated: {}; fix that, or set \
@@ -70,15 +70,6 @@ fn explain(e: MigrateError) -> anyhow::Error {
     }
 }
 
-fn backups(config: &Config, db: &Database) -> anyhow::Result<Backups> {
-    Backups::new(
-        db.pool.clone(),
-        db.target().clone(),
-        config.backup_dir(),
-        config.backup.clone(),
-    )
-}
-
 /// The backup `rollback` restores: the newest good one taken at a schema older than `current`
 /// that a binary knowing migrations up to `known` can run on.
 pub fn way_back(backups: &[Backup], current: i64, known: i64) -> Option<&Backup> {
@@ -102,7 +93,7 @@ pub async fn plan(config: &Config, db: &Database) -> anyhow::Result<Rollback> {
     let current = db::schema_version(&db.pool)
         .await?
         .context("the database has never been migrated: there is nothing to roll back")?;
-    let backups = backups(config, db)?;
+    let backups = Backups::new(config, db)?;
     let all = backups.list().await?;
     let backup = way_back(&all, current, db::newest_known_migration())
         .cloned()

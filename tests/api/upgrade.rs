@@ -86,13 +86,7 @@ async fn an_upgrade_backs_up_first_and_rollback_brings_the_data_of_before_it_bac
 
     // The new version writes, and takes its own backups; retention keeps the way back.
     add_user(&database.pool, "marko@klub.rs").await;
-    let backups = Backups::new(
-        database.pool.clone(),
-        database.target().clone(),
-        config.backup_dir(),
-        config.backup.clone(),
-    )
-    .unwrap();
+    let backups = Backups::new(&config, &database).unwrap();
     for _ in 0..2 {
         let b = backups
             .create(sports_nutrition::ops::backup::Trigger::Cli)
