@@ -390,3 +390,37 @@ async fn no_setup_link_is_offered_when_an_admin_exists_or_it_is_turned_off() {
     assert!(!file.exists());
     next.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_session_calls_take_small_bodies_and_count_attempts_per_address() {
+    let app = TestApp::spawn_with(|c| c.rate_limit.auth_attempts_per_ip = 3).await;
+    // An anonymous caller's body is bounded before any of it is parsed or hashed.
+    let huge = "x".repeat(64 * 1024);
+    for path in ["", "/setup"] {
+        let oversized = app
+            .session_call(
+                path,
+                None,
+                json!({ "token": huge, "email": "a@club.rs", "password": huge }),
+            )
+            .await;
+        assert_problem(oversized, 413).await;
+    }
+    // Guessing setup tokens or passwords: a few tries per address, then 429 with Retry-After.
+    let mut statuses = Vec::new();
+    for attempt in 0..4 {
+        let (path, body) = match attempt % 2 {
+            0 => (
+                "/setup",
+                json!({ "token": "sns_guess", "email": "a@club.rs", "password": PASSWORD }),
+            ),
+            _ => ("", json!({ "email": "a@club.rs", "password": PASSWORD })),
+        };
+        let response = app.session_call(path, None, body).await;
+        if response.status() == 429 {
+            assert!(response.headers().contains_key("retry-after"));
+        }
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [422, 401, 422, 429]);
+}
