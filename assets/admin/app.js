@@ -1,9 +1,9 @@
 // The admin dashboard: sign-in (or the first admin's setup, from a one-time link), a shell with
 // navigation, and one module per page. Pages are chosen by the URL fragment (#/backups), so the
 // server serves a single page.
-import { Api, ApiError } from "app/api.js";
-import { h } from "app/dom.js";
-import { I18n, LOCALES, preferredLocale } from "app/i18n.js";
+import { Api, ApiError } from "common/api.js";
+import { h } from "common/dom.js";
+import { I18n, LOCALES, preferredLocale } from "common/i18n.js";
 import * as overview from "app/pages/overview.js";
 import * as backups from "app/pages/backups.js";
 import * as alerts from "app/pages/alerts.js";
@@ -12,8 +12,9 @@ import * as users from "app/pages/users.js";
 import * as settings from "app/pages/settings.js";
 
 const PAGES = { overview, backups, alerts, catalogue, users, settings };
-const api = new Api();
-let i18n = await I18n.load(preferredLocale());
+const LOCALE_KEY = "sn-admin-locale";
+const api = new Api({ session: "/admin/session", header: "x-dashboard" });
+let i18n = await I18n.load(preferredLocale(LOCALE_KEY));
 const root = document.getElementById("root");
 api.askPassword = askPassword;
 
@@ -113,7 +114,7 @@ function signIn(message = "") {
 
 function languagePicker() {
   const select = h("select", { id: "locale", onchange: async () => {
-    localStorage.setItem("sn-admin-locale", select.value);
+    localStorage.setItem(LOCALE_KEY, select.value);
     i18n = await I18n.load(select.value);
     document.documentElement.lang = i18n.locale;
     render();

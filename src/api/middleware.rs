@@ -276,7 +276,7 @@ pub async fn client_and_limits<E: Endpoint>(next: Arc<E>, mut req: Request) -> R
         *req.method(),
         poem::http::Method::GET | poem::http::Method::HEAD
     );
-    let writes_data = path.starts_with("/api/") || path.starts_with(super::dashboard_session::PATH);
+    let writes_data = path.starts_with("/api/") || super::web_session::site_of(path).is_some();
     if write && writes_data && state.maintenance.is_on() {
         return Err(ApiError::maintenance().into());
     }
@@ -514,7 +514,7 @@ async fn add_security_headers<E: Endpoint>(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    // The dashboard sets its own (with the hash of its import map).
+    // The browser apps set their own (with the hash of their import map).
     headers
         .entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static(if is_page {

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod alerts;
+pub mod athlete_app;
 pub mod auth;
 pub mod backups;
 pub mod catalogue;
@@ -11,7 +12,6 @@ pub mod catalogue_admin;
 pub mod coach;
 pub mod confirmations;
 pub mod dashboard;
-pub mod dashboard_session;
 pub mod dishes;
 pub mod enums;
 pub mod error;
@@ -34,6 +34,8 @@ pub mod settings;
 pub mod supplements;
 pub mod tls;
 pub mod validate;
+pub mod web;
+pub mod web_session;
 
 use std::{sync::Arc, time::Instant};
 
@@ -250,18 +252,20 @@ pub fn app(state: AppState, config: &Config) -> impl Endpoint<Output = poem::Res
         .at("/admin", get(dashboard::page))
         .at("/admin/", get(dashboard::page))
         .at("/admin/assets/:name", get(dashboard::asset))
-        .at(
-            dashboard_session::PATH,
-            poem::post(dashboard_session::sign_in).delete(dashboard_session::sign_out),
-        )
-        .at(
-            format!("{}/refresh", dashboard_session::PATH),
-            poem::post(dashboard_session::refresh),
-        )
-        .at(
-            format!("{}/setup", dashboard_session::PATH),
-            poem::post(dashboard_session::set_up),
-        )
+        .nest(
+            web_session::DASHBOARD.path,
+            web_session::routes(web_session::DASHBOARD),
+        );
+    let routes = match config.app.enabled {
+        true => routes
+            .at("/", get(athlete_app::page))
+            .at("/sw.js", get(athlete_app::service_worker))
+            .at("/manifest.webmanifest", get(athlete_app::manifest))
+            .at("/app/assets/:name", get(athlete_app::asset))
+            .nest(web_session::APP.path, web_session::routes(web_session::APP)),
+        false => routes,
+    };
+    let routes = routes
         .around(middleware::body_limit(middleware::BodyLimits {
             signed_in: config.server.body_limit_bytes,
             anonymous: config

@@ -1,4 +1,4 @@
-//! The API's operations as the served OpenAPI document lists them, and the dashboard's session calls
+//! The API's operations as the served OpenAPI document lists them, and the browser apps' session calls
 //! beside them, found by method and path before routing: what the request path needs to know of an
 //! operation before a handler runs (how large a body it takes, whether it is expensive) and its path
 //! template for metrics.
@@ -101,11 +101,10 @@ fn index() -> &'static Index {
     })
 }
 
-/// The dashboard's session calls (`api::dashboard_session`), which are not in the document.
-fn dashboard_session() -> &'static [(Method, Operation)] {
+/// The browser apps' session calls (`api::web_session`), which are not in the document.
+fn session_calls() -> &'static [(Method, Operation)] {
     static CALLS: OnceLock<Vec<(Method, Operation)>> = OnceLock::new();
     CALLS.get_or_init(|| {
-        let path = super::dashboard_session::PATH;
         let call = |method: Method, id: &str, template: String, expensive: bool| {
             let operation = Operation {
                 id: id.to_owned(),
@@ -115,30 +114,41 @@ fn dashboard_session() -> &'static [(Method, Operation)] {
             };
             (method, operation)
         };
+        let dashboard = super::web_session::DASHBOARD.path;
+        let app = super::web_session::APP.path;
         vec![
-            call(Method::POST, "dashboardSignIn", path.to_owned(), true),
-            call(Method::DELETE, "dashboardSignOut", path.to_owned(), false),
+            call(Method::POST, "dashboardSignIn", dashboard.to_owned(), true),
+            call(
+                Method::DELETE,
+                "dashboardSignOut",
+                dashboard.to_owned(),
+                false,
+            ),
             call(
                 Method::POST,
                 "dashboardRefresh",
-                format!("{path}/refresh"),
+                format!("{dashboard}/refresh"),
                 false,
             ),
             call(
                 Method::POST,
                 "dashboardSetUp",
-                format!("{path}/setup"),
+                format!("{dashboard}/setup"),
                 true,
             ),
+            call(Method::POST, "appSignIn", app.to_owned(), true),
+            call(Method::DELETE, "appSignOut", app.to_owned(), false),
+            call(Method::POST, "appRefresh", format!("{app}/refresh"), false),
+            call(Method::POST, "appAdopt", format!("{app}/adopt"), false),
         ]
     })
 }
 
 /// The operation `method path` calls, if it is one of the document's (a path under `/api/v1`) or
-/// one of the dashboard's session calls.
+/// one of the browser apps' session calls.
 pub fn find(method: &Method, path: &str) -> Option<&'static Operation> {
-    if path.starts_with(super::dashboard_session::PATH) {
-        return dashboard_session()
+    if super::web_session::site_of(path).is_some() {
+        return session_calls()
             .iter()
             .find(|(m, op)| m == method && op.template == path)
             .map(|(_, op)| op);
@@ -174,6 +184,7 @@ mod tests {
             Some("dashboardRefresh")
         );
         assert_eq!(id(Method::GET, "/admin/session"), None);
+        assert_eq!(id(Method::POST, "/app/session/adopt"), Some("appAdopt"));
         assert_eq!(
             id(
                 Method::GET,

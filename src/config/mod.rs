@@ -4,6 +4,7 @@
 //! and names the key that is wrong.
 
 mod alerts;
+mod app;
 mod auth;
 mod backup;
 mod cache;
@@ -24,6 +25,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize, Serializer};
 
 pub use alerts::{AlertsConfig, EmailConfig, SelfCheckConfig, SmtpSecurity, WebhookConfig};
+pub use app::AppConfig;
 pub use auth::{Argon2Config, AuthConfig, RateLimitConfig, RunMode, SecurityConfig};
 pub use backup::{BackupConfig, S3Config};
 pub use cache::{CacheBackend, CacheConfig};
@@ -57,6 +59,7 @@ pub struct Config {
     pub backup: BackupConfig,
     pub self_check: SelfCheckConfig,
     pub alerts: AlertsConfig,
+    pub app: AppConfig,
 }
 
 /// A configuration that cannot be used, with every key that is wrong.

@@ -36,7 +36,7 @@ async fn the_page_and_its_files_are_served_with_hashes_long_caching_gzip_and_a_s
     );
     let app_js = html
         .split('"')
-        .find(|s| s.starts_with("/admin/assets/app.") && s.ends_with(".js"))
+        .find(|s| s.starts_with("/admin/assets/app-app.") && s.ends_with(".js"))
         .expect("the app module")
         .to_owned();
     let response = app
@@ -60,7 +60,7 @@ async fn the_page_and_its_files_are_served_with_hashes_long_caching_gzip_and_a_s
     // reqwest here has no gzip decoding: the body arrives compressed.
     assert_eq!(response.headers()["content-encoding"], "gzip");
     // The same name with another hash is not found.
-    let stale = app_js.replace("app.", "app.0");
+    let stale = app_js.replace("app-app.", "app-app.0");
     assert_eq!(app.get(&stale).await.status(), 404);
 }
 

@@ -2,6 +2,7 @@
 
 mod acme;
 mod alerts;
+mod athlete_app;
 mod auth;
 mod backups;
 mod cache;

@@ -1,5 +1,5 @@
 // Alerts: firing and resolved alerts with their notifications, and every node's latest self-check.
-import { h, table } from "app/dom.js";
+import { h, table } from "common/dom.js";
 
 export async function render({ api, i18n, refresh }) {
   const t = (k, v) => i18n.t(k, v);

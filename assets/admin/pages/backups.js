@@ -1,6 +1,6 @@
 // Backups: the list with size, checksum and verification; take one now; verify; download; restore
 // after typing the backup's file name.
-import { h, table } from "app/dom.js";
+import { h, table } from "common/dom.js";
 
 // A message that outlives the re-render after an action.
 let flash = "";

@@ -1,7 +1,7 @@
 // Catalogue: the price-feed review queue, a product's prices at every store with their history,
 // the latest price-feed runs, and the lists admins edit (brands, stores, dishes and ingredients,
 // substances, contraindication rules). Each part is a module of its own in pages/catalogue/.
-import { h } from "app/dom.js";
+import { h } from "common/dom.js";
 import { brandsSection } from "app/pages/catalogue/brands.js";
 import { dishesSections } from "app/pages/catalogue/dishes.js";
 import { reviewSection, runsSection } from "app/pages/catalogue/feeds.js";

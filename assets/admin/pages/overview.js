@@ -1,7 +1,7 @@
 // Overview: the node's health, certificate, newest backup and active alerts, and charts of the
 // self-check history (requests/s, p95, error rate, pool use) over the last hour or day.
-import { card, h } from "app/dom.js";
-import { lineChart } from "app/chart.js";
+import { card, h } from "common/dom.js";
+import { lineChart } from "common/chart.js";
 
 let hours = 1;
 

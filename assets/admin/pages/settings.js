@@ -1,5 +1,5 @@
 // Settings: the node's effective configuration, secrets redacted, and when a change takes effect.
-import { h, table } from "app/dom.js";
+import { h, table } from "common/dom.js";
 
 export async function render({ api, i18n }) {
   const t = (k, v) => i18n.t(k, v);

@@ -1,5 +1,5 @@
 // Users: search by e-mail and role, change a role, and the audit log (sign-ins and admin actions).
-import { h, modal, table } from "app/dom.js";
+import { h, modal, table } from "common/dom.js";
 
 const PAGE = 25;
 let query = { q: "", role: "", offset: 0 };

@@ -1,5 +1,5 @@
 // Brands: the list, and a form to add one.
-import { h, table } from "app/dom.js";
+import { h, table } from "common/dom.js";
 import { details, field } from "app/pages/catalogue/common.js";
 
 export function brandsSection(ctx, brands) {

@@ -1,5 +1,5 @@
 // What the catalogue's sections share: a collapsible list, a labelled field, an amount in dinars.
-import { h } from "app/dom.js";
+import { h } from "common/dom.js";
 
 export function details(summary, ...content) {
   return h("details", {}, h("summary", {}, summary), ...content);

@@ -1,5 +1,5 @@
 // Dishes and their ingredients: the list, a dialog to add or edit a dish, and the ingredient search.
-import { h, modal, table } from "app/dom.js";
+import { h, modal, table } from "common/dom.js";
 import { details, field } from "app/pages/catalogue/common.js";
 
 export function dishesSections(ctx, dishes) {

@@ -1,5 +1,5 @@
 // Price feeds: the review queue (approve a line with a package, or reject it) and the latest runs.
-import { h, table } from "app/dom.js";
+import { h, table } from "common/dom.js";
 import { money } from "app/pages/catalogue/common.js";
 
 export function reviewSection(ctx, queue) {

@@ -1,7 +1,7 @@
 // Products: finding one, its packages and prices at every store (set one) with their history as a
 // chart, and dialogs for a product and a package.
-import { h, modal, table } from "app/dom.js";
-import uPlot from "app/vendor/uPlot.esm.js";
+import { h, modal, table } from "common/dom.js";
+import uPlot from "common/vendor/uPlot.esm.js";
 import { field, money } from "app/pages/catalogue/common.js";
 
 const PRODUCT_TYPES = ["protein", "creatine", "amino", "vitamin_mineral", "pre_workout", "post_workout", "carbohydrate", "electrolyte", "fat_burner", "other"];

@@ -1,5 +1,5 @@
 // Contraindication rules: the list with sources, and a dialog to add, edit or delete one.
-import { h, modal, table } from "app/dom.js";
+import { h, modal, table } from "common/dom.js";
 import { details, field } from "app/pages/catalogue/common.js";
 
 export function rulesSection(ctx, rules) {

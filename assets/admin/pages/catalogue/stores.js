@@ -1,5 +1,5 @@
 // Stores: the list with delivery terms, and a dialog to edit one.
-import { h, modal, table } from "app/dom.js";
+import { h, modal, table } from "common/dom.js";
 import { details, field, money } from "app/pages/catalogue/common.js";
 
 export function storesSection(ctx, stores) {

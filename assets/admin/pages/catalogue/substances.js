@@ -1,5 +1,5 @@
 // Active substances: the list with names and evidence, and a dialog to add or edit one.
-import { h, modal, table } from "app/dom.js";
+import { h, modal, table } from "common/dom.js";
 import { details, field } from "app/pages/catalogue/common.js";
 
 export function substancesSection(ctx, substances) {

@@ -1,5 +1,5 @@
 // Line charts with uPlot (vendored from npm), one series per node.
-import uPlot from "app/vendor/uPlot.esm.js";
+import uPlot from "common/vendor/uPlot.esm.js";
 
 const COLOURS = ["#1b6ac9", "#c2410c", "#15803d", "#7e22ce", "#0e7490"];
 

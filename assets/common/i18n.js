@@ -63,8 +63,9 @@ export class I18n {
   }
 }
 
-export function preferredLocale() {
-  const saved = localStorage.getItem("sn-admin-locale");
+// The locale saved under `storageKey`, else the browser's when the product speaks it.
+export function preferredLocale(storageKey) {
+  const saved = localStorage.getItem(storageKey);
   if (saved && saved in LOCALES) return saved;
   const browser = navigator.language || "en";
   if (browser.startsWith("sr")) return browser.includes("Cyrl") ? "sr-Cyrl" : "sr-Latn";

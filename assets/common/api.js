@@ -1,6 +1,7 @@
 // The public API (/api/v1) with the access token held in memory. The session outlives a reload
-// through /admin/session, which keeps the refresh token in an HttpOnly cookie this page never
-// reads: on load, and whenever the access token has expired, the page asks it for a new one.
+// through the app's session calls (/admin/session, /app/session), which keep the refresh token in an
+// HttpOnly cookie the page never reads: on load, and whenever the access token has expired, the
+// page asks them for a new one.
 export class ApiError extends Error {
   constructor(status, problem) {
     super(problem?.detail || problem?.title || `HTTP ${status}`);
@@ -9,13 +10,13 @@ export class ApiError extends Error {
   }
 }
 
-const SESSION = "/admin/session";
-
 async function problemOf(response) {
   try { return await response.json(); } catch { return null; }
 }
 
 export class Api {
+  #sessionPath;
+  #header;
   #token = null;
   #refreshing = null;
   user = null;
@@ -23,17 +24,29 @@ export class Api {
   // operations need it entered lately. Set by the app, which owns the dialogs.
   askPassword = null;
 
+  // `session`: the path of the app's session calls; `header`: the header they require.
+  constructor({ session, header }) {
+    this.#sessionPath = session;
+    this.#header = header;
+  }
+
   get signedIn() {
     return this.#token !== null;
   }
 
   login(email, password) {
-    return this.#session("POST", SESSION, { email, password });
+    return this.#session("POST", this.#sessionPath, { email, password });
   }
 
   // Creates the first admin with a setup link's token, and signs them in.
   setUp(token, email, password, language) {
-    return this.#session("POST", `${SESSION}/setup`, { token, email, password, language });
+    return this.#session("POST", `${this.#sessionPath}/setup`, { token, email, password, language });
+  }
+
+  // Keeps a session the public API opened (registration answers with its tokens) the way a sign-in
+  // here would: the refresh token is used once, and its successor goes into the cookie.
+  adopt(refreshToken) {
+    return this.#session("POST", `${this.#sessionPath}/adopt`, { refresh_token: refreshToken });
   }
 
   // Picks up the session the cookie still holds (after a reload): true when there is one.
@@ -50,7 +63,7 @@ export class Api {
   // Ends the session on the server too, and clears the cookie.
   async signOut() {
     this.#forget();
-    await fetch(SESSION, { method: "DELETE", headers: { "x-dashboard": "1" }, credentials: "same-origin" })
+    await fetch(this.#sessionPath, { method: "DELETE", headers: { [this.#header]: "1" }, credentials: "same-origin" })
       .catch(() => { /* offline: the session ends when it expires */ });
   }
 
@@ -61,7 +74,7 @@ export class Api {
   }
 
   async #session(method, path, body) {
-    const headers = { accept: "application/json", "x-dashboard": "1" };
+    const headers = { accept: "application/json", [this.#header]: "1" };
     if (body !== undefined) headers["content-type"] = "application/json";
     const response = await fetch(path, {
       method,
@@ -79,8 +92,8 @@ export class Api {
   // One refresh at a time: a refresh token works once, and presenting it twice ends the session.
   // Tabs of one browser share the cookie, so where the browser has Web Locks they take turns too.
   #refresh() {
-    const refresh = () => this.#session("POST", `${SESSION}/refresh`);
-    this.#refreshing ??= (navigator.locks ? navigator.locks.request("sn-dashboard-refresh", refresh) : refresh())
+    const refresh = () => this.#session("POST", `${this.#sessionPath}/refresh`);
+    this.#refreshing ??= (navigator.locks ? navigator.locks.request(`sn-refresh${this.#sessionPath}`, refresh) : refresh())
       .finally(() => { this.#refreshing = null; });
     return this.#refreshing;
   }
