@@ -22,6 +22,8 @@ self.addEventListener("install", (event) => {
 self.addEventListener("activate", (event) => {
   event.waitUntil(caches.keys()
     .then((names) => Promise.all(names.filter((n) => n.startsWith("sn-shell-") && n !== SHELL).map((n) => caches.delete(n))))
+    // The page is fetched while this worker starts, not after.
+    .then(() => self.registration.navigationPreload?.enable())
     .then(() => self.clients.claim()));
 });
 
@@ -30,7 +32,7 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
   if (request.mode === "navigate" && url.pathname === "/") {
-    event.respondWith(networkFirst(request, SHELL, "/"));
+    event.respondWith(networkFirst(request, SHELL, "/", event.preloadResponse));
   } else if (url.pathname.startsWith("/app/assets/")) {
     event.respondWith(cacheFirst(request));
   } else if (KEPT.test(url.pathname)) {
@@ -54,10 +56,11 @@ async function cacheFirst(request) {
   return response;
 }
 
-// The network's answer, kept; without a network, the last one kept, else a problem saying so.
-async function networkFirst(request, cacheName, key = request) {
+// The network's answer (the navigation preload's, when there is one), kept; without a network, the
+// last one kept, else a problem saying so.
+async function networkFirst(request, cacheName, key = request, preloaded = undefined) {
   try {
-    const response = await fetch(request);
+    const response = (await preloaded) ?? await fetch(request);
     if (response.ok) (await caches.open(cacheName)).put(key, response.clone());
     return response;
   } catch (error) {

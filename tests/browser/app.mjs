@@ -21,14 +21,17 @@ const problems = [];
 const pages = [];
 const step = (name) => console.log(`- ${name}`);
 let offline = false;
+let revoked = false;
 
 // Answers the app expects and shows for what they are: no session yet, no plan or entry for a day
-// yet, no health profile yet, and whatever fails while the network is cut.
+// yet, no health profile yet, an athlete who took a coach's access back, and whatever fails while
+// the network is cut.
 function expected(message, url) {
   if (offline) return true;
   if (!message.startsWith("Failed to load resource")) return false;
   return /\/app\/session\/refresh$/.test(url)
-    || /\/api\/v1\/(meal-plans\/\d{4}-\d{2}-\d{2}|progress\/\d{4}-\d{2}-\d{2}|health-profile|nutrition\/targets\?.*)$/.test(url);
+    || /\/api\/v1\/(meal-plans\/\d{4}-\d{2}-\d{2}|progress\/\d{4}-\d{2}-\d{2}|health-profile|nutrition\/targets\?.*)$/.test(url)
+    || (revoked && /\/api\/v1\/coach\/athletes\/[^/]+\/profile$/.test(url));
 }
 
 async function newPage(locale = "en-GB") {
@@ -185,15 +188,24 @@ try {
   await heading(coach, ATHLETE_EMAIL);
   await coach.getByRole("figure").first().waitFor();
   await screen(coach, "en-coach");
+
+  step("takes the coach's access back: the coach sees nobody");
+  revoked = true;
+  await page.getByRole("button", { name: `Take access back from ${COACH_EMAIL}` }).click();
+  await page.getByText("No coach has access.").waitFor();
+  await coach.reload();
+  await coach.getByText("This athlete's data is no longer shared with you.").waitFor();
+  await coach.getByRole("link", { name: "← My athletes" }).click();
+  await coach.getByText(/No athlete has given you access yet/).waitFor();
   await coach.context().close();
 
   step("switches to Serbian Cyrillic: every screen again");
   await page.locator("#locale").selectOption("sr-Cyrl");
   await page.getByRole("navigation").getByRole("link", { name: "Данас", exact: true }).waitFor();
-  for (const name of ["today", "meals", "supplements", "progress", "me"]) {
+  for (const name of ["today", "meals", "meals/week", "supplements", "progress", "me", "profile"]) {
     await page.goto(`${BASE_URL}/#/${name}`);
     await page.waitForFunction(() => document.documentElement.lang === "sr-Cyrl");
-    await screen(page, `sr-Cyrl-${name}`);
+    await screen(page, `sr-Cyrl-${name.replace("/", "-")}`);
   }
   const text = await page.locator("nav").textContent();
   if (!/[\u0400-\u04FF]/.test(text)) problems.push(`the tabs are not in Cyrillic: ${text}`);
@@ -249,6 +261,9 @@ try {
   if (login.status !== 401) problems.push(`the erased account still signs in: ${login.status}`);
   const kept = await page.evaluate(async () => ({ user: localStorage.getItem("sn-app-user"), data: await caches.has("sn-data") }));
   if (kept.user || kept.data) problems.push(`the device keeps the erased athlete's data: ${JSON.stringify(kept)}`);
+  await page.locator("#locale").selectOption("sr-Cyrl");
+  await heading(page, "Пријава");
+  await screen(page, "sr-Cyrl-sign-in");
 } catch (e) {
   problems.push(`failed: ${e.stack ?? e}`);
   for (const [i, p] of pages.entries()) {

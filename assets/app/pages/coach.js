@@ -1,5 +1,6 @@
 // A coach's view: the athletes who granted access, and one athlete's profile, trends and
 // recommendations.
+import { ApiError } from "common/api.js";
 import { h } from "common/dom.js";
 import { lineChart } from "app/chart.js";
 import { day, figure, panel } from "app/ui.js";
@@ -14,11 +15,18 @@ export async function render({ api, t, i18n }, id) {
           h("span", { class: "muted" }, i18n.date(grant.granted_at)))))];
   }
   const base = `/coach/athletes/${encodeURIComponent(id)}`;
-  const [profile, stats, recommendations] = await Promise.all([
-    api.get(`${base}/profile`), api.get(`${base}/progress/stats?period=30d`), api.get(`${base}/recommendations`)]);
+  const back = h("p", {}, h("a", { href: "#/coach" }, `← ${t("coach.title")}`));
+  // The athlete may have taken the access back since the list was drawn.
+  const profile = await api.get(`${base}/profile`).catch((e) => {
+    if (e instanceof ApiError && e.status === 404) return null;
+    throw e;
+  });
+  if (!profile) return [back, h("p", { class: "hint" }, t("coach.gone"))];
+  const [stats, recommendations] = await Promise.all([
+    api.get(`${base}/progress/stats?period=30d`), api.get(`${base}/recommendations`)]);
   const hp = profile.health_profile;
   return [
-    h("p", {}, h("a", { href: "#/coach" }, `← ${t("coach.title")}`)),
+    back,
     h("h1", {}, profile.account.display_name ?? profile.account.email),
     hp ? panel(t("profile.title"), h("div", { class: "figures" },
       figure(t("profile.weight"), `${i18n.number(hp.weight_kg, 1)} kg`),

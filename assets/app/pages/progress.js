@@ -75,6 +75,10 @@ function trends({ t, i18n }, stats, entries) {
       figure(t("progress.weekly"), w.weekly_change_kg !== undefined ? `${w.weekly_change_kg > 0 ? "+" : ""}${i18n.number(w.weekly_change_kg, 2)} kg` : "—"),
       figure(t("progress.adherence"), adherence?.percent !== undefined
         ? `${i18n.number(adherence.percent)} %` : "—")),
+    adherence?.percent !== undefined ? h("meter", {
+      class: "adherence", min: 0, max: 100, low: 50, high: 80, optimum: 100, value: adherence.percent,
+      "aria-label": t("progress.adherence"),
+    }) : null,
     adherence ? h("p", { class: "muted" }, t("progress.adherence_detail", {
       on: adherence.days_on_target, logged: adherence.days_logged, tolerance: i18n.number(adherence.tolerance_pct),
     })) : null,
