@@ -158,25 +158,39 @@ async fn an_athlete_cannot_occupy_the_server() {
     assert_eq!(status, 200);
     assert!(took < Duration::from_secs(8), "sign-in took {took:?}");
 
-    // With the default budget, the same request ends in time with the best plan found.
+    // With the default budget, the same request ends in time: with the best plan found, or, where
+    // the machine finds none within the budget (a debug build on a slow one), 422 naming the limit,
+    // as limits.solve_time_ms says.
     let node = Node::start(&[("SN_RATE_LIMIT__ENABLED", "false")]).await;
     let whey = a_hard_store(&node).await;
     let token = athlete(&node, "hostile@klub.rs").await;
     let before = node.cpu_seconds();
-    let answered: Value = node
+    let response = node
         .send(
             Method::POST,
             "/api/v1/shopping-plan",
             Some(&token),
             &year_of(whey, 20),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
+    let status = response.status().as_u16();
+    let answered: Value = response.json().await.unwrap();
     let spent = node.cpu_seconds() - before;
-    assert_eq!(answered["optimal"], false, "{answered}");
-    assert!(answered["total"].is_string(), "{answered}");
+    match status {
+        200 => {
+            assert_eq!(answered["optimal"], false, "{answered}");
+            assert!(answered["total"].is_string(), "{answered}");
+        }
+        422 => {
+            let limit = &answered["errors"][0];
+            assert_eq!(limit["field"], "items", "{answered}");
+            assert!(
+                limit["message"].as_str().unwrap().contains("800 ms"),
+                "{answered}"
+            );
+        }
+        _ => panic!("{status} {answered}"),
+    }
     assert!(spent < 1.5, "{spent:.2} s of CPU for one plan");
 }
 
