@@ -5,7 +5,7 @@
 import { Api, ApiError } from "common/api.js";
 import { h } from "common/dom.js";
 import { I18n, LOCALES, preferredLocale } from "common/i18n.js";
-import { enqueue, flush, forgetAll, lastUser, outbox, rememberUser } from "app/store.js";
+import { enqueue, flush, forgetAll, forgetData, lastUser, outbox, rememberUser, supersede } from "app/store.js";
 import * as today from "app/pages/today.js";
 import * as meals from "app/pages/meals.js";
 import * as supplements from "app/pages/supplements.js";
@@ -32,7 +32,10 @@ let i18n;
 const root = document.getElementById("root");
 // Signed in on this device but without a connection: the screens read what the worker kept.
 let offlineUser = null;
+// The status line: what just happened, until the next screen.
 let status = "";
+// What the athlete must see before it goes: offline writes the server refused, until dismissed.
+let notices = [];
 
 // `#/dish/<id>` → ["dish", "<id>"]; no screen named: the first of `tabs`.
 function route(tabs) {
@@ -48,14 +51,18 @@ export function go(hash) {
 // A write to the API, or, without a connection, to the outbox: `key` names what it replaces, so
 // two writes of one day while offline send only the last. Returns whether it was only queued.
 async function save({ method, path, body, key, label }) {
+  const user = (api.user ?? offlineUser).id;
   const queue = () => {
-    enqueue({ method, path, body, key, label });
-    showStatus(i18n.t("offline.queued", { what: label, count: outbox().length }));
+    enqueue(user, { method, path, body, key, label });
+    showStatus(i18n.t("offline.queued", { what: label, count: outbox(user).length }));
     return { queued: true };
   };
   if (!navigator.onLine || !api.signedIn) return queue();
   try {
-    return { queued: false, value: await api.request(method, path, body) };
+    const value = await api.request(method, path, body);
+    // This write is newer than any of the same thing still waiting: that one must not follow it.
+    supersede(user, key);
+    return { queued: false, value };
   } catch (e) {
     if (e instanceof TypeError) return queue();
     throw e;
@@ -84,15 +91,22 @@ function showStatus(message) {
   }
 }
 
+// Loaded first, then remembered: a locale that cannot be loaded (offline) is not the next start's.
 async function useLocale(locale) {
-  localStorage.setItem(LOCALE_KEY, locale);
   i18n = await I18n.load(locale);
+  localStorage.setItem(LOCALE_KEY, locale);
   document.documentElement.lang = i18n.locale;
 }
 
 function languagePicker() {
   const select = h("select", { id: "locale", "aria-label": i18n.t("nav.language"), onchange: async () => {
-    await useLocale(select.value);
+    try {
+      await useLocale(select.value);
+    } catch {
+      select.value = i18n.locale;
+      showStatus(i18n.t("offline.needed"));
+      return;
+    }
     // The API answers in the account's language: vocabularies, reasons, dish names.
     if (api.signedIn) await api.request("PUT", "/account/language", { language: i18n.locale }).catch(() => {});
     render();
@@ -124,13 +138,16 @@ function accountForm(id, { title, message = "", other }, fields, submitLabel, su
     },
   },
   h("h1", { id: `${id}-title` }, title),
-  fields.map(([name, attrs]) => [
-    h("label", { for: `${id}-${name}` }, i18n.t(`${id}.${name}`)), inputs[name],
-    attrs.minlength ? h("p", { class: "hint" }, i18n.t(`${id}.${name}_hint`, { min: attrs.minlength })) : null]),
+  fields.map(([name, attrs]) => {
+    if (!attrs.minlength) return [h("label", { for: `${id}-${name}` }, i18n.t(`${id}.${name}`)), inputs[name]];
+    inputs[name].setAttribute("aria-describedby", `${id}-${name}-hint`);
+    return [h("label", { for: `${id}-${name}` }, i18n.t(`${id}.${name}`)), inputs[name],
+      h("p", { class: "hint", id: `${id}-${name}-hint` }, i18n.t(`${id}.${name}_hint`, { min: attrs.minlength }))];
+  }),
   button, error);
   root.replaceChildren(
     h("header", {}, h("span", { class: "brand" }, "Sports Nutrition"), languagePicker()),
-    h("main", { id: "main", class: "narrow" }, form, h("p", {}, other)));
+    h("main", { id: "main", class: "narrow", tabindex: "-1" }, form, h("p", {}, other)));
 }
 
 function signIn(message = "") {
@@ -167,8 +184,9 @@ function signUp() {
     });
     const body = await response.json().catch(() => null);
     if (!response.ok) throw new ApiError(response.status, body);
-    // The session registration opened, kept in this app's cookie like a sign-in's.
-    await api.adopt(body.refresh_token);
+    // The session registration opened, kept in this app's cookie like a sign-in's; should that
+    // fail, the account exists, and signing in opens another.
+    await api.adopt(body.refresh_token).catch(() => api.login(email, password));
     await signedIn();
     go("#/profile");
   });
@@ -184,28 +202,51 @@ async function signedIn() {
   render();
 }
 
-// Sends what was written offline, once there is a connection and a session.
+// Sends what was written offline, once there is a connection and a session. A refusal stays on
+// screen until the athlete dismisses it.
 async function sendQueued() {
-  if (!api.signedIn || outbox().length === 0) return;
-  const { sent, refused } = await flush((method, path, body) => api.request(method, path, body));
-  const parts = [];
-  if (sent.length) parts.push(i18n.t("offline.sent", { count: sent.length }));
-  for (const { write, error } of refused) parts.push(i18n.t("offline.refused", { what: write.label, why: error.message }));
-  if (parts.length) showStatus(parts.join(" "));
+  if (!api.signedIn || outbox(api.user.id).length === 0) return;
+  const { sent, refused } = await flush(api.user.id, (method, path, body) => api.request(method, path, body));
+  if (sent.length) showStatus(i18n.t("offline.sent", { count: sent.length }));
+  if (refused.length) {
+    notices.push(...refused.map(({ write, error }) => i18n.t("offline.refused", { what: write.label, why: error.message })));
+    render();
+  }
 }
 
+// Ends the session only when the server says so: its cookie is out of the page's reach, and a
+// sign-out the server never heard would leave the next visitor signed in.
 async function signOut() {
-  const waiting = outbox().length;
+  const user = api.user ?? offlineUser;
+  const waiting = outbox(user.id).length;
   if (waiting && !confirm(i18n.t("offline.sign_out_loses", { count: waiting }))) return;
-  await api.signOut();
-  await forgetAll();
+  if (!(await api.signOut())) {
+    if (offlineUser === null && user) offlineUser = user;
+    await api.resume().catch(() => false);
+    showStatus(i18n.t("offline.sign_out_needs"));
+    return;
+  }
+  await forgetAll(user.id);
   offlineUser = null;
   status = "";
+  notices = [];
   go("#/");
 }
 
-async function render() {
+// The session ended elsewhere (expired, signed out from another device, the account erased):
+// what the device kept of it goes; the unsent writes wait for their owner's next sign-in.
+async function ended() {
+  await api.signOut();
+  await forgetData();
+  offlineUser = null;
+  signIn(i18n.t("sign_in.expired"));
+}
+
+// Draws the screen the URL names. `focus`: after a navigation, keyboard and screen-reader users
+// start at the new screen's content, not at the top of the page.
+async function render({ focus = false } = {}) {
   document.documentElement.lang = i18n.locale;
+  skip.textContent = i18n.t("nav.skip");
   if (!api.signedIn && !offlineUser) {
     return location.hash === "#/sign-up" ? signUp() : signIn();
   }
@@ -222,16 +263,17 @@ async function render() {
     h("button", { type: "button", class: "secondary", onclick: signOut }, i18n.t("nav.sign_out")));
   const banner = api.signedIn ? null : h("p", { class: "banner", role: "status" }, i18n.t("offline.banner"));
   const line = h("p", { id: "status", class: "banner", role: "status", hidden: !status }, status);
-  root.replaceChildren(header, banner ?? "", line, nav, main);
+  const refusals = notices.length === 0 ? "" : h("div", { class: "banner error", role: "alert" },
+    notices.map((n) => h("p", {}, n)),
+    h("button", { type: "button", class: "secondary", onclick: () => { notices = []; render(); } }, i18n.t("common.dismiss")));
+  root.replaceChildren(header, banner ?? "", refusals, line, nav, main);
   document.title = `${i18n.t(`nav.${name}`)} · Sports Nutrition`;
   try {
     const content = await SCREENS[name].render({ ...context(), user }, arg);
     main.replaceChildren(...[content].flat(Infinity).filter((node) => node));
+    if (focus && main.isConnected) main.focus();
   } catch (e) {
-    if (e instanceof ApiError && e.status === 401) {
-      await api.signOut();
-      return signIn(i18n.t("sign_in.expired"));
-    }
+    if (e instanceof ApiError && e.status === 401) return ended();
     const message = e instanceof ApiError && e.status === 503 && e.problem?.detail === "offline"
       ? i18n.t("offline.not_kept") : e.message;
     main.replaceChildren(h("p", { class: "error", role: "alert" }, message));
@@ -239,23 +281,34 @@ async function render() {
 }
 
 // Back online: the session again (the access token may have expired meanwhile), then the outbox.
-window.addEventListener("online", async () => {
+// Also tried every half minute: a browser may say it is online while the server is out of reach.
+async function reconnect() {
   if (!api.signedIn && offlineUser) {
     try {
       if (await api.resume()) await signedIn();
-      else { offlineUser = null; signIn(i18n.t("sign_in.expired")); }
+      else await ended();
     } catch { /* still no way through */ }
   } else {
-    await sendQueued();
+    await sendQueued().catch(() => { /* the next try */ });
   }
-});
+}
+window.addEventListener("online", reconnect);
+setInterval(() => { if (navigator.onLine) reconnect(); }, 30_000);
 window.addEventListener("offline", () => showStatus(i18n.t("offline.now")));
-window.addEventListener("hashchange", () => { status = ""; render(); });
+window.addEventListener("hashchange", () => { status = ""; render({ focus: true }); });
+
+// The skip link goes to the content without changing the URL, which names the screen.
+const skip = document.querySelector(".skip");
+skip.addEventListener("click", (event) => {
+  event.preventDefault();
+  document.getElementById("main")?.focus();
+});
 
 // A reload keeps the session the cookie holds; without a connection, the last user's kept data.
 async function resume() {
   try {
     if (await api.resume()) await rememberUser(api.user);
+    else await forgetData();
   } catch (e) {
     if (e instanceof TypeError) offlineUser = lastUser();
   }

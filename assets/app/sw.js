@@ -3,7 +3,9 @@
 // binary is a new worker that replaces the old shell.
 const PRECACHE = {{precache}};
 const SHELL = `sn-shell-${hash(JSON.stringify(PRECACHE))}`;
-// The athlete's own answers, kept for offline reading; the page deletes it at sign-out.
+// The athlete's own answers, kept for offline reading. The page opens this cache at sign-in and
+// deletes it when the session ends; answers are kept only while it exists, so one still on its way
+// at sign-out does not bring it back.
 const DATA = "sn-data";
 // What is kept of the API: the athlete's plans, lists, targets, profile and log, and the
 // vocabularies and catalogue they refer to.
@@ -61,7 +63,7 @@ async function cacheFirst(request) {
 async function networkFirst(request, cacheName, key = request, preloaded = undefined) {
   try {
     const response = (await preloaded) ?? await fetch(request);
-    if (response.ok) (await caches.open(cacheName)).put(key, response.clone());
+    if (response.ok && (cacheName !== DATA || await caches.has(DATA))) (await caches.open(cacheName)).put(key, response.clone());
     return response;
   } catch (error) {
     const cached = await caches.match(key, { cacheName, ignoreVary: true });

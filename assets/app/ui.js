@@ -81,6 +81,23 @@ export function form(label, children, submitLabel, submit) {
   return element;
 }
 
+// A button that runs `run` once per click, disabled meanwhile; a failure is said on the status line,
+// never swallowed.
+export function actionButton(ctx, label, attrs, run) {
+  const button = h("button", { type: "button", ...attrs }, label);
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await run(button);
+    } catch (e) {
+      ctx.status(e instanceof TypeError ? ctx.t("offline.needed") : fieldMessage(e));
+    } finally {
+      button.disabled = attrs.disabled ?? false;
+    }
+  });
+  return button;
+}
+
 // A problem's message, with the fields it names.
 export function fieldMessage(error) {
   const fields = error?.problem?.errors;

@@ -60,11 +60,17 @@ export class Api {
     }
   }
 
-  // Ends the session on the server too, and clears the cookie.
+  // Ends the session on the server too, and clears the cookie: true when the server did. The
+  // cookie is out of the page's reach, so a sign-out the server never heard leaves it working for
+  // the next load.
   async signOut() {
     this.#forget();
-    await fetch(this.#sessionPath, { method: "DELETE", headers: { [this.#header]: "1" }, credentials: "same-origin" })
-      .catch(() => { /* offline: the session ends when it expires */ });
+    try {
+      const response = await fetch(this.#sessionPath, { method: "DELETE", headers: { [this.#header]: "1" }, credentials: "same-origin" });
+      return response.ok;
+    } catch {
+      return false;
+    }
   }
 
   #forget() {

@@ -31,8 +31,8 @@ pub fn page() -> Response {
     app().template("index.html")
 }
 
-/// `GET /sw.js`: the service worker. It names the current files, so a new version of the binary
-/// is a new worker, which replaces the old one's caches.
+/// `GET /sw.js`: the service worker. It names the current files' hashed URLs, so a change to any of
+/// them is a new worker, which replaces the old one's cache of them.
 #[handler]
 pub fn service_worker() -> Response {
     app().template("sw.js")

@@ -523,7 +523,9 @@ async fn add_security_headers<E: Endpoint>(
             CSP_API
         }));
     if path.starts_with("/api/") {
-        // Tokens and personal data: never stored by browsers or shared caches (RFC 6749 §5.1).
+        // Tokens and personal data: never stored by HTTP caches, the browser's or shared ones (RFC
+        // 6749 §5.1). The athletes' app's service worker keeps the athlete's own answers for offline
+        // use, on the device, until the session ends (assets/app/sw.js).
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     if let Some(hsts) = hsts {

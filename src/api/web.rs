@@ -7,8 +7,8 @@
 //! apps share (`assets/common/`), so modules import `common/dom.js` and fetch
 //! `import.meta.resolve("app/i18n/en.json")`. Templates (the page, a service worker, a manifest) are
 //! served under fixed names, `no-cache`, with `{{file}}` replaced by that file's hashed URL,
-//! `{{import_map}}` by the import map and `{{precache}}` by the URLs of the app's modules and styles
-//! (and of the shared ones it names). The page comes with a strict CSP: scripts from this origin
+//! `{{import_map}}` by the import map and `{{precache}}` by the URLs of the app's modules, styles and
+//! interface strings (and of the shared modules it names). The page comes with a strict CSP: scripts from this origin
 //! plus the import map's hash, nothing from elsewhere.
 
 use std::{
@@ -87,7 +87,7 @@ impl WebApp {
             }
         }
         let import_map = serde_json::json!({ "imports": urls }).to_string();
-        // The app's modules and styles, and the shared ones it names.
+        // The app's modules, styles and interface strings, and the shared modules it names.
         let own_text: String = Files::iter()
             .filter_map(|p| Files::get(&p))
             .map(|f| String::from_utf8_lossy(&f.data).into_owned())
@@ -95,7 +95,7 @@ impl WebApp {
         let precache = serde_json::to_string(
             &urls
                 .iter()
-                .filter(|(spec, _)| spec.ends_with(".js") || spec.ends_with(".css"))
+                .filter(|(spec, _)| [".js", ".css", ".json"].iter().any(|e| spec.ends_with(e)))
                 .filter(|(spec, _)| spec.starts_with("app/") || own_text.contains(spec.as_str()))
                 .map(|(_, url)| url)
                 .collect::<Vec<_>>(),
@@ -117,7 +117,12 @@ impl WebApp {
                     };
                     text = text.replace(&placeholder, url);
                 }
-                Some((name.to_string(), asset(name, text.into_bytes())))
+                let template = Asset {
+                    mime: mime(name),
+                    body: text.into_bytes(),
+                    gzip: None,
+                };
+                Some((name.to_string(), template))
             })
             .collect();
         let map_hash = STANDARD.encode(Sha256::digest(import_map.as_bytes()));

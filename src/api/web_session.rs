@@ -5,7 +5,8 @@
 //! should not keep a refresh token where its scripts can read it, so the apps sign in here: the
 //! access token comes in the body (the page holds it in memory), the refresh token in an
 //! `HttpOnly`, `SameSite=Strict` cookie scoped to the app's path (`Secure` over HTTPS), which the
-//! browser sends only to the refresh and sign-out calls. Every call needs the app's header
+//! browser sends only to these calls. The two apps share an origin: the paths keep each cookie to
+//! its own calls, they are no wall between the apps' pages. Every call needs the app's header
 //! (`X-Dashboard`, `X-App`) and, when the browser names them, a same-origin `Origin` and
 //! `Sec-Fetch-Site`: a page on another site can send none of them without the browser asking this
 //! origin first (CORS never allows the header).
@@ -147,6 +148,10 @@ pub async fn adopt(
     body: Json<Adopt>,
 ) -> poem::Result<Response> {
     admitted(req, &site, &state, &client, Bucket::Public).await?;
+    // As long as the public API's refresh call takes.
+    if body.refresh_token.len() > 128 {
+        return Err(ApiError::invalid("refresh_token", "at most 128 characters").into());
+    }
     let tokens = auth::rotate(&state, &client, &body.refresh_token).await?;
     Ok(signed_in(req, &site, &state, tokens, StatusCode::OK))
 }

@@ -218,6 +218,18 @@ async fn the_app_keeps_the_session_registration_opened_in_a_cookie_scripts_canno
         .unwrap();
     assert_problem(dashboard, 401).await;
 
+    // A made-up token longer than any this API issues is refused by its length, naming the field.
+    let long = app
+        .app_call(
+            Method::POST,
+            "/adopt",
+            None,
+            Some(json!({ "refresh_token": "x".repeat(129) })),
+        )
+        .await;
+    let problem = assert_problem(long, 422).await;
+    assert_eq!(problem["errors"][0]["field"], "refresh_token", "{problem}");
+
     // An anonymous caller's most expensive body is refused before it is parsed.
     let huge = "x".repeat(64 * 1024);
     for path in ["", "/adopt"] {

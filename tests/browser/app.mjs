@@ -112,8 +112,10 @@ try {
   await heading(page, /^Today/);
   await page.getByText("How these were worked out").click();
   await page.getByText(/Formula: /).waitFor();
-  await page.getByLabel("Today's training").selectOption("hard");
-  await page.getByLabel("Today's training").and(page.locator("[id=today-load]")).waitFor();
+  await page.locator("#today-load").selectOption("hard");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await page.waitForURL(/load=hard/);
+  await page.getByText("How these were worked out").waitFor();
   await page.waitForFunction(() => document.querySelector("#today-load")?.value === "hard");
   await screen(page, "en-today");
 
@@ -232,11 +234,17 @@ try {
   await page.locator("p.loading").waitFor({ state: "detached" });
   await page.locator("#log-date").waitFor();
   await page.locator("input[type=number]").first().fill("60.1");
-  await page.locator("form button[type=submit]").first().click();
+  await page.getByRole("button", { name: "Сачувај дан" }).click();
   await page.locator("#status").filter({ hasText: /./ }).waitFor();
   await screen(page, "sr-Cyrl-offline-progress");
   const queued = await page.evaluate(() => JSON.parse(localStorage.getItem("sn-app-outbox") ?? "[]").length);
   if (queued !== 1) problems.push(`the offline entry is not in the outbox (${queued})`);
+  // Signing out needs the server: offline, the app says so and keeps everything.
+  page.once("dialog", (d) => d.accept());
+  await page.locator("header button").click();
+  await page.locator("#status").filter({ hasText: "За одјаву је потребна веза" }).waitFor();
+  const still = await page.evaluate(() => JSON.parse(localStorage.getItem("sn-app-outbox") ?? "[]").length);
+  if (still !== 1) problems.push(`a sign-out the server never heard dropped the outbox (${still})`);
   if ((await serverEntry(today))?.weight_kg !== 60.4) problems.push("the offline entry reached the server while offline");
   await page.context().setOffline(false);
   offline = false;

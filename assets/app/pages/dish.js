@@ -11,7 +11,8 @@ const NUTRIENTS = [
 ];
 
 export async function render({ api, t, i18n }, id) {
-  const dish = await api.get(`/dishes/${encodeURIComponent(id)}`);
+  // Anyone may read a dish, so it answers in the language asked, not the account's.
+  const dish = await api.get(`/dishes/${encodeURIComponent(id)}?lang=${i18n.locale}`);
   const facts = [
     dish.cooking_time_min ? t("dish.minutes", { minutes: dish.cooking_time_min }) : null,
     dish.difficulty ? t(`dish.difficulty_${dish.difficulty}`) : null,

@@ -2,7 +2,7 @@
 // the shopping list of what is planned, with its cost.
 import { ApiError } from "common/api.js";
 import { h } from "common/dom.js";
-import { addDays, day, isoDate, money, panel } from "app/ui.js";
+import { actionButton, addDays, day, isoDate, money, panel } from "app/ui.js";
 import { LOADS } from "app/pages/today.js";
 
 const MACROS = ["energy_kcal", "protein_g", "carbohydrate_g", "fat_g"];
@@ -23,20 +23,19 @@ async function dayView(ctx, date) {
     if (e instanceof ApiError && (e.status === 404 || (e.status === 503 && offline))) return null;
     throw e;
   });
-  const picker = h("input", { id: "meals-date", type: "date", value: date, onchange: () => picker.value && go(`#/meals/${picker.value}`) });
+  const picker = h("input", { id: "meals-date", type: "date", value: date, required: true });
   const load = h("select", { id: "meals-load" }, LOADS.map((l) =>
     h("option", { value: l, selected: l === (plan?.training_load ?? "moderate") }, t(`load.${l}`))));
-  const make = h("button", {
-    type: "button",
-    disabled: offline,
-    onclick: async () => {
-      make.disabled = true;
-      await api.post("/meal-plans/daily", { date, training_load: load.value });
-      go(`#/meals/${date}`);
-    },
-  }, plan ? t("plan.again") : t("plan.make"));
+  const make = actionButton(ctx, plan ? t("plan.again") : t("plan.make"), { disabled: offline }, async () => {
+    await api.post("/meal-plans/daily", { date, training_load: load.value });
+    go(`#/meals/${date}`);
+  });
   const controls = [
-    h("label", { for: "meals-date" }, t("meals.date")), picker,
+    h("label", { for: "meals-date" }, t("meals.date")),
+    h("form", { class: "toolbar", "aria-label": t("meals.date"), onsubmit: (event) => {
+      event.preventDefault();
+      go(`#/meals/${picker.value}`);
+    } }, picker, h("button", { type: "submit", class: "secondary" }, t("common.open"))),
     h("label", { for: "meals-load" }, t("today.training")), load,
     h("div", { class: "toolbar" }, make)];
   if (!plan) return [...controls, h("p", { class: "hint" }, offline ? t("offline.not_kept") : t("plan.none"))];
@@ -44,17 +43,16 @@ async function dayView(ctx, date) {
 }
 
 // One day's plan: each dish with its time, servings and macros, a swap button, and the totals.
-function planDetail({ api, t, i18n, go, offline }, plan) {
-  const swap = async (dish, button) => {
-    button.disabled = true;
-    await api.post(`/meal-plans/${plan.date}/swap`, { position: dish.position });
-    go(`#/meals/${plan.date}`);
-  };
+function planDetail(ctx, plan) {
+  const { api, t, i18n, go, offline } = ctx;
   return panel(day(i18n, plan.date),
     h("p", { class: "muted" }, t(`load.${plan.training_load}`)),
     h("ul", { class: "plain" }, plan.dishes.map((d) => {
-      const button = h("button", { type: "button", class: "secondary", disabled: offline,
-        "aria-label": t("plan.swap_dish", { dish: d.name }), onclick: () => swap(d, button) }, t("plan.swap"));
+      const button = actionButton(ctx, t("plan.swap"), { class: "secondary", disabled: offline,
+        "aria-label": t("plan.swap_dish", { dish: d.name }) }, async () => {
+        await api.post(`/meal-plans/${plan.date}/swap`, { position: d.position });
+        go(`#/meals/${plan.date}`);
+      });
       return h("li", {},
         h("div", { class: "row" },
           h("span", {}, h("span", { class: "muted" }, `${d.time} · ${t(`meal.${d.meal_type}`)} · `),
@@ -86,15 +84,10 @@ async function weekView(ctx) {
     if (e instanceof ApiError && e.status === 503 && offline) return [];
     throw e;
   });
-  const make = h("button", {
-    type: "button",
-    disabled: offline,
-    onclick: async () => {
-      make.disabled = true;
-      await api.post("/meal-plans/weekly", { start_date: from });
-      go("#/meals/week");
-    },
-  }, plans.length ? t("week.again") : t("week.make"));
+  const make = actionButton(ctx, plans.length ? t("week.again") : t("week.make"), { disabled: offline }, async () => {
+    await api.post("/meal-plans/weekly", { start_date: from });
+    go("#/meals/week");
+  });
   const days = panel(t("week.title", { from: day(i18n, from, { day: "numeric", month: "short" }), to: day(i18n, to, { day: "numeric", month: "short" }) }),
     plans.length === 0 ? h("p", { class: "hint" }, t("week.none")) : h("ul", { class: "plain" }, plans.map((p) => h("li", {},
       h("div", { class: "row" }, h("a", { href: `#/meals/${p.date}` }, day(i18n, p.date)),

@@ -11,13 +11,14 @@ const GOALS = ["maintain", "mass", "cut", "endurance", "performance"];
 const VOCABULARIES = ["allergens", "conditions", "medications"];
 const FIELD_OF = { allergens: "allergies", conditions: "conditions", medications: "medications" };
 
-export async function render({ api, t, go, offline }) {
+export async function render({ api, t, i18n, go, offline }) {
   const [profile, ...vocabularies] = await Promise.all([
     api.get("/health-profile").catch((e) => {
       if (e instanceof ApiError && e.status === 404) return null;
       throw e;
     }),
-    ...VOCABULARIES.map((name) => api.get(`/vocabularies/${name}`)),
+    // Anyone may read the vocabularies, so they answer in the language asked, not the account's.
+    ...VOCABULARIES.map((name) => api.get(`/vocabularies/${name}?lang=${i18n.locale}`)),
   ]);
   const controls = {};
   const input = (key, attrs) => (id) => (controls[key] = h("input", { id, value: profile?.[key] ?? "", required: true, ...attrs }));

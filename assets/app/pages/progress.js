@@ -10,7 +10,7 @@ import { LOADS } from "app/pages/today.js";
 const VALUES = [
   ["weight_kg", "kg", "0.1"], ["body_fat_pct", "%", "0.1"], ["energy_kcal", "kcal", "1"],
   ["protein_g", "g", "1"], ["carbohydrate_g", "g", "1"], ["fat_g", "g", "1"],
-  ["training_minutes", "min", "1"], ["sleep_hours", "h", "0.5"],
+  ["waist_cm", "cm", "0.5"], ["training_minutes", "min", "1"], ["sleep_hours", "h", "0.5"],
 ];
 
 export async function render(ctx, arg) {
@@ -25,9 +25,11 @@ export async function render(ctx, arg) {
     api.get("/progress/stats?period=30d").catch(quiet),
     api.get(`/progress?from=${addDays(isoDate(), -29)}`).catch(quiet),
   ]);
+  // Offline without a kept copy of the day, whether the server has an entry for it is unknown.
+  const known = entry !== null || !offline;
   return [
     h("h1", {}, t("nav.progress")),
-    logForm(ctx, date, entry),
+    logForm(ctx, date, entry, known),
     stats ? trends(ctx, stats, page?.entries ?? []) : h("p", { class: "hint" }, t("offline.not_kept")),
     page?.entries.length ? panel(t("progress.recent"), h("ul", { class: "plain" }, [...page.entries].reverse().slice(0, 14).map((e) =>
       h("li", { class: "row" }, h("a", { href: `#/progress/${e.date}` }, day(i18n, e.date, { weekday: "short", day: "numeric", month: "short" })),
@@ -36,9 +38,13 @@ export async function render(ctx, arg) {
   ];
 }
 
-function logForm({ t, save, go, status, render }, date, entry) {
+function logForm({ t, save, go, status, render }, date, entry, known) {
   const inputs = {};
-  const picker = h("input", { id: "log-date", type: "date", value: date, max: isoDate(), onchange: () => picker.value && go(`#/progress/${picker.value}`) });
+  const picker = h("input", { id: "log-date", type: "date", value: date, max: isoDate(), required: true });
+  const open = h("form", { class: "toolbar", "aria-label": t("progress.date"), onsubmit: (event) => {
+    event.preventDefault();
+    go(`#/progress/${picker.value}`);
+  } }, picker, h("button", { type: "submit", class: "secondary" }, t("common.open")));
   const load = h("select", { id: "log-load" }, h("option", { value: "" }, "—"),
     LOADS.map((l) => h("option", { value: l, selected: entry?.training_load === l }, t(`load.${l}`))));
   const notes = h("textarea", { id: "log-notes", maxlength: 1000, rows: 2 }, entry?.notes ?? "");
@@ -47,8 +53,8 @@ function logForm({ t, save, go, status, render }, date, entry) {
     return inputs[key];
   }));
   return panel(t("progress.log"),
+    h("label", { for: "log-date" }, t("progress.date")), open,
     form(t("progress.log_form"), [
-      h("label", { for: "log-date" }, t("progress.date")), picker,
       h("div", { class: "figures" }, fields.map((f) => h("div", {}, f))),
       h("label", { for: "log-load" }, t("today.training")), load,
       h("label", { for: "log-notes" }, t("progress.notes")), notes,
@@ -56,8 +62,13 @@ function logForm({ t, save, go, status, render }, date, entry) {
       const body = Object.fromEntries(VALUES.map(([key]) => [key, numberOf(inputs[key])]).filter(([, v]) => v !== undefined));
       if (load.value) body.training_load = load.value;
       if (notes.value.trim()) body.notes = notes.value.trim();
-      // The whole day's entry: PUT replaces it, so sending it twice (a retry) does no harm.
-      const { queued } = await save({ method: "PUT", path: `/progress/${date}`, body, key: `progress/${date}`, label: t("progress.entry", { date }) });
+      // The whole day's entry: PUT replaces it, so sending it twice (a retry) does no harm. A day
+      // whose entry this device has not seen is created instead, so an entry already on the server
+      // is refused (and said) rather than overwritten with what was typed offline.
+      const write = known
+        ? { method: "PUT", path: `/progress/${date}`, body }
+        : { method: "POST", path: "/progress", body: { ...body, date } };
+      const { queued } = await save({ ...write, key: `progress/${date}`, label: t("progress.entry", { date }) });
       if (queued) return t("offline.queued_here");
       status(t("progress.saved"));
       render();

@@ -2,7 +2,7 @@
 // each with its reasons, evidence, dose and sources; the cheapest way to buy a choice of them
 // across the stores; and the lists saved before.
 import { h } from "common/dom.js";
-import { fieldMessage, money, panel, sources } from "app/ui.js";
+import { actionButton, fieldMessage, money, panel, sources } from "app/ui.js";
 
 export async function render(ctx, arg) {
   const { api, t } = ctx;
@@ -115,11 +115,11 @@ export function planView({ t, i18n }, plan) {
 async function savedList(ctx, id) {
   const { api, t, go, offline } = ctx;
   const plan = await api.get(`/shopping-lists/${encodeURIComponent(id)}`);
-  const remove = h("button", { type: "button", class: "danger", disabled: offline, onclick: async () => {
+  const remove = actionButton(ctx, t("shopping.delete"), { class: "danger", disabled: offline }, async () => {
     if (!confirm(t("shopping.delete_confirm"))) return;
     await api.request("DELETE", `/shopping-lists/${encodeURIComponent(id)}`);
     go("#/supplements");
-  } }, t("shopping.delete"));
+  });
   return [
     h("p", {}, h("a", { href: "#/supplements" }, `← ${t("nav.supplements")}`)),
     h("h1", {}, plan.name ?? t("shopping.unnamed")),

@@ -2,12 +2,13 @@
 // out), the day's meal plan and a way to log the day.
 import { ApiError } from "common/api.js";
 import { h } from "common/dom.js";
-import { day, figure, isoDate, panel, sources } from "app/ui.js";
+import { actionButton, day, figure, isoDate, panel, sources } from "app/ui.js";
 
 export const LOADS = ["rest", "light", "moderate", "hard", "very_hard"];
 
 // The targets and plan of `date`, or a prompt to fill in the health profile first.
-export async function render({ api, t, i18n, go, offline }, arg) {
+export async function render(ctx, arg) {
+  const { api, t, i18n, go, offline } = ctx;
   const date = /^\d{4}-\d{2}-\d{2}$/.test(arg) ? arg : isoDate();
   const load = new URLSearchParams(location.hash.split("?")[1] ?? "").get("load");
   const query = new URLSearchParams({ date });
@@ -29,15 +30,18 @@ export async function render({ api, t, i18n, go, offline }, arg) {
     throw e;
   }
   const plan = await planned;
-  const loadSelect = h("select", {
-    id: "today-load",
-    onchange: () => go(`#/today/${date}?load=${loadSelect.value}`),
-  }, LOADS.map((l) => h("option", { value: l, selected: l === targets.training }, t(`load.${l}`))));
+  // Chosen, then applied: a select that redrew the screen on every arrow key would lose the place.
+  const loadSelect = h("select", { id: "today-load" },
+    LOADS.map((l) => h("option", { value: l, selected: l === targets.training }, t(`load.${l}`))));
+  const loadForm = h("form", {
+    class: "toolbar", "aria-label": t("today.training"),
+    onsubmit: (event) => { event.preventDefault(); go(`#/today/${date}?load=${loadSelect.value}`); },
+  }, loadSelect, h("button", { type: "submit", class: "secondary" }, t("common.apply")));
   return [
     h("h1", {}, t("today.title"), " · ", day(i18n, date)),
-    h("label", { for: "today-load" }, t("today.training")), loadSelect,
+    h("label", { for: "today-load" }, t("today.training")), loadForm,
     targetsPanel({ t, i18n }, targets),
-    planPanel({ api, t, i18n, go, offline }, date, targets.training, plan),
+    planPanel(ctx, date, targets.training, plan),
     h("p", {}, h("a", { class: "button secondary", href: "#/progress" }, t("today.log"))),
   ];
 }
@@ -57,7 +61,7 @@ export function targetsPanel({ t, i18n }, targets) {
         h("li", {}, t("targets.method", { method: targets.method })),
         h("li", {}, t("targets.bmr", { kcal: i18n.number(targets.bmr_kcal) })),
         h("li", {}, t("targets.activity", { factor: i18n.number(targets.activity_factor, 2), kcal: i18n.number(targets.tdee_kcal) })),
-        h("li", {}, t("targets.goal", { kcal: i18n.number(targets.goal_adjustment) })),
+        h("li", {}, t("targets.goal", { percent: i18n.number(targets.goal_adjustment * 100) })),
         h("li", {}, t("targets.per_kg", {
           protein: i18n.number(targets.protein_g_per_kg, 1),
           carbohydrate: i18n.number(targets.carbohydrate_g_per_kg, 1),
@@ -66,16 +70,12 @@ export function targetsPanel({ t, i18n }, targets) {
     sources(t, targets.sources));
 }
 
-function planPanel({ api, t, i18n, go, offline }, date, load, plan) {
-  const make = h("button", {
-    type: "button",
-    disabled: offline,
-    onclick: async () => {
-      make.disabled = true;
-      await api.post("/meal-plans/daily", { date, training_load: load });
-      go(`#/meals/${date}`);
-    },
-  }, plan ? t("plan.again") : t("plan.make"));
+function planPanel(ctx, date, load, plan) {
+  const { api, t, i18n, go, offline } = ctx;
+  const make = actionButton(ctx, plan ? t("plan.again") : t("plan.make"), { disabled: offline }, async () => {
+    await api.post("/meal-plans/daily", { date, training_load: load });
+    go(`#/meals/${date}`);
+  });
   if (!plan) return panel(t("today.plan"), h("p", { class: "hint" }, t("plan.none")), make);
   return panel(t("today.plan"),
     h("ul", { class: "plain" }, plan.dishes.map((d) => h("li", { class: "row" },
